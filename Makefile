@@ -1,0 +1,100 @@
+# Stripe warehouse. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
+RUN := $(PY) -m tools.stack exec --
+DBT := $(RUN) $(CURDIR)/$(VENV)/bin/dbt
+ENV ?= dev
+export ENV
+FULL_REFRESH ?=
+DBT_FULL_REFRESH := $(if $(filter 1 true yes,$(FULL_REFRESH)),--full-refresh,)
+
+$(STAMP): uv.lock pyproject.toml
+	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --quiet
+	@rm -f $(VENV)/.synced-* && touch $@
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: venv
+venv: $(STAMP) ## Create the virtual environment from uv.lock (first use only)
+
+.PHONY: all
+all: $(STAMP) ## Build the whole warehouse: up, populate (dev), extract, build, check-db
+	@$(MAKE) up
+	@if [ "$$(echo $(ENV) | tr A-Z a-z)" = dev ]; then $(MAKE) populate; fi
+	@$(MAKE) extract
+	@$(MAKE) build
+	@$(MAKE) check-db
+
+.PHONY: up
+up: $(STAMP) ## Start the embedded PostgreSQL and (dev) the local Stripe, on 127.0.0.1
+	@$(PY) -m tools.stack up
+
+.PHONY: down
+down: $(STAMP) ## Stop what `make up` started (by pid)
+	@$(PY) -m tools.stack down
+
+.PHONY: status
+status: $(STAMP) ## Say what runs where
+	@$(PY) -m tools.stack status
+
+.PHONY: psql
+psql: $(STAMP) ## Open psql on the warehouse (or run PSQL_ARGS, e.g. PSQL_ARGS='-c "select 1"')
+	@$(PY) -m tools.stack psql $(PSQL_ARGS)
+
+.PHONY: populate
+populate: $(STAMP) ## Fill the (test-mode) Stripe with a demo business; dev only
+	@$(RUN) $(PY) -m tools.populate
+
+.PHONY: extract
+extract: $(STAMP) ## Run the dlt pipeline `stripe` into schema stripe_raw (SOURCE=api|json)
+	@$(RUN) $(PY) -m extract
+
+.PHONY: fetch
+fetch: $(STAMP) ## Write a snapshot directory (JSON_DIR) from the Stripe API
+	@$(RUN) $(PY) -m extract fetch
+
+.PHONY: seed
+seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
+	@$(DBT) seed $(DBT_FULL_REFRESH)
+
+.PHONY: build
+build: $(STAMP) ## dbt build: seeds, staging, oltp, marts, snapshots, with their tests
+	@$(DBT) build $(DBT_FULL_REFRESH)
+
+.PHONY: check-db
+check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per resource
+	@$(RUN) $(PY) -m tools.check_db
+
+.PHONY: test
+test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## ruff over Python
+	@$(VENV)/bin/ruff check extract tools tests/python
+	@$(VENV)/bin/ruff format --check extract tools tests/python
+
+.PHONY: fmt
+fmt: $(STAMP) ## Format Python with ruff
+	@$(VENV)/bin/ruff format extract tools tests/python
+	@$(VENV)/bin/ruff check --fix extract tools tests/python
+
+.PHONY: clean
+clean: ## Remove build output (keeps the warehouse data and the venv)
+	rm -rf target logs dbt_packages
+
+.PHONY: distclean
+distclean: down ## Stop the stack and remove the venv and all local data
+	rm -rf $(VENV) .stack .stack-test data target logs

@@ -1,0 +1,1 @@
+"""Project tooling: the local stack, populate, reconciliation, synthetic data."""

@@ -1,0 +1,159 @@
+"""One place that turns the environment into the project's settings.
+
+Every make target runs through here, so psql, dbt, dlt and the tests all see
+the same warehouse and the same Stripe. The variable names are libpq's and
+Stripe's own (see the configuration table in the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The local Stripe accepts any key that starts with sk_; this one is not a
+# secret and never reaches a real Stripe.
+LOCAL_STRIPE_KEY = "sk_test_localstripe"
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+DEFAULT_API_BASE = "https://api.stripe.com"
+PG_DATABASE = "stripe"
+PG_SUPERUSER = "postgres"
+
+
+class ConfigError(SystemExit):
+    """A setting is missing or wrong; the message names the fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"error: {message}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    stack_dir: Path
+    pg_managed: bool
+    stripe_managed: bool
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.stack_dir / "pgdata"
+
+    @property
+    def stripe_dir(self) -> Path:
+        return self.stack_dir / "localstripe"
+
+
+def load(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    env = environ.get("ENV", "dev").strip().lower() or "dev"
+    if env not in ("dev", "prod"):
+        raise ConfigError(f"ENV={env!r} is not known; use ENV=dev or ENV=prod.")
+    stack_dir = Path(environ.get("STACK_DIR", ROOT / ".stack"))
+    if not stack_dir.is_absolute():
+        stack_dir = ROOT / stack_dir
+    pg_managed = not environ.get("PGHOST")
+    stripe_managed = env == "dev" and not environ.get("STRIPE_API_BASE")
+    if env == "prod" and pg_managed:
+        raise ConfigError(
+            "ENV=prod starts no local server, so it needs a warehouse: set "
+            "PGHOST (and PGPORT, PGUSER, PGPASSWORD, PGDATABASE)."
+        )
+    return Settings(env, stack_dir, pg_managed, stripe_managed)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(state_file: Path, base: int, override: str | None) -> int:
+    """The port a local server of this checkout uses.
+
+    An explicit override wins; otherwise the port recorded at the first start
+    is kept, so a restart finds the same warehouse. A new checkout derives its
+    first candidate from its own path, so two checkouts rarely collide, and
+    steps past ports that something else holds.
+    """
+    if override:
+        return int(override)
+    if state_file.exists():
+        return int(state_file.read_text().strip())
+    digest = hashlib.sha256(str(state_file.parent.resolve()).encode()).digest()
+    candidate = base + int.from_bytes(digest[:2], "big") % 2000
+    while not _port_is_free(candidate):
+        candidate += 1
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(f"{candidate}\n")
+    return candidate
+
+
+def pg_port(settings: Settings, environ: dict[str, str] | None = None) -> int:
+    environ = dict(os.environ) if environ is None else environ
+    return choose_port(settings.stack_dir / "pg.port", 56000, environ.get("PGPORT"))
+
+
+def stripe_port(settings: Settings, environ: dict[str, str] | None = None) -> int:
+    environ = dict(os.environ) if environ is None else environ
+    return choose_port(
+        settings.stack_dir / "localstripe.port", 58000, environ.get("LOCALSTRIPE_PORT")
+    )
+
+
+def pg_password(settings: Settings) -> str:
+    """The embedded server's password: made once, kept 0600 in the stack dir."""
+    path = settings.stack_dir / "pg.password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(hashlib.sha256(os.urandom(32)).hexdigest())
+    return path.read_text().strip()
+
+
+def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every tool of the project runs with.
+
+    Fills in the PG* and STRIPE_* variables for the servers the project
+    manages and leaves whatever the user set untouched.
+    """
+    env = dict(os.environ) if environ is None else dict(environ)
+    settings = load(env)
+    env["ENV"] = settings.env
+    if settings.pg_managed:
+        env["PGHOST"] = "127.0.0.1"
+        env["PGPORT"] = str(pg_port(settings, env))
+        env["PGUSER"] = PG_SUPERUSER
+        env["PGPASSWORD"] = pg_password(settings)
+        env.setdefault("PGDATABASE", PG_DATABASE)
+    else:
+        env.setdefault("PGPORT", "5432")
+        env.setdefault("PGDATABASE", PG_DATABASE)
+    if settings.stripe_managed:
+        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port(settings, env)}"
+        env.setdefault("STRIPE_API_KEY", LOCAL_STRIPE_KEY)
+    else:
+        env.setdefault("STRIPE_API_BASE", DEFAULT_API_BASE)
+    env.setdefault("SOURCE", "api")
+    env.setdefault("JSON_DIR", str(ROOT / "data" / "snapshot"))
+    env.setdefault("DBT_TARGET", "pg")
+    env.setdefault("DBT_PROFILES_DIR", str(ROOT / "profiles"))
+    env.setdefault("DBT_PROJECT_DIR", str(ROOT))
+    env["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    return env
+
+
+def is_live_key(key: str | None) -> bool:
+    return bool(key) and key.startswith(LIVE_KEY_PREFIXES)

