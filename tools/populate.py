@@ -474,11 +474,13 @@ class Populator:
         item = subscription["items"]["data"][0]
         current = _id(_field(item, "price") or _field(item, "plan"))
         target = self.price_ids[spec.new_price_key]
+        v1 = self.client.v1
         if current == target and item["quantity"] == spec.new_quantity:
             self.tally.add_existing("change")
+            if self.legacy_api:
+                self._finish_change_invoice(customer_id, subscription.id)
             return
         change = {"id": item.id, **self._item(spec.new_price_key, spec.new_quantity)}
-        v1 = self.client.v1
         if not self.legacy_api:
             self._update(
                 "change",
@@ -487,17 +489,37 @@ class Populator:
                 {"items": [change], "proration_behavior": "always_invoice"},
             )
             return
-        # localstripe leaves the unused time as a pending credit: invoice it
-        # with the new item now, as always_invoice does on Stripe.
         self._update(
             "change", v1.subscriptions.update, subscription.id, {"items": [change]}
         )
+        self._invoice_change(customer_id, subscription.id)
+
+    def _invoice_change(self, customer_id: str, subscription_id: str) -> None:
+        # localstripe leaves the unused time as a pending credit: invoice it
+        # with the new item now, as always_invoice does on Stripe.
+        v1 = self.client.v1
         invoice = self._create(
             "invoice",
             v1.invoices.create,
-            {"customer": customer_id, "subscription": subscription.id},
+            {"customer": customer_id, "subscription": subscription_id},
         )
-        v1.invoices.pay(invoice.id)
+        self._update("invoice_payment", v1.invoices.pay, invoice.id)
+
+    def _finish_change_invoice(self, customer_id: str, subscription_id: str) -> None:
+        """Finish a change a run cut short: credit not invoiced, or not paid."""
+        v1 = self.client.v1
+        pending = [
+            item
+            for item in self._list(v1.invoice_items.list, customer=customer_id)
+            if _field(item, "invoice") is None
+            and _field(item, "subscription") == subscription_id
+        ]
+        if pending:
+            self._invoice_change(customer_id, subscription_id)
+            return
+        for invoice in self._list(v1.invoices.list, subscription=subscription_id):
+            if invoice.status == "draft":
+                self._update("invoice_payment", v1.invoices.pay, invoice.id)
 
     def ensure_payment(
         self, customer_id: str, payment_method: str | None, spec: plan.Payment
