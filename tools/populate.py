@@ -319,32 +319,20 @@ class Populator:
             self._create("coupon", v1.coupons.create, params)
 
     def _create_price(self, product_id: str, price: plan.Price) -> Any:
-        metadata = {"populate_key": price.key}
+        """A recurring price, or the plan that stands for one before prices."""
+        params: dict[str, Any] = {
+            "product": product_id,
+            "currency": price.currency,
+            "nickname": price.nickname,
+            "metadata": {"populate_key": price.key},
+        }
         if self.legacy_api:
-            return self._create(
-                "plan",
-                self.client.v1.plans.create,
-                {
-                    "product": product_id,
-                    "amount": price.unit_amount,
-                    "currency": price.currency,
-                    "interval": price.interval,
-                    "nickname": price.nickname,
-                    "metadata": metadata,
-                },
-            )
-        return self._create(
-            "price",
-            self.client.v1.prices.create,
-            {
-                "product": product_id,
-                "unit_amount": price.unit_amount,
-                "currency": price.currency,
-                "recurring": {"interval": price.interval},
-                "nickname": price.nickname,
-                "metadata": metadata,
-            },
+            params.update(amount=price.unit_amount, interval=price.interval)
+            return self._create("plan", self.client.v1.plans.create, params)
+        params.update(
+            unit_amount=price.unit_amount, recurring={"interval": price.interval}
         )
+        return self._create("price", self.client.v1.prices.create, params)
 
     def _item(self, price_key: str, quantity: int) -> dict[str, Any]:
         field = "plan" if self.legacy_api else "price"
