@@ -239,8 +239,9 @@ class Populator:
         """Prices (2020+) or only plans, as localstripe and old accounts have.
 
         A Stripe without /v1/prices also lacks what came with or after it:
-        subscription `discounts`, `proration_behavior`, descriptions on
-        PaymentIntents, refund reasons and the card brands beyond Visa.
+        subscription `discounts`, `proration_behavior`, PaymentIntents'
+        `automatic_payment_methods` and descriptions, refund reasons and the
+        test cards beyond Visa.
         """
         try:
             self.client.v1.prices.list({"limit": 1})
@@ -519,11 +520,17 @@ class Populator:
                 "currency": spec.currency,
                 "customer": customer_id,
                 "payment_method": payment_method,
-                "payment_method_types": ["card"],
                 "confirm": True,
                 "metadata": {"populate_key": spec.key, "item": spec.description},
             }
-            if not self.legacy_api:
+            if self.legacy_api:
+                params["payment_method_types"] = ["card"]
+            else:
+                # A saved card, confirmed server-side: no redirect, no return_url.
+                params["automatic_payment_methods"] = {
+                    "enabled": True,
+                    "allow_redirects": "never",
+                }
                 params["description"] = spec.description
             try:
                 intent = self._create(

@@ -336,3 +336,22 @@ def test_recorder_sees_a_test_key_run(recorder):
     env = base_environment(STRIPE_API_BASE=url, STRIPE_API_KEY="sk_test_x")
     run(POPULATE, env, check=False, timeout=60)
     assert requests and requests[0].startswith("GET /v1/prices")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"POPULATE_CUSTOMERS": "0"}, "POPULATE_CUSTOMERS='0' is not a whole number"),
+        ({"POPULATE_CUSTOMERS": "lots"}, "POPULATE_CUSTOMERS='lots'"),
+        ({"POPULATE_SEED": "-1"}, "POPULATE_SEED='-1'"),
+        ({"STRIPE_API_KEY": ""}, "STRIPE_API_KEY is not set"),
+    ],
+)
+def test_bad_settings_are_named_before_any_request(recorder, overrides, message):
+    url, requests = recorder
+    env = base_environment(STRIPE_API_BASE=url, STRIPE_API_KEY="sk_test_x")
+    env.update(overrides)
+    result = run(POPULATE, env, check=False)
+    assert result.returncode != 0
+    assert message in result.stdout and "Traceback" not in result.stdout
+    assert requests == []
