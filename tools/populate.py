@@ -571,29 +571,32 @@ class Populator:
             f"{len(self.price_ids)} {kind}, {len(self.business.coupons)} coupons"
         )
         self.progress.start("customers", len(self.business.customers))
-        with ThreadPoolExecutor(self.options.workers) as pool:
+        pool = ThreadPoolExecutor(self.options.workers)
+        try:
             futures = [
                 pool.submit(self._customer_task, spec)
                 for spec in self.business.customers
             ]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            failed = [f for f in done if f.exception() is not None]
-            if failed:
-                for future in futures:
-                    future.cancel()
-                raise failed[0].exception()
+            for future in done:
+                if future.exception() is not None:
+                    raise future.exception()
+        finally:
+            # On an error or Ctrl-C, start no further customer; the ones under
+            # way finish their current request and the next run resumes.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _customer_task(self, spec: plan.Customer) -> None:
         self.ensure_customer(spec)
         self.progress.advance()
 
 
-def summary(tally: Tally, elapsed: float) -> list[str]:
+def summary(tally: Tally, elapsed: float, outcome: str = "done") -> list[str]:
     created = sum(tally.created.values())
     updated = sum(tally.updated.values())
     found = sum(tally.existing.values())
     lines = [
-        f"done: created {created} objects and made {updated} changes in "
+        f"{outcome}: created {created} objects and made {updated} changes in "
         f"{elapsed:.1f} s ({created / max(elapsed, 1e-6):.0f} objects/s); "
         f"{found} already existed; {tally.declined_payments} payments declined "
         "as planned"
@@ -633,9 +636,14 @@ def main(environ: dict[str, str] | None = None) -> int:
     try:
         populator.run()
     except stripe.StripeError as err:
-        for line in summary(tally, time.monotonic() - progress.started):
+        for line in summary(tally, time.monotonic() - progress.started, "stopped"):
             progress.say(line)
         raise SystemExit(f"error: {_explain(err, options.api_base)}") from None
+    except KeyboardInterrupt:
+        for line in summary(tally, time.monotonic() - progress.started, "interrupted"):
+            progress.say(line)
+        progress.say("run it again to finish: it skips what exists.")
+        raise SystemExit(130) from None
     for line in summary(tally, time.monotonic() - progress.started):
         progress.say(line)
     return 0

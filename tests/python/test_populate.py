@@ -5,6 +5,8 @@ ENV=prod are refused before any request leaves the machine."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -245,6 +247,10 @@ def test_second_run_creates_nothing(populated):
     assert _store_counts(env) == before
 
 
+class _Cut(Exception):
+    """A run dying right after a write (a crash, a kill, a lost connection)."""
+
+
 def test_run_cut_short_is_finished_by_the_next(stack_env):
     """Cut runs right after every seventh write until one gets through."""
     seed, customers, every = SEED + 7, 12, 7
@@ -256,7 +262,7 @@ def test_run_cut_short_is_finished_by_the_next(stack_env):
         obj = original(self, kind, call, *args)
         writes[cuts] += 1
         if writes[cuts] == every:
-            raise KeyboardInterrupt(f"cut after a {kind} was created")
+            raise _Cut(f"cut after a {kind} was created")
         return obj
 
     populate.Populator._create = cut
@@ -265,7 +271,7 @@ def test_run_cut_short_is_finished_by_the_next(stack_env):
             try:
                 populate.main(env)
                 break
-            except KeyboardInterrupt as cut_short:
+            except _Cut as cut_short:
                 cut_kinds[str(cut_short)] += 1
                 cuts += 1
     finally:
@@ -273,6 +279,33 @@ def test_run_cut_short_is_finished_by_the_next(stack_env):
     assert cuts >= 5, cuts
     assert_business(env, seed, customers)
     assert "created 0 objects" in run(POPULATE, env).stdout
+
+
+def test_ctrl_c_stops_promptly_and_the_next_run_finishes(stack_env):
+    seed, customers = SEED + 8, 60
+    env = _populate_env(stack_env, seed, customers)
+    process = subprocess.Popen(
+        POPULATE,
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        # As from a terminal: SIGINT raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("customers"):
+            process.send_signal(signal.SIGINT)
+            break
+    output = "".join(lines) + process.communicate(timeout=60)[0]
+    assert process.returncode == 130, output
+    assert "interrupted: created" in output and "run it again" in output
+    assert f"{customers}/{customers}" not in output
+    assert "already existed" in run(POPULATE, env).stdout
+    assert_business(env, seed, customers)
 
 
 class _Recorder(BaseHTTPRequestHandler):
