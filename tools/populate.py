@@ -43,6 +43,7 @@ DAY = 86400
 GOOD_CARDS = ("pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_discover")
 # Attaches fine, then every charge on it is declined (card_declined).
 DECLINING_CARD = "pm_card_chargeCustomerFail"
+DECLINING_CARD_LAST4 = "0341"
 
 
 @dataclass(frozen=True)
@@ -459,7 +460,7 @@ class Populator:
     def _change_item(
         self, customer_id: str, subscription: Any, spec: plan.Subscription
     ) -> None:
-        """Upgrade or reseat in the middle of the period, with prorations."""
+        """Upgrade, reseat or move to yearly mid-period, with prorations."""
         item = subscription["items"]["data"][0]
         current = _id(_field(item, "price") or _field(item, "plan"))
         target = self.price_ids[spec.new_price_key]
@@ -467,35 +468,26 @@ class Populator:
         if current == target and item["quantity"] == spec.new_quantity:
             self.tally.add_existing("change")
             if self.legacy_api:
-                self._finish_change_invoice(customer_id, subscription.id)
+                self._invoice_pending_change(customer_id, subscription.id)
             return
+        if spec.story == "past_due":
+            self._make_declining_card_default(customer_id)
         change = {"id": item.id, **self._item(spec.new_price_key, spec.new_quantity)}
+        params: dict[str, Any] = {"items": [change]}
         if not self.legacy_api:
-            self._update(
-                "change",
-                v1.subscriptions.update,
-                subscription.id,
-                {"items": [change], "proration_behavior": "always_invoice"},
-            )
-            return
-        self._update(
-            "change", v1.subscriptions.update, subscription.id, {"items": [change]}
-        )
-        self._invoice_change(customer_id, subscription.id)
+            params["proration_behavior"] = "always_invoice"
+        self._update("change", v1.subscriptions.update, subscription.id, params)
+        if self.legacy_api:
+            self._invoice_pending_change(customer_id, subscription.id)
 
-    def _invoice_change(self, customer_id: str, subscription_id: str) -> None:
-        # localstripe leaves the unused time as a pending credit: invoice it
-        # with the new item now, as always_invoice does on Stripe.
-        v1 = self.client.v1
-        invoice = self._create(
-            "invoice",
-            v1.invoices.create,
-            {"customer": customer_id, "subscription": subscription_id},
-        )
-        self._update("invoice_payment", v1.invoices.pay, invoice.id)
+    def _invoice_pending_change(self, customer_id: str, subscription_id: str) -> None:
+        """Invoice and pay the credit for unused time a change left pending.
 
-    def _finish_change_invoice(self, customer_id: str, subscription_id: str) -> None:
-        """Finish a change a run cut short: credit not invoiced, or not paid."""
+        localstripe invoices a change of billing interval itself but leaves
+        the credit of any other change pending; Stripe's always_invoice bills
+        both at once. Run again after a cut-short run, this finishes an
+        invoice left unbilled or unpaid.
+        """
         v1 = self.client.v1
         pending = [
             item
@@ -504,11 +496,37 @@ class Populator:
             and _field(item, "subscription") == subscription_id
         ]
         if pending:
-            self._invoice_change(customer_id, subscription_id)
+            invoice = self._create(
+                "invoice",
+                v1.invoices.create,
+                {"customer": customer_id, "subscription": subscription_id},
+            )
+            self._update("invoice_payment", v1.invoices.pay, invoice.id)
             return
         for invoice in self._list(v1.invoices.list, subscription=subscription_id):
             if invoice.status == "draft":
                 self._update("invoice_payment", v1.invoices.pay, invoice.id)
+
+    def _make_declining_card_default(self, customer_id: str) -> None:
+        """The customer's card on file now declines (expired, blocked...)."""
+        v1 = self.client.v1
+        cards = self._list(v1.payment_methods.list, customer=customer_id, type="card")
+        declining = next(
+            (c.id for c in cards if c.card.last4 == DECLINING_CARD_LAST4), None
+        )
+        if declining is None:
+            declining = self._create(
+                "payment_method",
+                v1.payment_methods.attach,
+                DECLINING_CARD,
+                {"customer": customer_id},
+            ).id
+        self._update(
+            "card_swap",
+            v1.customers.update,
+            customer_id,
+            {"invoice_settings": {"default_payment_method": declining}},
+        )
 
     def ensure_payment(
         self, customer_id: str, payment_method: str | None, spec: plan.Payment

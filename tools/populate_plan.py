@@ -69,6 +69,8 @@ SUBSCRIPTION_STORIES = {
     "coupon_forever": 10,
     "coupon_once": 9,
     "coupon_repeating": 5,
+    # Moves to yearly billing, but the card on file now declines: past_due.
+    "past_due": 4,
 }
 CARD_KINDS = {"good": 88, "declining": 7, "none": 5}
 CUSTOMER_CURRENCIES = {"usd": 55, "eur": 30, "jpy": 15}
@@ -305,7 +307,7 @@ def _subscription(
     tier = weighted(rng, TIER_SHARES)
     if story == "upgrade" and tier == TIER_ORDER[-1]:
         tier = TIER_ORDER[rng.randrange(len(TIER_ORDER) - 1)]
-    interval = "month" if rng.random() < 0.75 else "year"
+    interval = "month" if story == "past_due" or rng.random() < 0.75 else "year"
     quantity = _seats(rng, tier)
     fields: dict = {}
     if story == "trial":
@@ -318,6 +320,9 @@ def _subscription(
         higher = TIER_ORDER[TIER_ORDER.index(tier) + 1]
         fields["new_price_key"] = price_key(seed, higher, currency, interval)
         fields["new_quantity"] = max(quantity, _seats(rng, higher))
+    elif story == "past_due":
+        fields["new_price_key"] = price_key(seed, tier, currency, "year")
+        fields["new_quantity"] = quantity
     elif story == "quantity_change":
         if tier == "starter":
             tier, quantity = "team", _seats(rng, "team")
@@ -413,6 +418,10 @@ def build(seed: int, customers: int) -> Business:
     good = [i for i, card in enumerate(cards) if card == "good"]
     stories = dict(zip(good, deal(rng, len(good), SUBSCRIPTION_STORIES), strict=True))
     stories.update({i: "plain" for i, card in enumerate(cards) if card == "declining"})
+    for i, story in stories.items():
+        if story == "past_due":
+            # Their card on file declines from then on: no one-off purchases.
+            payment_counts[i] = 0
     good_payments = sum(
         c for c, card in zip(payment_counts, cards, strict=True) if card == "good"
     )

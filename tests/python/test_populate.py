@@ -125,6 +125,11 @@ def assert_business(env: dict[str, str], seed: int, customers: int) -> None:
         cards = _all(v1.payment_methods.list, customer=customer.id, type="card")
         if spec.card == "none":
             assert default is None and cards == []
+        elif any(sub.story == "past_due" for sub in spec.subscriptions):
+            # A second card, which declines, replaced the first as default.
+            assert len(cards) == 2 and default in {c.id for c in cards}
+            last4 = {c.id: c.card.last4 for c in cards}[default]
+            assert last4 == populate.DECLINING_CARD_LAST4
         else:
             assert [c.id for c in cards] == [default]
 
@@ -149,7 +154,9 @@ def assert_business(env: dict[str, str], seed: int, customers: int) -> None:
             assert sub.trial_end > now + (plan.TRIAL_DAYS - 1) * 86400
             assert all(i.amount_paid == 0 for i in invoices)
             continue
-        expected = {"canceled": "canceled"}.get(spec.story, "active")
+        expected = {"canceled": "canceled", "past_due": "past_due"}.get(
+            spec.story, "active"
+        )
         assert sub.status == expected, (key, spec.story)
         assert sub.cancel_at_period_end == (spec.story == "cancel_at_period_end")
         item = sub["items"].data[0]
@@ -159,9 +166,20 @@ def assert_business(env: dict[str, str], seed: int, customers: int) -> None:
             assert spec.new_price_key != spec.price_key or (
                 spec.new_quantity != spec.quantity
             )
-            # The change was invoiced at once, crediting the unused time.
-            assert len(invoices) == 2 and {i.status for i in invoices} == {"paid"}
-            assert any(line.amount < 0 for i in invoices for line in i.lines.data)
+            # The change was invoiced at once, crediting the unused time; the
+            # move to yearly billing of a past_due one was declined.
+            credits = [i for i in invoices if min(x.amount for x in i.lines.data) < 0]
+            assert len(invoices) == 2 and len(credits) == 1, key
+            change = credits[0]
+            first = next(i for i in invoices if i is not change)
+            assert first.status == "paid"
+            if spec.story == "past_due":
+                assert prices[spec.new_price_key].interval == "year"
+                assert change.status == "open" and change.amount_paid == 0
+                charge = v1.charges.retrieve(_id_of(change.charge))
+                assert charge.status == "failed"
+            else:
+                assert change.status == "paid"
         else:
             assert item.plan.id == prices[spec.price_key].id
             assert item.quantity == spec.quantity
@@ -179,9 +197,8 @@ def assert_business(env: dict[str, str], seed: int, customers: int) -> None:
     starts = [s.start_date for s in subscriptions.values() if s.trial_end is None]
     assert min(starts) < now - 86400 and len(set(starts)) > len(starts) // 2
     stories = Counter(s.story for _, s in planned.values())
-    for story in ("trial", "canceled", "upgrade", "quantity_change", "coupon_forever"):
+    for story in plan.SUBSCRIPTION_STORIES:
         assert stories[story] >= 1, story
-    assert stories["coupon_once"] >= 1
 
     # One-off payments, declined ones and refunds.
     intents = _ours(_all(v1.payment_intents.list), seed)
@@ -192,7 +209,7 @@ def assert_business(env: dict[str, str], seed: int, customers: int) -> None:
     for customer, spec in payments:
         intent = intents[spec.key]
         assert (intent.amount, intent.currency) == (spec.amount, spec.currency)
-        charge = v1.charges.retrieve(_charge_id(intent))
+        charge = v1.charges.retrieve(_id_of(intent.latest_charge))
         if customer.card == "declining":
             assert intent.status == "requires_payment_method"
             assert (charge.status, charge.failure_code) == ("failed", "card_declined")
@@ -216,9 +233,9 @@ def assert_business(env: dict[str, str], seed: int, customers: int) -> None:
     assert currencies == {"usd", "eur", "jpy"}
 
 
-def _charge_id(intent) -> str:
-    charge = intent.latest_charge
-    return charge if isinstance(charge, str) else charge.id
+def _id_of(value) -> str:
+    """An expandable field's id, whether this Stripe sent an id or an object."""
+    return value if isinstance(value, str) else value.id
 
 
 def test_plan_is_a_function_of_seed_and_size():
