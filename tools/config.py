@@ -59,14 +59,18 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     stack_dir = Path(environ.get("STACK_DIR", ROOT / ".stack"))
     if not stack_dir.is_absolute():
         stack_dir = ROOT / stack_dir
-    pg_managed = not environ.get("PGHOST")
+    pg_managed = env == "dev" and not environ.get("PGHOST")
     stripe_managed = env == "dev" and not environ.get("STRIPE_API_BASE")
-    if env == "prod" and pg_managed:
+    return Settings(env, stack_dir, pg_managed, stripe_managed)
+
+
+def require_warehouse(environ: dict[str, str]) -> None:
+    """Stop with the fix when no warehouse is configured (ENV=prod, no PGHOST)."""
+    if not environ.get("PGHOST"):
         raise ConfigError(
             "ENV=prod starts no local server, so it needs a warehouse: set "
             "PGHOST (and PGPORT, PGUSER, PGPASSWORD, PGDATABASE)."
         )
-    return Settings(env, stack_dir, pg_managed, stripe_managed)
 
 
 def _port_is_free(port: int) -> bool:
@@ -138,7 +142,7 @@ def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
         env["PGUSER"] = PG_SUPERUSER
         env["PGPASSWORD"] = pg_password(settings)
         env.setdefault("PGDATABASE", PG_DATABASE)
-    else:
+    elif env.get("PGHOST"):
         env.setdefault("PGPORT", "5432")
         env.setdefault("PGDATABASE", PG_DATABASE)
     if settings.stripe_managed:

@@ -273,6 +273,8 @@ def up() -> list[str]:
     lines = []
     if settings.pg_managed:
         lines.append(pg_up(settings, env))
+    elif not env.get("PGHOST"):
+        config.require_warehouse(env)
     else:
         lines.append(f"postgresql  {env['PGHOST']}:{env['PGPORT']} (yours, not started)")
     if settings.stripe_managed:
@@ -294,8 +296,10 @@ def status() -> list[str]:
         pid = _postmaster_pid(settings.pg_dir)
         state = f"running, pid {pid}" if pid else "stopped"
         pg = f"postgresql  127.0.0.1:{env['PGPORT']}  {state}  data {settings.pg_dir}"
-    else:
+    elif env.get("PGHOST"):
         pg = f"postgresql  {env['PGHOST']}:{env['PGPORT']}  external"
+    else:
+        pg = "postgresql  not configured (ENV=prod needs PGHOST)"
     if settings.stripe_managed:
         pid = _stripe_pid(settings)
         state = f"running, pid {pid}" if pid else "stopped"
@@ -325,6 +329,7 @@ def main(argv: list[str]) -> int:
     elif verb == "status":
         print("\n".join(status()))
     elif verb == "psql":
+        config.require_warehouse(config.child_environment())
         return exec_with_env([_pg_bin("psql"), *rest])
     elif verb == "exec":
         return exec_with_env(rest[1:] if rest[:1] == ["--"] else rest)
