@@ -186,7 +186,9 @@ def _ensure_database(env: dict[str, str]) -> None:
     )
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("select 1 from pg_database where datname = %s", (env["PGDATABASE"],))
+        cur.execute(
+            "select 1 from pg_database where datname = %s", (env["PGDATABASE"],)
+        )
         if cur.fetchone() is None:
             cur.execute(f'create database "{env["PGDATABASE"]}"')
     conn.close()
@@ -220,27 +222,31 @@ def _stripe_pid(settings: config.Settings) -> int | None:
     return pid if "tools.localstripe_server" in cmdline else None
 
 
+def _spawn_localstripe(settings: config.Settings, port: int, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tools.localstripe_server",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(settings.stripe_dir),
+        ],
+        cwd=config.ROOT,
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def stripe_up(settings: config.Settings, env: dict[str, str]) -> str:
     port = int(env["STRIPE_API_BASE"].rsplit(":", 1)[1])
     if _stripe_pid(settings) is None:
         settings.stripe_dir.mkdir(parents=True, exist_ok=True)
-        log = open(settings.stripe_dir / "server.log", "ab")
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tools.localstripe_server",
-                "--port",
-                str(port),
-                "--state-dir",
-                str(settings.stripe_dir),
-            ],
-            cwd=config.ROOT,
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(settings.stripe_dir / "server.log", "ab") as log:
+            proc = _spawn_localstripe(settings, port, log)
         (settings.stripe_dir / "server.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + 30
         while not _port_answers(port):
@@ -276,11 +282,15 @@ def up() -> list[str]:
     elif not env.get("PGHOST"):
         config.require_warehouse(env)
     else:
-        lines.append(f"postgresql  {env['PGHOST']}:{env['PGPORT']} (yours, not started)")
+        lines.append(
+            f"postgresql  {env['PGHOST']}:{env['PGPORT']} (yours, not started)"
+        )
     if settings.stripe_managed:
         lines.append(stripe_up(settings, env))
     else:
-        lines.append(f"stripe      {env['STRIPE_API_BASE']} (not started by the project)")
+        lines.append(
+            f"stripe      {env['STRIPE_API_BASE']} (not started by the project)"
+        )
     return lines
 
 
@@ -311,7 +321,9 @@ def status() -> list[str]:
 
 def exec_with_env(command: list[str]) -> int:
     if not command:
-        raise SystemExit("error: nothing to run; usage: python -m tools.stack exec -- cmd")
+        raise SystemExit(
+            "error: nothing to run; usage: python -m tools.stack exec -- cmd"
+        )
     env = config.child_environment()
     os.execvpe(command[0], command, env)
     return 0
