@@ -1,0 +1,85 @@
+"""The PostgreSQL side: dlt credentials from the PG* variables, pipeline dir,
+and reads of what raw already holds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import orjson
+import psycopg2
+
+from extract import settings
+from extract.api import Row
+from extract.client import ExtractError
+
+
+def pg_settings(environ: Mapping[str, str]) -> dict[str, str | int]:
+    """dlt's postgres credentials, built from libpq's variables (one place)."""
+    missing = [v for v in ("PGHOST", "PGUSER", "PGDATABASE") if not environ.get(v)]
+    if missing:
+        raise ExtractError(
+            f"{', '.join(missing)} not set; run through `make extract` (which "
+            "fills them in) or set PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."
+        )
+    return {
+        "host": environ["PGHOST"],
+        "port": int(environ.get("PGPORT") or 5432),
+        "username": environ["PGUSER"],
+        "password": environ.get("PGPASSWORD", ""),
+        "database": environ["PGDATABASE"],
+    }
+
+
+def pipelines_dir(stack_dir: Path, credentials: Mapping[str, str | int]) -> Path:
+    """dlt's working dir, inside the project and keyed by the destination."""
+    key = f"{credentials['host']}_{credentials['port']}_{credentials['database']}"
+    return stack_dir / "dlt" / re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+class StoredRaw:
+    """Reads stripe_raw directly (used by full reloads to flag vanished objects)."""
+
+    def __init__(self, credentials: Mapping[str, str | int]) -> None:
+        self.credentials = credentials
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        c = self.credentials
+        conn = psycopg2.connect(
+            host=c["host"],
+            port=c["port"],
+            user=c["username"],
+            password=c["password"],
+            dbname=c["database"],
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "select 1 from information_schema.tables "
+                    "where table_schema = %s and table_name = %s",
+                    (settings.DATASET_NAME, params[0]),
+                )
+                if cur.fetchone() is None:
+                    return []
+                cur.execute(
+                    sql.format(schema=settings.DATASET_NAME, table=params[0]),
+                    params[1:],
+                )
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    def live_ids(self, table: str) -> set[str]:
+        rows = self._query(
+            'select id from {schema}."{table}" where not is_deleted', (table,)
+        )
+        return {row[0] for row in rows}
+
+    def rows(self, table: str, ids: Iterable[str]) -> list[Row]:
+        parent = "parent_id" if table in settings.CHILD_TABLES else "null"
+        found = self._query(
+            f'select data::text, {parent} from {{schema}}."{{table}}" where id = any(%s)',
+            (table, list(ids)),
+        )
+        return [(orjson.loads(data), parent_id, True) for data, parent_id in found]
