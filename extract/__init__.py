@@ -24,7 +24,12 @@ from extract.api import ApiExtraction, Row, StoredRows, TablePlan
 from extract.client import StripeClient
 from extract.progress import Progress
 from extract.rows import RowBatch, empty_table, has_secret, parent_of, table_columns
-from extract.snapshot import SnapshotLineError, open_snapshot, read_objects
+from extract.snapshot import (
+    SnapshotLineError,
+    embedded_parents,
+    open_snapshot,
+    read_objects,
+)
 
 log = logging.getLogger("extract")
 
@@ -179,9 +184,15 @@ def stripe_source(
         yield raw_resource(resource.name, items)
 
 
+_EMBEDDED_IN = {
+    "subscription_items": ("subscriptions", "items"),
+    "invoice_line_items": ("invoices", "lines"),
+}
+
+
 def snapshot_items(
     table: str,
-    path: Path | None,
+    files: Mapping[str, Path],
     api_version: str,
     progress: Progress,
     errors: list[SnapshotLineError],
@@ -192,14 +203,25 @@ def snapshot_items(
     the error is collected for the caller to report after the load.
     """
     batch = RowBatch(table, api_version)
+    path = files.get(table)
     if path is None:
         yield empty_table(table)
         return
     child = table in settings.CHILD_TABLES
+    parents: dict[str, str] | None = None
     try:
         for obj, raw in read_objects(path):
             clean = raw if raw is not None and not has_secret(raw) else None
-            batch.add(obj, clean, parent_of(table, obj) if child else None)
+            parent_id = parent_of(table, obj) if child else None
+            if child and parent_id is None and table in _EMBEDDED_IN:
+                if parents is None:
+                    parent_table, field = _EMBEDDED_IN[table]
+                    parent_file = files.get(parent_table)
+                    parents = (
+                        embedded_parents(parent_file, field) if parent_file else {}
+                    )
+                parent_id = parents.get(obj["id"])
+            batch.add(obj, clean, parent_id)
             if len(batch) >= settings.ARROW_BATCH_ROWS:
                 progress.add(table, len(batch))
                 yield batch.to_table()
@@ -225,7 +247,5 @@ def stripe_snapshot_source(
     progress = progress or Progress()
     errors = [] if errors is None else errors
     for resource in settings.RESOURCES:
-        items = snapshot_items(
-            resource.name, files.get(resource.name), api_version, progress, errors
-        )
+        items = snapshot_items(resource.name, files, api_version, progress, errors)
         yield raw_resource(resource.name, items)

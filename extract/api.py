@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from extract import settings
-from extract.client import ApiError, StripeClient
+from extract.client import ApiError, RetriesExhausted, StripeClient
 from extract.progress import Progress
 from extract.settings import RESOURCES_BY_NAME, Resource
 
@@ -53,6 +53,8 @@ class StoredRows(Protocol):
 
     def live_ids(self, table: str) -> set[str]: ...
     def rows(self, table: str, ids: Iterable[str]) -> list[Row]: ...
+    def children(self, table: str, parent_ids: Iterable[str]) -> list[Row]: ...
+    def known(self, table: str, ids: Iterable[str]) -> set[str]: ...
 
 
 _CHILDREN = {
@@ -285,10 +287,20 @@ class ApiExtraction:
             parent_key = "customer" if table == "payment_methods" else "subscription"
             for obj in fresh:
                 self._emit_children(table, {"id": obj.get(parent_key)}, [obj], seen)
+        if gone and self.stored_rows is not None:
+            # Only what raw already holds gets a deleted row: an object made and
+            # deleted between two runs is absent from a clean load too.
+            known = self.stored_rows.known(table, [obj["id"] for obj, _, _ in gone])
+            gone = [row for row in gone if row[0]["id"] in known]
         if gone:
             if table != "payment_methods":
                 gone = [(obj, None, True) for obj, _, _ in gone]
             self._emit(table, gone, pages=0)
+        if gone and table == "customers" and self.stored_rows is not None:
+            # Deleting a customer detaches its payment methods.
+            ids = [obj["id"] for obj, _, _ in gone]
+            detached = self.stored_rows.children("payment_methods", ids)
+            self._emit("payment_methods", detached, pages=0)
 
     def _retrieve(self, resource: Resource, object_id: str) -> dict | None:
         path = f"/v1/{resource.name}/{object_id}"
@@ -313,23 +325,32 @@ class ApiExtraction:
     # -- plumbing ------------------------------------------------------------------
 
     def _pages(self, resource: Resource, params: dict[str, Any]) -> Iterator[list]:
-        """Pages of a list endpoint; a rejected `created` filter falls back to none."""
+        """Pages of a list endpoint; a refused `created` filter falls back to none.
+
+        Some Stripes (the local one) reject or choke on the filter; listing all
+        is still correct, since the caller filters by `created` itself.
+        """
+        filtered = "created[gte]" in params
         try:
-            for page in self.client.pages(resource.path, params):
+            for page in self.client.pages(
+                resource.path, params, first_page_retries=1 if filtered else None
+            ):
+                filtered = False  # the filter was accepted
                 if self.stop.is_set():
                     return
                 yield page
-        except ApiError as exc:
+        except (ApiError, RetriesExhausted) as exc:
             if exc.status == 404:
                 raise EndpointMissing(resource.path) from None
-            if exc.status == 400 and "created[gte]" in params:
-                # Some Stripes (the local one) reject the filter: list all and
-                # let the caller filter by `created`.
-                log.info("%s: created filter refused, listing all", resource.name)
-                rest = {k: v for k, v in params.items() if k != "created[gte]"}
-                yield from self._pages(resource, rest)
-                return
-            raise
+            if not filtered or exc.status not in (400, 500):
+                raise
+            log.info(
+                "%s: created filter refused (%s), listing all",
+                resource.name,
+                exc.status,
+            )
+            rest = {k: v for k, v in params.items() if k != "created[gte]"}
+            yield from self._pages(resource, rest)
 
     def _emit(self, table: str, rows: list[Row], pages: int = 1) -> None:
         self.sink.emit(table, rows)

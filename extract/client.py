@@ -30,6 +30,14 @@ class ApiError(Exception):
         self.message = message
 
 
+class RetriesExhausted(ExtractError):
+    """Stripe kept answering 429/5xx past the retry budget."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class RateLimiter:
     """Token bucket of one token: requests start at least 1/rate apart.
 
@@ -110,9 +118,15 @@ class StripeClient:
             self._local.session = session
         return session
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        max_retries: int | None = None,
+    ) -> dict:
         """GET one resource; retries what Stripe says may be retried."""
         url = f"{self.api_base}{path}"
+        retries = self.max_retries if max_retries is None else max_retries
         attempt = 0
         while True:
             self.limiter.acquire()
@@ -121,7 +135,7 @@ class StripeClient:
             try:
                 response = self._session().get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
-                if attempt >= self.max_retries:
+                if attempt >= retries:
                     raise ExtractError(
                         f"cannot reach the Stripe API at {self.api_base} "
                         f"({type(exc).__name__}); check STRIPE_API_BASE and the "
@@ -132,11 +146,11 @@ class StripeClient:
                 continue
             if response.status_code == 200:
                 return orjson.loads(response.content)
-            if self._should_retry(response) and attempt < self.max_retries:
+            if self._should_retry(response) and attempt < retries:
                 self._wait(attempt, f"HTTP {response.status_code} on {path}")
                 attempt += 1
                 continue
-            self._raise_for(response, path)
+            self._raise_for(response, path, attempt)
 
     @staticmethod
     def _should_retry(response: requests.Response) -> bool:
@@ -151,7 +165,7 @@ class StripeClient:
         log.info("retrying after %s in %.1fs", reason, delay)
         time.sleep(delay)
 
-    def _raise_for(self, response: requests.Response, path: str) -> None:
+    def _raise_for(self, response: requests.Response, path: str, retried: int) -> None:
         status = response.status_code
         try:
             message = orjson.loads(response.content)["error"]["message"]
@@ -169,19 +183,26 @@ class StripeClient:
                 "restricted key read access to it, or use a secret key."
             )
         if status == 429 or status >= 500:
-            raise ExtractError(
-                f"the Stripe API kept answering HTTP {status} on {path} after "
-                f"{self.max_retries} retries; try again later or lower "
-                "STRIPE_MAX_RPS."
+            raise RetriesExhausted(
+                f"the Stripe API kept answering HTTP {status} on {path} "
+                f"({retried} retries); try again later or lower STRIPE_MAX_RPS.",
+                status,
             )
         raise ApiError(status, message)
 
-    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list]:
+    def pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        first_page_retries: int | None = None,
+    ) -> Iterator[list]:
         """Every page of a list endpoint, following has_more/starting_after."""
         query = dict(params or {})
         query["limit"] = settings.PAGE_LIMIT
+        retries = first_page_retries
         while True:
-            page = self.get(path, query)
+            page = self.get(path, query, retries)
+            retries = None
             data = page.get("data") or []
             yield data
             if not page.get("has_more") or not data:

@@ -1,4 +1,4 @@
-"""Snapshot directories: read `<resource>.jsonl[.gz]` / `<resource>.json`, write `.jsonl`."""
+"""Snapshot directories: read `<resource>.jsonl[.gz]` or `.json`, write `.jsonl`."""
 
 from __future__ import annotations
 
@@ -111,6 +111,20 @@ def _read_envelope(path: Path) -> Iterator[tuple[dict, None]]:
         raise _malformed(path, 1, 'not a list envelope {"object": "list", "data": []}')
     for number, obj in enumerate(envelope["data"], start=1):
         yield _check(obj, path, number), None
+
+
+def embedded_parents(path: Path, field: str) -> dict[str, str]:
+    """Child id -> parent id, from the lists embedded in a parent file.
+
+    Older API shapes (and the local Stripe) leave the parent id off some
+    children, e.g. a subscription item's `subscription`.
+    """
+    parents: dict[str, str] = {}
+    for obj, _ in read_objects(path):
+        for child in (obj.get(field) or {}).get("data") or []:
+            if isinstance(child, dict) and "id" in child:
+                parents[child["id"]] = obj["id"]
+    return parents
 
 
 class SnapshotWriter:

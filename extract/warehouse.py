@@ -77,9 +77,25 @@ class StoredRaw:
         return {row[0] for row in rows}
 
     def rows(self, table: str, ids: Iterable[str]) -> list[Row]:
+        """Stored rows by id, flagged deleted."""
+        return self._flagged(table, "id", ids)
+
+    def children(self, table: str, parent_ids: Iterable[str]) -> list[Row]:
+        """Stored live rows of a child table by parent, flagged deleted."""
+        return self._flagged(table, "parent_id", parent_ids)
+
+    def known(self, table: str, ids: Iterable[str]) -> set[str]:
+        """Which of these ids raw holds (deleted or not)."""
+        found = self._query(
+            'select id from {schema}."{table}" where id = any(%s)', (table, list(ids))
+        )
+        return {row[0] for row in found}
+
+    def _flagged(self, table: str, key: str, values: Iterable[str]) -> list[Row]:
         parent = "parent_id" if table in settings.CHILD_TABLES else "null"
         found = self._query(
-            f'select data::text, {parent} from {{schema}}."{{table}}" where id = any(%s)',
-            (table, list(ids)),
+            f"select data::text, {parent} "
+            f'from {{schema}}."{{table}}" where {key} = any(%s) and not is_deleted',
+            (table, list(values)),
         )
         return [(orjson.loads(data), parent_id, True) for data, parent_id in found]
