@@ -165,12 +165,13 @@ def stripe_source(
     full_refresh: bool = False,
     stored_rows: StoredRows | None = None,
     progress: Progress | None = None,
+    client: StripeClient | None = None,
 ) -> Iterator[DltResource]:
     """Every raw table from the Stripe API, full or incremental per table."""
     states = dlt.current.source_state().get("resources", {})
     started_at = int(time.time())
     plans, events_since = plan_tables(states, started_at, full_refresh)
-    client = StripeClient(api_base, api_key, max_rps)
+    client = client or StripeClient(api_base, api_key, max_rps)
     sink = _QueueSink()
     extraction = ApiExtraction(
         client, plans, events_since, sink, progress or Progress(), stored_rows

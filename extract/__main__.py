@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
 import threading
 import time
@@ -76,6 +77,7 @@ def load(environ: Mapping[str, str]) -> None:
         pipeline.run(loader_file_format="csv")
     progress = Progress()
     errors: list[SnapshotLineError] = []
+    client = None
     if source_kind == "json":
         json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
         source = stripe_snapshot_source(
@@ -90,21 +92,31 @@ def load(environ: Mapping[str, str]) -> None:
             full_refresh=(environ.get("FULL_REFRESH") or "").lower() in TRUE_VALUES,
             stored_rows=StoredRaw(credentials),
             progress=progress,
+            client=client,
         )
     started = time.monotonic()
     pipeline.run(source, loader_file_format="csv")
     elapsed = time.monotonic() - started
     total = progress.total()
     log.info(
-        "loaded %d objects into %s.%s in %.1fs (%.0f objects/s)",
+        "loaded %d objects into %s.%s in %.1fs (%.0f objects/s%s), peak memory %d MiB",
         total,
         credentials["database"],
         settings.DATASET_NAME,
         elapsed,
         total / max(elapsed, 1e-6),
+        _request_rate(client, elapsed),
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     )
     if errors:
         raise errors[0]
+
+
+def _request_rate(client: StripeClient | None, elapsed: float) -> str:
+    if client is None:
+        return ""
+    made = client.requests_made
+    return f", {made} API requests, {made / max(elapsed, 1e-6):.1f}/s"
 
 
 class _SnapshotSink:
@@ -134,7 +146,14 @@ def fetch(environ: Mapping[str, str]) -> None:
         writer.abort()
         raise
     writer.commit(settings.STRIPE_API_VERSION)
-    log.info("wrote %d objects to %s", progress.total(), json_dir)
+    elapsed = time.monotonic() - progress.started
+    log.info(
+        "wrote %d objects to %s in %.1fs%s",
+        progress.total(),
+        json_dir,
+        elapsed,
+        _request_rate(client, elapsed),
+    )
 
 
 def _user_error(exc: BaseException) -> ExtractError | None:
