@@ -34,12 +34,21 @@ from extract.snapshot import (
 log = logging.getLogger("extract")
 
 
-def raw_resource(table: str, items: Iterator[pa.Table]) -> DltResource:
-    """One raw table: merged on `id`, columns as the raw contract fixes them."""
+def raw_resource(
+    table: str, items: Iterator[pa.Table], filled: set[str] | None
+) -> DltResource:
+    """One raw table: merged on `id`, columns as the raw contract fixes them.
+
+    A table that is still empty is loaded with `replace` instead, which is
+    the same result without merge's staging copy (the first load of a
+    warehouse is the big one). `filled` names the tables that hold rows;
+    None means unknown, so merge.
+    """
+    first = filled is not None and table not in filled
     return dlt.resource(
         items,
         name=table,
-        write_disposition="merge",
+        write_disposition="replace" if first else "merge",
         primary_key="id",
         columns=table_columns(table),
     )
@@ -166,6 +175,7 @@ def stripe_source(
     stored_rows: StoredRows | None = None,
     progress: Progress | None = None,
     client: StripeClient | None = None,
+    filled: set[str] | None = None,
 ) -> Iterator[DltResource]:
     """Every raw table from the Stripe API, full or incremental per table."""
     states = dlt.current.source_state().get("resources", {})
@@ -182,7 +192,7 @@ def stripe_source(
         items = run.table_items(
             resource.name, settings.STRIPE_API_VERSION, started_at, first_load
         )
-        yield raw_resource(resource.name, items)
+        yield raw_resource(resource.name, items, filled)
 
 
 _EMBEDDED_IN = {
@@ -238,6 +248,7 @@ def stripe_snapshot_source(
     json_dir: str = dlt.config.value,
     progress: Progress | None = None,
     errors: list[SnapshotLineError] | None = None,
+    filled: set[str] | None = None,
 ) -> Iterator[DltResource]:
     """Every raw table from a snapshot directory (see design.md for the format).
 
@@ -249,4 +260,4 @@ def stripe_snapshot_source(
     errors = [] if errors is None else errors
     for resource in settings.RESOURCES:
         items = snapshot_items(resource.name, files, api_version, progress, errors)
-        yield raw_resource(resource.name, items)
+        yield raw_resource(resource.name, items, filled)

@@ -78,10 +78,14 @@ def load(environ: Mapping[str, str]) -> None:
     progress = Progress()
     errors: list[SnapshotLineError] = []
     client = None
+    stored = StoredRaw(credentials)
     if source_kind == "json":
         json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
         source = stripe_snapshot_source(
-            json_dir=json_dir, progress=progress, errors=errors
+            json_dir=json_dir,
+            progress=progress,
+            errors=errors,
+            filled=stored.filled_tables(),
         )
     else:
         client = _checked_client(environ)
@@ -90,9 +94,10 @@ def load(environ: Mapping[str, str]) -> None:
             api_key=environ["STRIPE_API_KEY"],
             max_rps=client.limiter.rate,
             full_refresh=(environ.get("FULL_REFRESH") or "").lower() in TRUE_VALUES,
-            stored_rows=StoredRaw(credentials),
+            stored_rows=stored,
             progress=progress,
             client=client,
+            filled=stored.filled_tables(),
         )
     started = time.monotonic()
     pipeline.run(source, loader_file_format="csv")

@@ -44,15 +44,51 @@ class StoredRaw:
     def __init__(self, credentials: Mapping[str, str | int]) -> None:
         self.credentials = credentials
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _connect(self):
         c = self.credentials
-        conn = psycopg2.connect(
-            host=c["host"],
-            port=c["port"],
-            user=c["username"],
-            password=c["password"],
-            dbname=c["database"],
-        )
+        try:
+            return psycopg2.connect(
+                host=c["host"],
+                port=c["port"],
+                user=c["username"],
+                password=c["password"],
+                dbname=c["database"],
+                connect_timeout=10,
+            )
+        except psycopg2.OperationalError as exc:
+            first = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+            )
+            raise ExtractError(
+                f"cannot connect to the warehouse at {c['host']}:{c['port']}/"
+                f"{c['database']} ({first}); start it with `make up` or fix "
+                "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."
+            ) from None
+
+    def filled_tables(self) -> set[str]:
+        """The raw tables that hold at least one row."""
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_schema = %s",
+                    (settings.DATASET_NAME,),
+                )
+                tables = [row[0] for row in cur.fetchall()]
+                filled = set()
+                for table in tables:
+                    cur.execute(
+                        f'select exists (select from {settings.DATASET_NAME}."{table}")'
+                    )
+                    if cur.fetchone()[0]:
+                        filled.add(table)
+                return filled
+        finally:
+            conn.close()
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        conn = self._connect()
         try:
             with conn.cursor() as cur:
                 cur.execute(
