@@ -75,10 +75,15 @@ def load(environ: Mapping[str, str]) -> None:
     if pipeline.has_pending_data:
         log.info("finishing the load an interrupted run left behind")
         pipeline.run(loader_file_format="csv")
+    stored = StoredRaw(credentials)
+    if pipeline.state.get("sources") and not stored.has_pipeline_state():
+        # Local cursors for a warehouse that never got them (a new or emptied
+        # database of the same name) would make an incremental load of nothing.
+        log.info("the warehouse holds no state of this pipeline: starting afresh")
+        pipeline = pipeline.drop()
     progress = Progress()
     errors: list[SnapshotLineError] = []
     client = None
-    stored = StoredRaw(credentials)
     if source_kind == "json":
         json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
         source = stripe_snapshot_source(

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -57,6 +57,9 @@ class StoredRows(Protocol):
     def known(self, table: str, ids: Iterable[str]) -> set[str]: ...
 
 
+# Line items have no endpoint of their own: they come with their invoice.
+_NOT_RETRIEVABLE = frozenset({"invoice_line_items", "events"})
+
 _CHILDREN = {
     "customers": ("payment_methods",),
     "subscriptions": ("subscription_items",),
@@ -86,15 +89,16 @@ class ApiExtraction:
     # -- orchestration -----------------------------------------------------
 
     def run(self) -> None:
-        """Events first (they say what changed), then every table in parallel."""
-        changed = self._events()
+        """Every table in parallel; events first in the queue, since the other
+        tables need what they say changed once their own listing is done."""
         tops = [
             r
             for r in settings.RESOURCES
             if r.parent is None and r.name != "events" and r.name in self.plans
         ]
         with ThreadPoolExecutor(settings.API_WORKERS, "stripe") as pool:
-            futures = [pool.submit(self._table, r, changed) for r in tops]
+            changed = pool.submit(self._events)
+            futures = [changed] + [pool.submit(self._table, r, changed) for r in tops]
             try:
                 for future in futures:
                     future.result()
@@ -124,7 +128,7 @@ class ApiExtraction:
                     continue
                 obj = (event.get("data") or {}).get("object") or {}
                 target = settings.RESOURCE_BY_OBJECT.get(obj.get("object"))
-                if target is None or "id" not in obj:
+                if target is None or "id" not in obj or target.name in _NOT_RETRIEVABLE:
                     continue
                 table = target.name
                 plan_t = self.plans.get(table) or self.plans.get(target.parent or "")
@@ -139,7 +143,7 @@ class ApiExtraction:
 
     # -- one top-level table with its children ---------------------------------
 
-    def _table(self, resource: Resource, changed: dict[str, dict[str, dict]]) -> None:
+    def _table(self, resource: Resource, changed: Future) -> None:
         plan = self.plans[resource.name]
         tables = (resource.name, *_CHILDREN.get(resource.name, ()))
         seen: dict[str, set[str]] = {table: set() for table in tables}
@@ -170,7 +174,8 @@ class ApiExtraction:
                 self._finish(table, plan.since, "not offered by this Stripe")
             return
         for table in tables:
-            self._apply_changes(resource.name, table, changed.get(table, {}), seen)
+            updates = changed.result().get(table, {})
+            self._apply_changes(resource.name, table, updates, seen)
         if plan.full and plan.has_rows and self.stored_rows is not None:
             for table in tables:
                 self._flag_vanished(table, seen[table])
@@ -247,7 +252,10 @@ class ApiExtraction:
             except ApiError as exc:
                 if exc.status != 404:
                     raise
-                # A local Stripe lists them only as /v1/payment_methods?customer=.
+                if exc.code == "resource_missing":
+                    return []  # the customer went away since it was listed
+                # No such route: a local Stripe lists them only as
+                # /v1/payment_methods?customer=...&type=card.
                 self._pm_path_fallback = True
         return self._collect(
             "/v1/payment_methods", {"customer": customer["id"], "type": "card"}

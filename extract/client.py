@@ -24,10 +24,12 @@ class ExtractError(Exception):
 class ApiError(Exception):
     """An answer Stripe gave that is not worth retrying."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+        # Stripe's error code, e.g. resource_missing for an unknown object.
+        self.code = code
 
 
 class RetriesExhausted(ExtractError):
@@ -167,8 +169,10 @@ class StripeClient:
 
     def _raise_for(self, response: requests.Response, path: str, retried: int) -> None:
         status = response.status_code
+        code = None
         try:
-            message = orjson.loads(response.content)["error"]["message"]
+            error = orjson.loads(response.content)["error"]
+            message, code = error["message"], error.get("code")
         except (orjson.JSONDecodeError, KeyError, TypeError):
             message = response.text[:200]
         if status == 401:
@@ -188,7 +192,7 @@ class StripeClient:
                 f"({retried} retries); try again later or lower STRIPE_MAX_RPS.",
                 status,
             )
-        raise ApiError(status, message)
+        raise ApiError(status, message, code)
 
     def pages(
         self,

@@ -4,8 +4,10 @@ and reads of what raw already holds."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import psycopg2
@@ -65,46 +67,52 @@ class StoredRaw:
                 "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."
             ) from None
 
-    def filled_tables(self) -> set[str]:
-        """The raw tables that hold at least one row."""
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
         conn = self._connect()
         try:
             with conn.cursor() as cur:
-                cur.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = %s",
-                    (settings.DATASET_NAME,),
-                )
-                tables = [row[0] for row in cur.fetchall()]
-                filled = set()
-                for table in tables:
-                    cur.execute(
-                        f'select exists (select from {settings.DATASET_NAME}."{table}")'
-                    )
-                    if cur.fetchone()[0]:
-                        filled.add(table)
-                return filled
+                yield cur
         finally:
             conn.close()
 
+    @staticmethod
+    def _tables(cur: Any) -> set[str]:
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (settings.DATASET_NAME,),
+        )
+        return {row[0] for row in cur.fetchall()}
+
+    def filled_tables(self) -> set[str]:
+        """The raw tables that hold at least one row."""
+        filled = set()
+        with self._cursor() as cur:
+            for table in self._tables(cur):
+                cur.execute(
+                    f'select exists (select from {settings.DATASET_NAME}."{table}")'
+                )
+                if cur.fetchone()[0]:
+                    filled.add(table)
+        return filled
+
+    def has_pipeline_state(self) -> bool:
+        """Whether the warehouse holds a state row of the `stripe` pipeline."""
+        found = self._query(
+            'select 1 from {schema}."{table}" where pipeline_name = %s limit 1',
+            ("_dlt_pipeline_state", settings.PIPELINE_NAME),
+        )
+        return bool(found)
+
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        conn = self._connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(
-                    "select 1 from information_schema.tables "
-                    "where table_schema = %s and table_name = %s",
-                    (settings.DATASET_NAME, params[0]),
-                )
-                if cur.fetchone() is None:
-                    return []
-                cur.execute(
-                    sql.format(schema=settings.DATASET_NAME, table=params[0]),
-                    params[1:],
-                )
-                return cur.fetchall()
-        finally:
-            conn.close()
+        """Rows of `sql` over table params[0], or none if it does not exist yet."""
+        with self._cursor() as cur:
+            if params[0] not in self._tables(cur):
+                return []
+            cur.execute(
+                sql.format(schema=settings.DATASET_NAME, table=params[0]), params[1:]
+            )
+            return cur.fetchall()
 
     def live_ids(self, table: str) -> set[str]:
         rows = self._query(
