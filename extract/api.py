@@ -85,6 +85,9 @@ class ApiExtraction:
         self.stored_rows = stored_rows
         self.stop = threading.Event()
         self._pm_path_fallback = False
+        # Payment-method listings in flight, per customer (customers task only).
+        self._pending_methods: list[tuple[dict, Future]] = []
+        self._child_pool: ThreadPoolExecutor | None = None
 
     # -- orchestration -----------------------------------------------------
 
@@ -96,7 +99,11 @@ class ApiExtraction:
             for r in settings.RESOURCES
             if r.parent is None and r.name != "events" and r.name in self.plans
         ]
-        with ThreadPoolExecutor(settings.API_WORKERS, "stripe") as pool:
+        with (
+            ThreadPoolExecutor(settings.API_WORKERS, "stripe") as pool,
+            ThreadPoolExecutor(settings.API_WORKERS, "stripe-child") as child_pool,
+        ):
+            self._child_pool = child_pool
             changed = pool.submit(self._events)
             futures = [changed] + [pool.submit(self._table, r, changed) for r in tops]
             try:
@@ -163,6 +170,7 @@ class ApiExtraction:
                 for obj in objs:
                     cursor = max(cursor or 0, obj.get("created") or 0)
                 self._emit_with_children(resource.name, objs, seen)
+            self._drain_payment_methods(seen)
         except EndpointMissing:
             log.info(
                 "%s: %s is not offered by the Stripe at %s; the table stays empty",
@@ -176,6 +184,7 @@ class ApiExtraction:
         for table in tables:
             updates = changed.result().get(table, {})
             self._apply_changes(resource.name, table, updates, seen)
+            self._drain_payment_methods(seen)
         if plan.full and plan.has_rows and self.stored_rows is not None:
             for table in tables:
                 self._flag_vanished(table, seen[table])
@@ -201,12 +210,18 @@ class ApiExtraction:
                     "invoice_line_items", obj, self._embedded(obj, "lines"), seen
                 )
         elif table == "customers":
-            live = [obj for obj in objs if not obj.get("deleted")]
-            with ThreadPoolExecutor(settings.API_WORKERS, "stripe-pm") as pool:
-                for obj, methods in zip(
-                    live, pool.map(self._payment_methods, live), strict=True
-                ):
-                    self._emit_children("payment_methods", obj, methods, seen)
+            # One request per customer: in flight while the next page is listed.
+            for obj in objs:
+                if not obj.get("deleted"):
+                    future = self._child_pool.submit(self._payment_methods, obj)
+                    self._pending_methods.append((obj, future))
+
+    def _drain_payment_methods(self, seen: dict[str, set[str]]) -> None:
+        if "payment_methods" not in seen:
+            return  # only the customers task has payment methods in flight
+        pending, self._pending_methods = self._pending_methods, []
+        for customer, future in pending:
+            self._emit_children("payment_methods", customer, future.result(), seen)
 
     def _emit_children(
         self, table: str, parent: dict, children: list[dict], seen: dict[str, set[str]]
