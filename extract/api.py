@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from extract import settings
@@ -56,6 +56,9 @@ class StoredRows(Protocol):
     def children(self, table: str, parent_ids: Iterable[str]) -> list[Row]: ...
     def known(self, table: str, ids: Iterable[str]) -> set[str]: ...
 
+
+# Dropped, one at a time, when a Stripe refuses them on a list's first page.
+_OPTIONAL_PARAMS = ("created[gte]", "expand[]")
 
 # Line items have no endpoint of their own: they come with their invoice.
 _NOT_RETRIEVABLE = frozenset({"invoice_line_items", "events"})
@@ -155,7 +158,9 @@ class ApiExtraction:
         tables = (resource.name, *_CHILDREN.get(resource.name, ()))
         seen: dict[str, set[str]] = {table: set() for table in tables}
         cursor = plan.since
-        params = dict(resource.params)
+        params: dict[str, Any] = dict(resource.params)
+        if resource.expand:
+            params["expand[]"] = [f"data.{field}" for field in resource.expand]
         if not plan.full and plan.since is not None:
             params["created[gte]"] = plan.since
         try:
@@ -327,11 +332,14 @@ class ApiExtraction:
 
     def _retrieve(self, resource: Resource, object_id: str) -> dict | None:
         path = f"/v1/{resource.name}/{object_id}"
+        params = {"expand[]": list(resource.expand)} if resource.expand else None
         try:
-            return self.client.get(path)
+            return self.client.get(path, params)
         except ApiError as exc:
             if exc.status == 404:
                 return None
+            if exc.status == 400 and params:
+                return self._retrieve(replace(resource, expand=()), object_id)
             raise
 
     def _flag_vanished(self, table: str, seen: set[str]) -> None:
@@ -348,31 +356,34 @@ class ApiExtraction:
     # -- plumbing ------------------------------------------------------------------
 
     def _pages(self, resource: Resource, params: dict[str, Any]) -> Iterator[list]:
-        """Pages of a list endpoint; a refused `created` filter falls back to none.
+        """Pages of a list endpoint; refused optional parameters are dropped.
 
-        Some Stripes (the local one) reject or choke on the filter; listing all
-        is still correct, since the caller filters by `created` itself.
+        Some Stripes (the local one) reject or choke on the `created` filter or
+        an expansion. Listing without the filter is still correct, since the
+        caller filters by `created` itself; without the expansion the field
+        keeps its ids, which staging reads too.
         """
-        filtered = "created[gte]" in params
+        optional = [key for key in _OPTIONAL_PARAMS if key in params]
         try:
             for page in self.client.pages(
-                resource.path, params, first_page_retries=1 if filtered else None
+                resource.path, params, first_page_retries=1 if optional else None
             ):
-                filtered = False  # the filter was accepted
+                optional = []  # the first page was accepted
                 if self.stop.is_set():
                     return
                 yield page
         except (ApiError, RetriesExhausted) as exc:
             if exc.status == 404:
                 raise EndpointMissing(resource.path) from None
-            if not filtered or exc.status not in (400, 500):
+            if not optional or exc.status not in (400, 500):
                 raise
             log.info(
-                "%s: created filter refused (%s), listing all",
+                "%s: %s refused (HTTP %s), listing without it",
                 resource.name,
+                optional[0],
                 exc.status,
             )
-            rest = {k: v for k, v in params.items() if k != "created[gte]"}
+            rest = {k: v for k, v in params.items() if k != optional[0]}
             yield from self._pages(resource, rest)
 
     def _emit(self, table: str, rows: list[Row], pages: int = 1) -> None:

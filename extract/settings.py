@@ -49,6 +49,8 @@ class Resource:
     params: tuple[tuple[str, str], ...] = ()
     # For child tables: the parent resource whose listing yields them.
     parent: str | None = None
+    # Fields expanded in place because they have no list endpoint of their own.
+    expand: tuple[str, ...] = ()
 
 
 RESOURCES: tuple[Resource, ...] = (
@@ -58,7 +60,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("plans", "/v1/plans", "plan"),
     Resource("coupons", "/v1/coupons", "coupon"),
     Resource(
-        "subscriptions", "/v1/subscriptions", "subscription", (("status", "all"),)
+        "subscriptions",
+        "/v1/subscriptions",
+        "subscription",
+        (("status", "all"),),
+        expand=("discounts",),
     ),
     Resource(
         "subscription_items",

@@ -203,8 +203,8 @@ def drop_database(env: dict[str, str]) -> None:
     admin.close()
 
 
-def kill_when(env: dict[str, str], marker: str) -> str:
-    """Start a real run, SIGKILL it once `marker` shows in its output."""
+def kill_when(env: dict[str, str], marker: str, delay: float = 0.0) -> str:
+    """Start a real run, SIGKILL it `delay` seconds after `marker` shows."""
     process = subprocess.Popen(
         EXTRACT,
         cwd=ROOT,
@@ -219,21 +219,26 @@ def kill_when(env: dict[str, str], marker: str) -> str:
         seen.append(line)
         if marker in line or time.monotonic() > deadline:
             break
+    time.sleep(delay)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "".join(seen)
     return "".join(seen)
 
 
-@pytest.mark.parametrize("marker", ["events: ", "customers: ", "loaded "])
-def test_killed_run_then_normal_run_equals_clean_run(business, new_database, marker):
-    # Slow enough that the kill lands mid-extraction, with pages in flight.
-    slow = dict(new_database, STRIPE_MAX_RPS="15")
-    if marker == "loaded ":
-        # Kill at the last moment, at the load's end.
-        kill_when(slow, marker)
-    else:
-        kill_when(slow, marker)
+@pytest.mark.parametrize(
+    "marker, delay",
+    [
+        ("events: ", 0.0),  # mid-extraction, pages in flight
+        ("customers: ", 0.0),  # late in extraction
+        ("customers: ", 0.8),  # around normalize and load
+    ],
+)
+def test_killed_run_then_normal_run_equals_clean_run(
+    business, new_database, marker, delay
+):
+    # Slow enough that the kill lands mid-run.
+    kill_when(dict(new_database, STRIPE_MAX_RPS="15"), marker, delay)
     extract(new_database)
     clean = second_database(new_database, new_database["PGDATABASE"] + "_clean")
     try:

@@ -214,6 +214,7 @@ def small_stripe() -> Route:
             return 200, {}, stripe_list(lines, query)
         if path == "/v1/subscriptions":
             assert query.get("status") == "all"
+            assert query.get("expand[]") == "data.discounts"
             return 200, {}, stripe_list([subscription], query)
         if path == "/v1/subscription_items":
             assert query["subscription"] == "sub_1"
