@@ -199,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     log.setLevel(logging.INFO)
     logging.getLogger("dlt").addFilter(_ArrowHintNotice())
     environ = dict(os.environ)
+    # dlt reads FULL_REFRESH as its own deprecated dev-mode switch (a fresh,
+    # timestamped dataset); here it means reload every table, read above.
+    os.environ.pop("FULL_REFRESH", None)
     try:
         if args == ["fetch"]:
             fetch(environ)

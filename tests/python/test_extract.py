@@ -179,10 +179,25 @@ def test_incremental_run_reflects_sdk_changes(business, new_database):
     assert one("select count(*) from stripe_raw.customers where id = %s", newcomer.id)
     assert raw_ids(new_database) == api_ids(new_database)
 
+    # A full reload flags what the API stopped listing, without any event.
     before = raw_ids(new_database, live_only=False)
-    extract(new_database, FULL_REFRESH="1")
-    assert raw_ids(new_database, live_only=False) == before
-    assert one("select is_deleted from stripe_raw.customers where id = %s", gone)
+    vanished = business["customers"][5]
+    client.v1.customers.delete(vanished)
+    out = extract(new_database, FULL_REFRESH="1").stdout
+    assert "no longer listed, flagged deleted" in out
+    after = raw_ids(new_database, live_only=False)
+    assert after.pop("events") >= before.pop("events")  # the delete's event
+    assert after == before
+    assert raw_ids(new_database) == api_ids(new_database)
+    for customer in (gone, vanished):
+        assert one(
+            "select is_deleted from stripe_raw.customers where id = %s", customer
+        )
+    assert not one(
+        "select bool_or(not is_deleted) from stripe_raw.payment_methods "
+        "where parent_id = %s",
+        vanished,
+    )
 
 
 def second_database(env: dict[str, str], name: str):
