@@ -1,0 +1,395 @@
+"""Reads the Stripe API for one run: full or incremental per table, in parallel.
+
+The first run of a table lists everything. Later runs list what was created
+since the table's cursor and re-fetch what /v1/events says changed, so raw
+holds each object's latest state; an object that is gone keeps its row,
+flagged deleted. Child tables (invoice lines, subscription items, payment
+methods) come with their parents. Output goes to a sink, table by table.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from extract import settings
+from extract.client import ApiError, RetriesExhausted, StripeClient
+from extract.progress import Progress
+from extract.settings import RESOURCES_BY_NAME, Resource
+
+log = logging.getLogger("extract")
+
+# One emitted object: (object, parent id, is_deleted).
+Row = tuple[dict, str | None, bool]
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """What this run does for one table."""
+
+    full: bool
+    # Incremental runs list objects created at or after this (epoch seconds).
+    since: int | None = None
+    # A full reload of a table that already has rows flags the vanished ones.
+    has_rows: bool = False
+
+
+class Sink(Protocol):
+    def emit(self, table: str, rows: list[Row]) -> None: ...
+    def finish(self, table: str, cursor: int | None, note: str = "") -> None: ...
+
+
+class EndpointMissing(Exception):
+    """The Stripe in use does not offer this list endpoint."""
+
+
+class StoredRows(Protocol):
+    """What the warehouse already holds, for flagging vanished objects."""
+
+    def live_ids(self, table: str) -> set[str]: ...
+    def rows(self, table: str, ids: Iterable[str]) -> list[Row]: ...
+    def children(self, table: str, parent_ids: Iterable[str]) -> list[Row]: ...
+    def known(self, table: str, ids: Iterable[str]) -> set[str]: ...
+
+
+# Dropped, one at a time, when a Stripe refuses them on a list's first page.
+_OPTIONAL_PARAMS = ("created[gte]", "expand[]")
+
+# Line items have no endpoint of their own: they come with their invoice.
+_NOT_RETRIEVABLE = frozenset({"invoice_line_items", "events"})
+
+_CHILDREN = {
+    "customers": ("payment_methods",),
+    "subscriptions": ("subscription_items",),
+    "invoices": ("invoice_line_items",),
+}
+
+
+class ApiExtraction:
+    def __init__(
+        self,
+        client: StripeClient,
+        plans: dict[str, TablePlan],
+        events_since: int | None,
+        sink: Sink,
+        progress: Progress,
+        stored_rows: StoredRows | None = None,
+    ) -> None:
+        self.client = client
+        self.plans = plans
+        self.events_since = events_since
+        self.sink = sink
+        self.progress = progress
+        self.stored_rows = stored_rows
+        self.stop = threading.Event()
+        self._pm_path_fallback = False
+        # Payment-method listings in flight, per customer (customers task only).
+        self._pending_methods: list[tuple[dict, Future]] = []
+        self._child_pool: ThreadPoolExecutor | None = None
+
+    # -- orchestration -----------------------------------------------------
+
+    def run(self) -> None:
+        """Every table in parallel; events first in the queue, since the other
+        tables need what they say changed once their own listing is done."""
+        tops = [
+            r
+            for r in settings.RESOURCES
+            if r.parent is None and r.name != "events" and r.name in self.plans
+        ]
+        with (
+            ThreadPoolExecutor(settings.API_WORKERS, "stripe") as pool,
+            ThreadPoolExecutor(settings.API_WORKERS, "stripe-child") as child_pool,
+        ):
+            self._child_pool = child_pool
+            changed = pool.submit(self._events)
+            futures = [changed] + [pool.submit(self._table, r, changed) for r in tops]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                self.stop.set()
+                raise
+
+    def _events(self) -> dict[str, dict[str, dict]]:
+        """Lists events into the events table; returns changed objects per table."""
+        resource = RESOURCES_BY_NAME["events"]
+        plan = self.plans["events"]
+        since = None if plan.full else plan.since
+        if self.events_since is not None:
+            since = (
+                self.events_since if since is None else min(since, self.events_since)
+            )
+        params = {"created[gte]": since} if since is not None else {}
+        changed: dict[str, dict[str, tuple[int, dict]]] = defaultdict(dict)
+        cursor = plan.since
+        for page in self._pages(resource, params):
+            rows = []
+            for event in page:
+                rows.append((event, None, False))
+                created = event.get("created") or 0
+                cursor = max(cursor or 0, created)
+                if self.events_since is None or created < self.events_since:
+                    continue
+                obj = (event.get("data") or {}).get("object") or {}
+                target = settings.RESOURCE_BY_OBJECT.get(obj.get("object"))
+                if target is None or "id" not in obj or target.name in _NOT_RETRIEVABLE:
+                    continue
+                table = target.name
+                plan_t = self.plans.get(table) or self.plans.get(target.parent or "")
+                if plan_t is None or plan_t.full:
+                    continue
+                previous = changed[table].get(obj["id"])
+                if previous is None or previous[0] <= created:
+                    changed[table][obj["id"]] = (created, obj)
+            self._emit("events", rows)
+        self._finish("events", cursor)
+        return {t: {i: o for i, (_, o) in objs.items()} for t, objs in changed.items()}
+
+    # -- one top-level table with its children ---------------------------------
+
+    def _table(self, resource: Resource, changed: Future) -> None:
+        plan = self.plans[resource.name]
+        tables = (resource.name, *_CHILDREN.get(resource.name, ()))
+        seen: dict[str, set[str]] = {table: set() for table in tables}
+        cursor = plan.since
+        params: dict[str, Any] = dict(resource.params)
+        if resource.expand:
+            params["expand[]"] = [f"data.{field}" for field in resource.expand]
+        if not plan.full and plan.since is not None:
+            params["created[gte]"] = plan.since
+        try:
+            for page in self._pages(resource, params):
+                objs = [
+                    obj
+                    for obj in page
+                    if plan.full
+                    or not plan.since
+                    or (obj.get("created") or 0) >= plan.since
+                ]
+                for obj in objs:
+                    cursor = max(cursor or 0, obj.get("created") or 0)
+                self._emit_with_children(resource.name, objs, seen)
+            self._drain_payment_methods(seen)
+        except EndpointMissing:
+            log.info(
+                "%s: %s is not offered by the Stripe at %s; the table stays empty",
+                resource.name,
+                resource.path,
+                self.client.api_base,
+            )
+            for table in tables:
+                self._finish(table, plan.since, "not offered by this Stripe")
+            return
+        for table in tables:
+            updates = changed.result().get(table, {})
+            self._apply_changes(resource.name, table, updates, seen)
+            self._drain_payment_methods(seen)
+        if plan.full and plan.has_rows and self.stored_rows is not None:
+            for table in tables:
+                self._flag_vanished(table, seen[table])
+        for table in tables:
+            self._finish(table, cursor if table == resource.name else None)
+
+    def _emit_with_children(
+        self, table: str, objs: list[dict], seen: dict[str, set[str]]
+    ) -> None:
+        rows = []
+        for obj in objs:
+            seen[table].add(obj["id"])
+            rows.append((obj, None, bool(obj.get("deleted"))))
+        self._emit(table, rows)
+        if table == "subscriptions":
+            for obj in objs:
+                self._emit_children(
+                    "subscription_items", obj, self._embedded(obj, "items"), seen
+                )
+        elif table == "invoices":
+            for obj in objs:
+                self._emit_children(
+                    "invoice_line_items", obj, self._embedded(obj, "lines"), seen
+                )
+        elif table == "customers":
+            # One request per customer: in flight while the next page is listed.
+            for obj in objs:
+                if not obj.get("deleted"):
+                    future = self._child_pool.submit(self._payment_methods, obj)
+                    self._pending_methods.append((obj, future))
+
+    def _drain_payment_methods(self, seen: dict[str, set[str]]) -> None:
+        if "payment_methods" not in seen:
+            return  # only the customers task has payment methods in flight
+        pending, self._pending_methods = self._pending_methods, []
+        for customer, future in pending:
+            self._emit_children("payment_methods", customer, future.result(), seen)
+
+    def _emit_children(
+        self, table: str, parent: dict, children: list[dict], seen: dict[str, set[str]]
+    ) -> None:
+        rows = []
+        for child in children:
+            seen[table].add(child["id"])
+            rows.append((child, parent["id"], False))
+        if rows:
+            self._emit(table, rows, pages=0)
+
+    def _embedded(self, parent: dict, field: str) -> list[dict]:
+        """An embedded list, completed from its own endpoint past the first page."""
+        embedded = parent.get(field) or {}
+        items = list(embedded.get("data") or [])
+        if not embedded.get("has_more") or not items:
+            return items
+        if field == "lines":
+            path, params = f"/v1/invoices/{parent['id']}/lines", {}
+        else:
+            path, params = "/v1/subscription_items", {"subscription": parent["id"]}
+        params["starting_after"] = items[-1]["id"]
+        try:
+            for page in self.client.pages(path, params):
+                items.extend(page)
+        except ApiError as exc:
+            log.warning(
+                "%s %s: cannot page its %s past the first %d (%s); kept those",
+                parent.get("object"),
+                parent["id"],
+                field,
+                len(items),
+                exc,
+            )
+        return items
+
+    def _payment_methods(self, customer: dict) -> list[dict]:
+        if self.stop.is_set():
+            return []
+        if not self._pm_path_fallback:
+            try:
+                return self._collect(f"/v1/customers/{customer['id']}/payment_methods")
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                if exc.code == "resource_missing":
+                    return []  # the customer went away since it was listed
+                # No such route: a local Stripe lists them only as
+                # /v1/payment_methods?customer=...&type=card.
+                self._pm_path_fallback = True
+        return self._collect(
+            "/v1/payment_methods", {"customer": customer["id"], "type": "card"}
+        )
+
+    def _collect(self, path: str, params: dict | None = None) -> list[dict]:
+        items: list[dict] = []
+        for page in self.client.pages(path, params):
+            items.extend(page)
+        return items
+
+    # -- updates and deletions -------------------------------------------------
+
+    def _apply_changes(
+        self,
+        owner: str,
+        table: str,
+        changed: dict[str, dict],
+        seen: dict[str, set[str]],
+    ) -> None:
+        """Re-fetch objects that events say changed; gone ones keep a flagged row."""
+        todo = [(i, obj) for i, obj in changed.items() if i not in seen[table]]
+        if not todo:
+            return
+        resource = RESOURCES_BY_NAME[table]
+        fresh, gone = [], []
+        for object_id, event_object in todo:
+            current = self._retrieve(resource, object_id)
+            if current is None or current.get("deleted"):
+                gone.append((event_object, event_object.get("customer"), True))
+                seen[table].add(object_id)
+            else:
+                fresh.append(current)
+        if table == owner:
+            self._emit_with_children(table, fresh, seen)
+        else:
+            parent_key = "customer" if table == "payment_methods" else "subscription"
+            for obj in fresh:
+                self._emit_children(table, {"id": obj.get(parent_key)}, [obj], seen)
+        if gone and self.stored_rows is not None:
+            # Only what raw already holds gets a deleted row: an object made and
+            # deleted between two runs is absent from a clean load too.
+            known = self.stored_rows.known(table, [obj["id"] for obj, _, _ in gone])
+            gone = [row for row in gone if row[0]["id"] in known]
+        if gone:
+            if table != "payment_methods":
+                gone = [(obj, None, True) for obj, _, _ in gone]
+            self._emit(table, gone, pages=0)
+        if gone and table == "customers" and self.stored_rows is not None:
+            # Deleting a customer detaches its payment methods.
+            ids = [obj["id"] for obj, _, _ in gone]
+            detached = self.stored_rows.children("payment_methods", ids)
+            self._emit("payment_methods", detached, pages=0)
+
+    def _retrieve(self, resource: Resource, object_id: str) -> dict | None:
+        path = f"/v1/{resource.name}/{object_id}"
+        params = {"expand[]": list(resource.expand)} if resource.expand else None
+        try:
+            return self.client.get(path, params)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            if exc.status == 400 and params:
+                return self._retrieve(replace(resource, expand=()), object_id)
+            raise
+
+    def _flag_vanished(self, table: str, seen: set[str]) -> None:
+        """A full reload flags stored objects the API no longer lists."""
+        vanished = self.stored_rows.live_ids(table) - seen
+        if not vanished:
+            return
+        rows = self.stored_rows.rows(table, vanished)
+        log.info(
+            "%s: %d stored objects no longer listed, flagged deleted", table, len(rows)
+        )
+        self._emit(table, rows, pages=0)
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _pages(self, resource: Resource, params: dict[str, Any]) -> Iterator[list]:
+        """Pages of a list endpoint; refused optional parameters are dropped.
+
+        Some Stripes (the local one) reject or choke on the `created` filter or
+        an expansion. Listing without the filter is still correct, since the
+        caller filters by `created` itself; without the expansion the field
+        keeps its ids, which staging reads too.
+        """
+        optional = [key for key in _OPTIONAL_PARAMS if key in params]
+        try:
+            for page in self.client.pages(
+                resource.path, params, first_page_retries=1 if optional else None
+            ):
+                optional = []  # the first page was accepted
+                if self.stop.is_set():
+                    return
+                yield page
+        except (ApiError, RetriesExhausted) as exc:
+            if exc.status == 404:
+                raise EndpointMissing(resource.path) from None
+            if not optional or exc.status not in (400, 500):
+                raise
+            log.info(
+                "%s: %s refused (HTTP %s), listing without it",
+                resource.name,
+                optional[0],
+                exc.status,
+            )
+            rest = {k: v for k, v in params.items() if k != optional[0]}
+            yield from self._pages(resource, rest)
+
+    def _emit(self, table: str, rows: list[Row], pages: int = 1) -> None:
+        self.sink.emit(table, rows)
+        self.progress.add(table, len(rows), pages)
+
+    def _finish(self, table: str, cursor: int | None, note: str = "") -> None:
+        self.sink.finish(table, cursor, note)
+        self.progress.done(table, note)

@@ -1,0 +1,173 @@
+"""Snapshot directories: read `<resource>.jsonl[.gz]` or `.json`, write `.jsonl`."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from extract import settings
+from extract.client import ExtractError
+
+MANIFEST = "manifest.json"
+SUFFIXES = (".jsonl", ".jsonl.gz", ".json")
+
+
+class SnapshotLineError(ExtractError):
+    """A malformed object in a snapshot file."""
+
+
+def _resource_file(directory: Path, resource: str) -> Path | None:
+    found = [directory / f"{resource}{s}" for s in SUFFIXES]
+    found = [path for path in found if path.is_file()]
+    if len(found) > 1:
+        names = ", ".join(path.name for path in found)
+        raise ExtractError(
+            f"{directory} holds {names} for the same resource; keep one of them."
+        )
+    return found[0] if found else None
+
+
+def open_snapshot(directory: str | os.PathLike) -> tuple[dict[str, Path], dict]:
+    """The resource files and manifest of a snapshot directory, checked."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise ExtractError(
+            f"JSON_DIR={path} is not a directory; point JSON_DIR at a snapshot "
+            "directory (write one with `make fetch`)."
+        )
+    files = {}
+    for resource in settings.RESOURCES:
+        found = _resource_file(path, resource.name)
+        if found:
+            files[resource.name] = found
+    manifest_path = path / MANIFEST
+    if not files:
+        raise ExtractError(
+            f"JSON_DIR={path} holds no snapshot (no <resource>.jsonl, "
+            ".jsonl.gz or .json file such as customers.jsonl); write one with "
+            "`make fetch` or point JSON_DIR at a snapshot directory."
+        )
+    if not manifest_path.is_file():
+        raise ExtractError(
+            f"{manifest_path} is missing; a snapshot names its API version "
+            'there: {"api_version": "...", "captured_at": "..."}.'
+        )
+    try:
+        manifest = orjson.loads(manifest_path.read_bytes())
+        api_version = manifest["api_version"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise ExtractError(
+            f"{manifest_path} is not a JSON object with an api_version; fix it "
+            'to read {"api_version": "...", "captured_at": "..."}.'
+        ) from None
+    if not isinstance(api_version, str) or not api_version:
+        raise ExtractError(f"{manifest_path}: api_version must be a non-empty string.")
+    return files, manifest
+
+
+def _malformed(path: Path, line: int, why: str) -> SnapshotLineError:
+    return SnapshotLineError(
+        f"{path}:{line}: {why}; fix or remove that line and run again (the "
+        "objects loaded before it stay loaded)."
+    )
+
+
+def _check(obj: object, path: Path, line: int) -> dict:
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        raise _malformed(path, line, "not a Stripe object with a string id")
+    return obj
+
+
+def read_objects(path: Path) -> Iterator[tuple[dict, bytes | None]]:
+    """(object, raw JSON or None) per object, checked, in file order."""
+    if path.name.endswith(".json"):
+        yield from _read_envelope(path)
+        return
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise _malformed(path, number, f"invalid JSON ({exc})") from None
+            yield _check(obj, path, number), line
+
+
+def _read_envelope(path: Path) -> Iterator[tuple[dict, None]]:
+    try:
+        envelope = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise _malformed(path, 1, f"invalid JSON ({exc})") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), list):
+        raise _malformed(path, 1, 'not a list envelope {"object": "list", "data": []}')
+    for number, obj in enumerate(envelope["data"], start=1):
+        yield _check(obj, path, number), None
+
+
+def embedded_parents(path: Path, field: str) -> dict[str, str]:
+    """Child id -> parent id, from the lists embedded in a parent file.
+
+    Older API shapes (and the local Stripe) leave the parent id off some
+    children, e.g. a subscription item's `subscription`.
+    """
+    parents: dict[str, str] = {}
+    for obj, _ in read_objects(path):
+        for child in (obj.get(field) or {}).get("data") or []:
+            if isinstance(child, dict) and "id" in child:
+                parents[child["id"]] = obj["id"]
+    return parents
+
+
+class SnapshotWriter:
+    """Writes one `<resource>.jsonl` per resource, then `manifest.json`.
+
+    Files are written under a temporary name and renamed when complete, so an
+    interrupted fetch never leaves a truncated file that looks whole.
+    """
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._handles: dict[str, IO[bytes]] = {}
+
+    def _handle(self, resource: str) -> IO[bytes]:
+        if resource not in self._handles:
+            tmp = self.directory / f".{resource}.jsonl.partial"
+            self._handles[resource] = open(tmp, "wb")  # noqa: SIM115
+        return self._handles[resource]
+
+    def write(self, resource: str, raw: bytes) -> None:
+        handle = self._handle(resource)
+        handle.write(raw)
+        handle.write(b"\n")
+
+    def commit(self, api_version: str) -> None:
+        for resource in settings.RESOURCES:
+            self._handle(resource.name).close()
+            for suffix in SUFFIXES:
+                (self.directory / f"{resource.name}{suffix}").unlink(missing_ok=True)
+            os.replace(
+                self.directory / f".{resource.name}.jsonl.partial",
+                self.directory / f"{resource.name}.jsonl",
+            )
+        manifest = {
+            "api_version": api_version,
+            "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (self.directory / MANIFEST).write_bytes(
+            orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
+        )
+
+    def abort(self) -> None:
+        for resource, handle in self._handles.items():
+            handle.close()
+            (self.directory / f".{resource}.jsonl.partial").unlink(missing_ok=True)

@@ -1,0 +1,145 @@
+"""The PostgreSQL side: dlt credentials from the PG* variables, pipeline dir,
+and reads of what raw already holds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg2
+
+from extract import settings
+from extract.api import Row
+from extract.client import ExtractError
+
+
+def pg_settings(environ: Mapping[str, str]) -> dict[str, str | int]:
+    """dlt's postgres credentials, built from libpq's variables (one place)."""
+    missing = [v for v in ("PGHOST", "PGUSER", "PGDATABASE") if not environ.get(v)]
+    if missing:
+        raise ExtractError(
+            f"{', '.join(missing)} not set; run through `make extract` (which "
+            "fills them in) or set PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."
+        )
+    return {
+        "host": environ["PGHOST"],
+        "port": int(environ.get("PGPORT") or 5432),
+        "username": environ["PGUSER"],
+        "password": environ.get("PGPASSWORD", ""),
+        "database": environ["PGDATABASE"],
+    }
+
+
+def pipelines_dir(stack_dir: Path, credentials: Mapping[str, str | int]) -> Path:
+    """dlt's working dir, inside the project and keyed by the destination."""
+    key = f"{credentials['host']}_{credentials['port']}_{credentials['database']}"
+    return stack_dir / "dlt" / re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+class StoredRaw:
+    """Reads stripe_raw directly (used by full reloads to flag vanished objects)."""
+
+    def __init__(self, credentials: Mapping[str, str | int]) -> None:
+        self.credentials = credentials
+
+    def _connect(self):
+        c = self.credentials
+        try:
+            return psycopg2.connect(
+                host=c["host"],
+                port=c["port"],
+                user=c["username"],
+                password=c["password"],
+                dbname=c["database"],
+                connect_timeout=10,
+            )
+        except psycopg2.OperationalError as exc:
+            first = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+            )
+            raise ExtractError(
+                f"cannot connect to the warehouse at {c['host']}:{c['port']}/"
+                f"{c['database']} ({first}); start it with `make up` or fix "
+                "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."
+            ) from None
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                yield cur
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _tables(cur: Any) -> set[str]:
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (settings.DATASET_NAME,),
+        )
+        return {row[0] for row in cur.fetchall()}
+
+    def filled_tables(self) -> set[str]:
+        """The raw tables that hold at least one row."""
+        filled = set()
+        with self._cursor() as cur:
+            for table in self._tables(cur):
+                cur.execute(
+                    f'select exists (select from {settings.DATASET_NAME}."{table}")'
+                )
+                if cur.fetchone()[0]:
+                    filled.add(table)
+        return filled
+
+    def has_pipeline_state(self) -> bool:
+        """Whether the warehouse holds a state row of the `stripe` pipeline."""
+        found = self._query(
+            'select 1 from {schema}."{table}" where pipeline_name = %s limit 1',
+            ("_dlt_pipeline_state", settings.PIPELINE_NAME),
+        )
+        return bool(found)
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of `sql` over table params[0], or none if it does not exist yet."""
+        with self._cursor() as cur:
+            if params[0] not in self._tables(cur):
+                return []
+            cur.execute(
+                sql.format(schema=settings.DATASET_NAME, table=params[0]), params[1:]
+            )
+            return cur.fetchall()
+
+    def live_ids(self, table: str) -> set[str]:
+        rows = self._query(
+            'select id from {schema}."{table}" where not is_deleted', (table,)
+        )
+        return {row[0] for row in rows}
+
+    def rows(self, table: str, ids: Iterable[str]) -> list[Row]:
+        """Stored rows by id, flagged deleted."""
+        return self._flagged(table, "id", ids)
+
+    def children(self, table: str, parent_ids: Iterable[str]) -> list[Row]:
+        """Stored live rows of a child table by parent, flagged deleted."""
+        return self._flagged(table, "parent_id", parent_ids)
+
+    def known(self, table: str, ids: Iterable[str]) -> set[str]:
+        """Which of these ids raw holds (deleted or not)."""
+        found = self._query(
+            'select id from {schema}."{table}" where id = any(%s)', (table, list(ids))
+        )
+        return {row[0] for row in found}
+
+    def _flagged(self, table: str, key: str, values: Iterable[str]) -> list[Row]:
+        parent = "parent_id" if table in settings.CHILD_TABLES else "null"
+        found = self._query(
+            f"select data::text, {parent} "
+            f'from {{schema}}."{{table}}" where {key} = any(%s) and not is_deleted',
+            (table, list(values)),
+        )
+        return [(orjson.loads(data), parent_id, True) for data, parent_id in found]

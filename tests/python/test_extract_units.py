@@ -1,0 +1,111 @@
+"""Planning, row building and snapshot reading, without servers."""
+
+from __future__ import annotations
+
+import gzip
+
+import orjson
+import pytest
+
+from extract import plan_tables, settings
+from extract.rows import RowBatch, parent_of
+from extract.snapshot import SnapshotLineError, open_snapshot, read_objects
+
+NOW = 1_800_000_000
+DAY = 86400
+
+
+def states(synced_at: int, cursor: int = 100) -> dict:
+    return {
+        r.name: {"synced_at": synced_at, "cursor": cursor} for r in settings.RESOURCES
+    }
+
+
+def test_first_run_is_full_and_reads_no_event_updates():
+    plans, events_since = plan_tables({}, NOW, full_refresh=False)
+    assert all(plan.full and not plan.has_rows for plan in plans.values())
+    assert events_since is None
+
+
+def test_later_run_is_incremental_from_cursor_and_last_sync():
+    plans, events_since = plan_tables(states(NOW - DAY), NOW, full_refresh=False)
+    assert not plans["customers"].full
+    assert plans["customers"].since == 100
+    assert events_since == NOW - DAY - settings.EVENTS_OVERLAP_SECONDS
+
+
+def test_cursor_past_the_events_window_reloads_that_table_alone():
+    old = states(NOW - DAY)
+    old["invoices"]["synced_at"] = NOW - 31 * DAY
+    plans, events_since = plan_tables(old, NOW, full_refresh=False)
+    assert plans["invoices"].full and plans["invoices"].has_rows
+    assert plans["invoice_line_items"].full  # children follow their parent
+    assert not plans["customers"].full
+    assert events_since == NOW - DAY - settings.EVENTS_OVERLAP_SECONDS
+
+
+def test_full_refresh_reloads_everything_and_flags_vanished():
+    plans, events_since = plan_tables(states(NOW - DAY), NOW, full_refresh=True)
+    assert all(plan.full and plan.has_rows for plan in plans.values())
+    assert events_since is None
+
+
+def test_rows_drop_secrets_at_any_depth_and_keep_the_rest():
+    batch = RowBatch("payment_intents", "v1")
+    intent = {
+        "id": "pi_1",
+        "object": "payment_intent",
+        "created": 7,
+        "livemode": False,
+        "client_secret": "pi_1_secret",
+        "next_action": {"x": [{"client_secret": "nested"}]},
+        "amount": 100,
+    }
+    batch.add(intent)
+    table = batch.to_table()
+    row = table.to_pylist()[0]
+    assert b"secret" not in row["data"].encode()
+    assert orjson.loads(row["data"])["amount"] == 100
+    assert row["is_deleted"] is False and row["api_version"] == "v1"
+    assert "parent_id" not in table.column_names
+    deleted = RowBatch("customers", "v1")
+    deleted.add({"id": "cus_1", "object": "customer", "deleted": True})
+    assert deleted.to_table().to_pylist()[0]["is_deleted"] is True
+
+
+@pytest.mark.parametrize(
+    "table, obj, parent",
+    [
+        ("invoice_line_items", {"id": "il_1", "invoice": "in_1"}, "in_1"),
+        (
+            "invoice_line_items",
+            {"id": "il_1", "parent": {"invoice_item_details": {"invoice": "in_2"}}},
+            "in_2",
+        ),
+        ("subscription_items", {"id": "si_1", "subscription": "sub_1"}, "sub_1"),
+        ("payment_methods", {"id": "pm_1", "customer": {"id": "cus_1"}}, "cus_1"),
+        ("payment_methods", {"id": "pm_1", "customer": None}, None),
+    ],
+)
+def test_parent_of_reads_both_api_shapes(table, obj, parent):
+    assert parent_of(table, obj) == parent
+
+
+def test_snapshot_formats_jsonl_gz_and_list_envelope(tmp_path):
+    with gzip.open(tmp_path / "charges.jsonl.gz", "wb") as handle:
+        handle.write(b'{"id": "ch_1", "object": "charge"}\n\n{"id": "ch_2"}\n')
+    (tmp_path / "refunds.json").write_text(
+        '{"object": "list", "data": [{"id": "re_1"}]}'
+    )
+    (tmp_path / "manifest.json").write_text('{"api_version": "2025-03-31.basil"}')
+    files, manifest = open_snapshot(tmp_path)
+    assert manifest["api_version"] == "2025-03-31.basil"
+    assert [o["id"] for o, _ in read_objects(files["charges"])] == ["ch_1", "ch_2"]
+    assert [o["id"] for o, _ in read_objects(files["refunds"])] == ["re_1"]
+
+
+def test_snapshot_object_without_id_names_file_and_line(tmp_path):
+    path = tmp_path / "customers.jsonl"
+    path.write_text('{"id": "cus_1"}\n{"object": "customer"}\n')
+    with pytest.raises(SnapshotLineError, match="customers.jsonl:2"):
+        list(read_objects(path))
