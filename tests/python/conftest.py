@@ -119,3 +119,74 @@ def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
             return cur.fetchall() if cur.description else []
     finally:
         conn.close()
+
+
+RAW_RESOURCES = (
+    "customers products prices plans coupons subscriptions subscription_items "
+    "invoices invoice_line_items invoiceitems charges refunds disputes "
+    "payment_intents payment_methods balance_transactions payouts credit_notes "
+    "events"
+).split()
+# The raw contract's parent_id: the field of the object that names its parent.
+RAW_PARENT_FIELD = {
+    "invoice_line_items": "invoice",
+    "subscription_items": "subscription",
+    "payment_methods": "customer",
+}
+FIXTURE_SNAPSHOT = ROOT / "tests" / "fixtures" / "snapshot"
+
+
+def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> None:
+    """Create the raw contract tables and load a snapshot's objects into them.
+
+    Stands in for `SOURCE=json python -m extract` until the extractor lands:
+    the same tables and columns (stripe_raw, one row per object, the verbatim
+    object in `data`), upserted on id like the extractor's merge.
+    """
+    import json
+
+    api_version = json.loads((directory / "manifest.json").read_text())[
+        "api_version"
+    ]
+    conn = connect(env)
+    with conn, conn.cursor() as cur:
+        cur.execute("create schema if not exists stripe_raw")
+        for resource in RAW_RESOURCES:
+            parent = ", parent_id text" if resource in RAW_PARENT_FIELD else ""
+            cur.execute(
+                f"create table if not exists stripe_raw.{resource} (id text primary"
+                " key, object text, created bigint, livemode boolean, is_deleted"
+                f" boolean not null, data jsonb{parent}, api_version text,"
+                " _dlt_load_id text not null, _dlt_id text not null)"
+            )
+            path = directory / f"{resource}.jsonl"
+            if not path.exists():
+                continue
+            for text in path.read_text().splitlines():
+                obj = json.loads(text)
+                row = [
+                    obj["id"],
+                    obj.get("object"),
+                    obj.get("created"),
+                    obj.get("livemode"),
+                    bool(obj.get("deleted")),
+                    json.dumps(obj),
+                    api_version,
+                    load_id,
+                    uuid.uuid4().hex,
+                ]
+                columns = "id, object, created, livemode, is_deleted, data"
+                columns += ", api_version, _dlt_load_id, _dlt_id"
+                if resource in RAW_PARENT_FIELD:
+                    row.append(obj.get(RAW_PARENT_FIELD[resource]))
+                    columns += ", parent_id"
+                updates = ", ".join(
+                    f"{c} = excluded.{c}" for c in columns.split(", ")[1:]
+                )
+                cur.execute(
+                    f"insert into stripe_raw.{resource} ({columns}) values"
+                    f" ({', '.join(['%s'] * len(row))})"
+                    f" on conflict (id) do update set {updates}",
+                    row,
+                )
+    conn.close()
