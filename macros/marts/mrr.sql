@@ -1,0 +1,44 @@
+{#-
+    Monthly normalization of a recurring price (metrics.md): month 1, year
+    1/12, week 52/12, day 365/12, all divided by the interval count. Written
+    as periods-per-year / (12 x count) so the factor stays an exact ratio
+    until the amount is multiplied by it. Unknown intervals give null.
+-#}
+{% macro monthly_normalized(amount, interval, interval_count) -%}
+    (
+        ({{ amount }})
+        * (case {{ interval }}
+            when 'day' then 365
+            when 'week' then 52
+            when 'month' then 12
+            when 'year' then 1
+        end)::numeric
+        / (12 * coalesce(nullif({{ interval_count }}, 0), 1))::numeric
+    )
+{%- endmacro %}
+
+{#- MRR amounts are kept to six decimals of the major unit: exact enough for
+    every currency (three-decimal ones included) and stable under sums. -#}
+{% macro mrr_round(amount) -%}
+    round(({{ amount }})::numeric, 6)
+{%- endmacro %}
+
+{#-
+    The MRR of one licensed recurring item before discounts, in the major
+    unit: unit price x quantity, monthly-normalized. Metered (usage) prices
+    count zero. `unit_amount_cents` is Stripe's minor-unit (decimal) unit
+    amount, `exponent` the currency's (seed `currencies`).
+-#}
+{% macro licensed_item_mrr(
+    unit_amount_cents, quantity, usage_type, interval, interval_count, exponent
+) -%}
+    case
+        when {{ usage_type }} = 'metered' then 0
+        else {{ mrr_round(monthly_normalized(
+            '(' ~ unit_amount_cents ~ ') * coalesce(' ~ quantity ~ ', 0)'
+            ~ ' / power(10::numeric, ' ~ exponent ~ ')',
+            interval,
+            interval_count,
+        )) }}
+    end
+{%- endmacro %}
