@@ -121,12 +121,27 @@ def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-RAW_RESOURCES = (
-    "customers products prices plans coupons subscriptions subscription_items "
-    "invoices invoice_line_items invoiceitems charges refunds disputes "
-    "payment_intents payment_methods balance_transactions payouts credit_notes "
-    "events"
-).split()
+RAW_RESOURCES = [
+    "customers",
+    "products",
+    "prices",
+    "plans",
+    "coupons",
+    "subscriptions",
+    "subscription_items",
+    "invoices",
+    "invoice_line_items",
+    "invoiceitems",
+    "charges",
+    "refunds",
+    "disputes",
+    "payment_intents",
+    "payment_methods",
+    "balance_transactions",
+    "payouts",
+    "credit_notes",
+    "events",
+]
 # The raw contract's parent_id: the field of the object that names its parent.
 RAW_PARENT_FIELD = {
     "invoice_line_items": "invoice",
@@ -145,9 +160,7 @@ def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> Non
     """
     import json
 
-    api_version = json.loads((directory / "manifest.json").read_text())[
-        "api_version"
-    ]
+    api_version = json.loads((directory / "manifest.json").read_text())["api_version"]
     conn = connect(env)
     with conn, conn.cursor() as cur:
         cur.execute("create schema if not exists stripe_raw")
