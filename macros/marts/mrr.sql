@@ -42,3 +42,13 @@
         )) }}
     end
 {%- endmacro %}
+
+{#- A rate: numerator / denominator as a decimal fraction, null when the
+    denominator is zero. -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    round(
+        cast({{ numerator }} as numeric)
+        / nullif(cast({{ denominator }} as numeric), 0),
+        6
+    )
+{%- endmacro %}
