@@ -18,9 +18,14 @@
 {%- endmacro %}
 
 {#- MRR amounts are kept to six decimals of the major unit: exact enough for
-    every currency (three-decimal ones included) and stable under sums. -#}
+    every currency (three-decimal ones included) and stable under sums.
+    Trailing zeros are dropped (20, not 20.000000). -#}
 {% macro mrr_round(amount) -%}
-    round(({{ amount }})::numeric, 6)
+    {{ return(adapter.dispatch('mrr_round')(amount)) }}
+{%- endmacro %}
+
+{% macro default__mrr_round(amount) -%}
+    trim_scale(round(({{ amount }})::numeric, 6))
 {%- endmacro %}
 
 {#-
