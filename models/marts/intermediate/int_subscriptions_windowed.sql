@@ -120,7 +120,7 @@ final as (
             else started_at
         end as counts_from_at,
         case
-            when status = 'canceled' then ended_at
+            when status = 'canceled' then coalesce(ended_at, stopped_paying_at)
             when status in ('unpaid', 'paused') then stopped_paying_at
             else cancel_at
         end as counts_until_at,
