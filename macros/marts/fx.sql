@@ -4,7 +4,8 @@
     (seed `fx_rates`, carried forward by `int_fx_rates_daily`). Null when
     the seed has no rate for the currency, which the `has_reporting_amount`
     test reports. Pass qualified column names (the lookup is a subquery
-    whose own columns would shadow bare ones). Never sum amounts of different currencies; convert first.
+    whose own columns would shadow bare ones). Never sum amounts of
+    different currencies; convert first.
 -#}
 {% macro to_reporting_currency(amount, currency, on_date) -%}
     round(

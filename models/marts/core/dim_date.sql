@@ -16,11 +16,14 @@ final as (
 
     select
         cast(date_day as date) as date_day,
-        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        cast({{ dbt.date_trunc('week', 'date_day') }} as date)
+            as week_start_date,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date)
+            as month_start_date,
         cast({{ dbt.date_trunc('quarter', 'date_day') }} as date)
             as quarter_start_date,
-        cast({{ dbt.date_trunc('year', 'date_day') }} as date) as year_start_date,
+        cast({{ dbt.date_trunc('year', 'date_day') }} as date)
+            as year_start_date,
         {{ date_part_number('year', 'date_day') }} as year_number,
         {{ date_part_number('quarter', 'date_day') }} as quarter_number,
         {{ date_part_number('month', 'date_day') }} as month_number,

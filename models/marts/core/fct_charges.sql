@@ -98,7 +98,9 @@ final as (
 
     select
         charges_joined.*,
-        {%- for column in ['amount', 'amount_captured', 'amount_refunded', 'fee'] %}
+        {%- for column in [
+            'amount', 'amount_captured', 'amount_refunded', 'fee',
+        ] %}
         {{ to_reporting_currency(
             'charges_joined.' ~ column,
             'charges_joined.currency',

@@ -57,7 +57,9 @@ final as (
             reported it fraudulent. -#}
         (
             fct_charges.is_reported_fraudulent
-            or coalesce(fct_charges.risk_level in ('elevated', 'highest'), false)
+            or coalesce(
+                fct_charges.risk_level in ('elevated', 'highest'), false
+            )
             or coalesce(
                 fct_charges.outcome_type in ('blocked', 'manual_review'), false
             )

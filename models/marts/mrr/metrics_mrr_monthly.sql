@@ -45,15 +45,18 @@ movements_summed as (
         sum(previous_mrr_amount) as starting_mrr_amount,
         sum(case when movement = 'new' then mrr_change_amount else 0 end)
             as new_mrr_amount,
-        sum(case when movement = 'expansion' then mrr_change_amount else 0 end)
-            as expansion_mrr_amount,
+        sum(
+            case when movement = 'expansion' then mrr_change_amount else 0 end
+        ) as expansion_mrr_amount,
         -sum(
             case when movement = 'contraction' then mrr_change_amount else 0 end
         ) as contraction_mrr_amount,
         -sum(case when movement = 'churn' then mrr_change_amount else 0 end)
             as churned_mrr_amount,
         sum(
-            case when movement = 'reactivation' then mrr_change_amount else 0 end
+            case
+                when movement = 'reactivation' then mrr_change_amount else 0
+            end
         ) as reactivation_mrr_amount,
         sum(mrr_amount) as ending_mrr_amount,
         count(distinct case when is_active then subscription_id end)
