@@ -75,15 +75,16 @@ current_values as (
     select
         subscription_items.subscription_id,
         sum(
-            case when prices.usage_type = 'metered' then 0 else
-                prices.unit_amount * subscription_items.quantity
-                * case prices.recurring_interval
-                    when 'month' then 1.0
-                    when 'year' then 1.0 / 12
-                    when 'week' then 52.0 / 12
-                    when 'day' then 365.0 / 12
-                end
-                / prices.recurring_interval_count
+            case
+                when prices.usage_type = 'metered' then 0 else
+                    prices.unit_amount * subscription_items.quantity
+                    * case prices.recurring_interval
+                        when 'month' then 1.0
+                        when 'year' then 1.0 / 12
+                        when 'week' then 52.0 / 12
+                        when 'day' then 365.0 / 12
+                    end
+                    / prices.recurring_interval_count
             end
         ) as gross_mrr_amount,
         max(prices.recurring_interval) as recurring_interval,

@@ -18,7 +18,10 @@ latest_rates as (
         currency,
         rate_to_reporting
     from fx_rates_daily
-    where rate_date = (select max(rate_date) from fx_rates_daily)
+    where
+        rate_date = (
+            select max(all_rates.rate_date) from fx_rates_daily as all_rates
+        )
 
 ),
 

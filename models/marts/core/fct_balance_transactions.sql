@@ -18,15 +18,15 @@ balance_transactions as (
 final as (
 
     select
-        balance_transaction_id,
-        source_id,
-        lower(currency) as currency,
-        balance_transaction_type,
-        reporting_category,
-        status,
-        amount,
-        fee,
-        net,
+        balance_transactions.balance_transaction_id,
+        balance_transactions.source_id,
+        lower(balance_transactions.currency) as currency,
+        balance_transactions.balance_transaction_type,
+        balance_transactions.reporting_category,
+        balance_transactions.status,
+        balance_transactions.amount,
+        balance_transactions.fee,
+        balance_transactions.net,
         {%- for column in ['amount', 'fee', 'net'] %}
         {{ to_reporting_currency(
             'balance_transactions.' ~ column,
@@ -35,14 +35,15 @@ final as (
         ) }} as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency,
-        {{ utc_date('created_at') }} as created_date,
-        {{ utc_date('available_at') }} as available_on_date,
-        created_at,
-        available_at,
-        loaded_at
+        {{ utc_date('balance_transactions.created_at') }} as created_date,
+        {{ utc_date('balance_transactions.available_at') }}
+            as available_on_date,
+        balance_transactions.created_at,
+        balance_transactions.available_at,
+        balance_transactions.loaded_at
     from balance_transactions
     where
-        not is_missing_from_source
+        not balance_transactions.is_missing_from_source
         and {{ is_new_since_last_run('balance_transactions.loaded_at') }}
 
 )

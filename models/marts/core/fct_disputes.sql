@@ -39,8 +39,10 @@ disputes_joined_to_charges as (
         ) }} as reporting_amount,
         '{{ var("reporting_currency") }}' as reporting_currency,
         disputes.status = 'lost' as is_lost,
-        disputes.status in ('warning_needs_response', 'warning_under_review',
-            'warning_closed') as is_inquiry,
+        disputes.status in (
+            'warning_needs_response', 'warning_under_review',
+            'warning_closed'
+        ) as is_inquiry,
         {{ utc_date('disputes.created_at') }} as created_date,
         disputes.created_at,
         disputes.loaded_at

@@ -174,12 +174,12 @@ forever_discounts_in_force as (
         on
             subscriptions_valued.subscription_id
             = subscription_discounts.subscription_id
-            and subscription_discounts.start_at
-            < subscriptions_valued.measured_at
+            and subscriptions_valued.measured_at
+            > subscription_discounts.start_at
             and (
                 subscription_discounts.end_at is null
-                or subscription_discounts.end_at
-                >= subscriptions_valued.measured_at
+                or subscriptions_valued.measured_at
+                <= subscription_discounts.end_at
             )
     inner join coupons
         on subscription_discounts.coupon_id = coupons.coupon_id
@@ -235,8 +235,10 @@ final as (
         items_in_force.recurring_interval,
         items_in_force.recurring_interval_count,
         items_in_force.quantity,
-        case when items_in_force.is_counted
-            then items_in_force.gross_mrr_amount else 0
+        case
+            when items_in_force.is_counted
+                then items_in_force.gross_mrr_amount
+            else 0
         end as gross_mrr_amount,
         case
             when

@@ -60,7 +60,7 @@ subscription_months_filled as (
     inner join windows
         on first_paying_months.subscription_id = windows.subscription_id
     inner join months
-        on months.month_start_date >= first_paying_months.first_month_date
+        on first_paying_months.first_month_date <= months.month_start_date
     left join subscription_months
         on
             first_paying_months.subscription_id
@@ -80,7 +80,7 @@ movements_classified as (
 
 ),
 
-final as (
+movements_named as (
 
     select
         subscription_id,
@@ -98,19 +98,35 @@ final as (
         coalesce(previous_mrr_amount, 0) as previous_mrr_amount,
         mrr_amount,
         mrr_amount - coalesce(previous_mrr_amount, 0) as mrr_change_amount,
-        {{ to_reporting_currency(
-            'movements_classified.mrr_amount',
-            'movements_classified.currency',
-            'movements_classified.measured_on_date',
-        ) }}
-            as reporting_mrr_amount,
-        '{{ var("reporting_currency") }}' as reporting_currency,
         mrr_amount > 0 as is_active,
         month_start_date as month,
         measured_on_date
     from movements_classified
     -- Months after a churn stay out until the subscription comes back.
     where mrr_amount > 0 or previous_mrr_amount > 0
+
+),
+
+final as (
+
+    select
+        movements_named.subscription_id,
+        movements_named.customer_id,
+        movements_named.currency,
+        movements_named.movement,
+        movements_named.previous_mrr_amount,
+        movements_named.mrr_amount,
+        movements_named.mrr_change_amount,
+        {{ to_reporting_currency(
+            'movements_named.mrr_amount',
+            'movements_named.currency',
+            'movements_named.measured_on_date',
+        ) }} as reporting_mrr_amount,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        movements_named.is_active,
+        movements_named.month,
+        movements_named.measured_on_date
+    from movements_named
 
 )
 

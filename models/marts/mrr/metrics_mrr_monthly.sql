@@ -33,7 +33,7 @@ months_per_currency as (
         months.measured_on_date
     from currency_first_months
     inner join months
-        on months.month_start_date >= currency_first_months.first_month_date
+        on currency_first_months.first_month_date <= months.month_start_date
 
 ),
 

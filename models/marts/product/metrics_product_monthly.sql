@@ -92,7 +92,7 @@ churned_subscription_products as (
         on
             paying.subscription_id = next_month.subscription_id
             and paying.product_id = next_month.product_id
-            and next_month.month = months.month_start_date
+            and months.month_start_date = next_month.month
     where next_month.subscription_id is null
     group by paying.product_id, paying.currency, months.month_start_date
 
@@ -123,11 +123,23 @@ mrr_summed as (
 
 keys as (
 
-    select product_id, currency, month from revenue_summed
+    select
+        product_id,
+        currency,
+        month
+    from revenue_summed
     union
-    select product_id, currency, month from mrr_summed
+    select
+        product_id,
+        currency,
+        month
+    from mrr_summed
     union
-    select product_id, currency, month from churned_subscription_products
+    select
+        product_id,
+        currency,
+        month
+    from churned_subscription_products
 
 ),
 

@@ -124,9 +124,9 @@ daily_summed as (
 final as (
 
     select
-        currency,
+        daily_summed.currency,
         {%- for column in money %}
-        {{ column }},
+        daily_summed.{{ column }},
         {%- endfor %}
         {%- for column in money %}
         {{ to_reporting_currency(
@@ -136,12 +136,12 @@ final as (
         ) }} as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency,
-        charge_count,
-        succeeded_charge_count,
-        failed_charge_count,
-        refund_count,
-        dispute_count,
-        date_day
+        daily_summed.charge_count,
+        daily_summed.succeeded_charge_count,
+        daily_summed.failed_charge_count,
+        daily_summed.refund_count,
+        daily_summed.dispute_count,
+        daily_summed.date_day
     from daily_summed
 
 )
