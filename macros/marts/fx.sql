@@ -8,14 +8,14 @@
     different currencies; convert first.
 -#}
 {% macro to_reporting_currency(amount, currency, on_date) -%}
-    round(
+    {%- set converted -%}
         ({{ amount }}) * (
             select fx_rates_daily.rate_to_reporting
             from {{ ref('int_fx_rates_daily') }} as fx_rates_daily
             where
                 fx_rates_daily.currency = lower({{ currency }})
                 and fx_rates_daily.rate_date = ({{ on_date }})
-        ),
-        6
-    )
+        )
+    {%- endset -%}
+    {{ decimal_round(converted, 6) }}
 {%- endmacro %}

@@ -21,11 +21,16 @@
     every currency (three-decimal ones included) and stable under sums.
     Trailing zeros are dropped (20, not 20.000000). -#}
 {% macro mrr_round(amount) -%}
-    {{ return(adapter.dispatch('mrr_round')(amount)) }}
+    {{ decimal_round(amount, 6) }}
 {%- endmacro %}
 
-{% macro default__mrr_round(amount) -%}
-    trim_scale(round(({{ amount }})::numeric, 6))
+{#- A decimal rounded to `places`, without trailing zeros. -#}
+{% macro decimal_round(amount, places) -%}
+    {{ return(adapter.dispatch('decimal_round')(amount, places)) }}
+{%- endmacro %}
+
+{% macro default__decimal_round(amount, places) -%}
+    trim_scale(round(cast({{ amount }} as numeric), {{ places }}))
 {%- endmacro %}
 
 {#-

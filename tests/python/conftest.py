@@ -7,6 +7,7 @@ STRIPE_API_BASE unset, so the project starts and stops its own servers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -94,9 +95,10 @@ def connect(env: dict[str, str], dbname: str | None = None):
     )
 
 
-@pytest.fixture
-def new_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A fresh, empty database on the test server, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A fresh, empty database on the test server, dropped afterwards; for
+    fixtures of any scope (new_database is the per-test one)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = connect(stack_env, "postgres")
     admin.autocommit = True
@@ -109,6 +111,13 @@ def new_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
         with admin.cursor() as cur:
             cur.execute(f'drop database if exists "{name}" with (force)')
         admin.close()
+
+
+@pytest.fixture
+def new_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    with fresh_database(stack_env) as env:
+        yield env
 
 
 def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:

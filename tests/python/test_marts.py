@@ -14,14 +14,20 @@ from __future__ import annotations
 import json
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, connect, query, raw_from_snapshot, run
+from conftest import (
+    FIXTURE_SNAPSHOT,
+    connect,
+    fresh_database,
+    query,
+    raw_from_snapshot,
+    run,
+)
 
 DBT = str(Path(sys.executable).parent / "dbt")
 CAPTURED_AT = datetime(2026, 10, 20, tzinfo=UTC)
@@ -55,21 +61,11 @@ def marts_env(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
     Module-scoped (new_database is per test): the build takes a while and
     the tests below only read it, except the last ones, which say so.
     """
-    name = f"t_marts_{uuid.uuid4().hex[:8]}"
-    admin = connect(stack_env, "postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    env = dict(stack_env, PGDATABASE=name)
-    try:
+    with fresh_database(stack_env) as env:
         raw_from_snapshot(env, FIXTURE_SNAPSHOT, _load_id(CAPTURED_AT))
         seconds = _build(env)
         print(f"\nfull dbt build on the fixture: {seconds:.1f} s")
         yield env
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
 
 
 def _mrr(env: dict[str, str]) -> dict[tuple[str, date], tuple[str, Decimal]]:

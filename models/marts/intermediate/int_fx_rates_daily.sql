@@ -29,9 +29,32 @@ days_crossed_with_currencies as (
 
     select
         currencies_rated.currency,
-        dim_date.date_day as rate_date
+        dim_date.date_day as rate_date,
+        fx_rates.usd_per_unit
     from dim_date
     cross join currencies_rated
+    left join fx_rates
+        on
+            currencies_rated.currency = lower(fx_rates.currency)
+            and dim_date.date_day = fx_rates.rate_date
+
+),
+
+days_grouped_by_last_rate as (
+
+    {#- Each seeded day opens a group that runs until the next one. -#}
+    select
+        currency,
+        rate_date,
+        usd_per_unit,
+        count(usd_per_unit) over (
+            partition by currency order by rate_date
+        ) as rate_group,
+        first_value(usd_per_unit) over (
+            partition by currency
+            order by case when usd_per_unit is null then 1 else 0 end, rate_date
+        ) as earliest_usd_per_unit
+    from days_crossed_with_currencies
 
 ),
 
@@ -40,31 +63,13 @@ rates_carried_forward as (
     {#- The seed's rate of that day, else its latest earlier one, else its
         earliest one (days before the seed starts). -#}
     select
-        days_crossed_with_currencies.currency,
-        days_crossed_with_currencies.rate_date,
+        currency,
+        rate_date,
         coalesce(
-            (
-                select fx_rates.usd_per_unit
-                from fx_rates
-                where
-                    lower(fx_rates.currency)
-                    = days_crossed_with_currencies.currency
-                    and fx_rates.rate_date
-                    <= days_crossed_with_currencies.rate_date
-                order by fx_rates.rate_date desc
-                limit 1
-            ),
-            (
-                select fx_rates.usd_per_unit
-                from fx_rates
-                where
-                    lower(fx_rates.currency)
-                    = days_crossed_with_currencies.currency
-                order by fx_rates.rate_date asc
-                limit 1
-            )
+            max(usd_per_unit) over (partition by currency, rate_group),
+            earliest_usd_per_unit
         ) as usd_per_unit
-    from days_crossed_with_currencies
+    from days_grouped_by_last_rate
 
 ),
 
@@ -73,8 +78,11 @@ final as (
     select
         rates.currency,
         cast(rates.usd_per_unit as numeric) as usd_per_unit,
-        cast(rates.usd_per_unit as numeric)
-        / cast(reporting.usd_per_unit as numeric) as rate_to_reporting,
+        {{ decimal_round(
+            'cast(rates.usd_per_unit as numeric)'
+            ~ ' / cast(reporting.usd_per_unit as numeric)',
+            12,
+        ) }} as rate_to_reporting,
         rates.rate_date
     from rates_carried_forward as rates
     inner join rates_carried_forward as reporting

@@ -55,6 +55,10 @@ currencies as (
 
 evidence as (
 
+    {#- The current state holds open-ended; a line, for its period. -#}
+    {%- for relation, is_current_state in [
+        ('current_items', true), ('invoice_lines', false),
+    ] %}
     select
         subscription_id,
         item_key,
@@ -65,31 +69,18 @@ evidence as (
         recurring_interval_count,
         quantity,
         gross_mrr_amount,
-        true as is_current_state,
+        {{ 'true' if is_current_state else 'false' }} as is_current_state,
         gross_mrr_amount > 0 as is_positive,
         valid_from_at,
+        {% if is_current_state -%}
         cast(null as {{ dbt.type_timestamp() }}) as valid_until_at,
-        evidence_created_at
-    from current_items
-
-    union all
-
-    select
-        subscription_id,
-        item_key,
-        price_id,
-        product_id,
-        currency,
-        recurring_interval,
-        recurring_interval_count,
-        quantity,
-        gross_mrr_amount,
-        false as is_current_state,
-        gross_mrr_amount > 0 as is_positive,
-        valid_from_at,
+        {%- else -%}
         valid_until_at,
+        {%- endif %}
         evidence_created_at
-    from invoice_lines
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
