@@ -24,7 +24,14 @@ bounds as (
 
     select
         {{ utc_month('min(created_at)') }} as first_month_date,
-        max(loaded_at) as as_of_at
+        max(loaded_at) as as_of_at,
+        {#- The month of the last instant before the load: a load at
+            midnight on the first closes the month before, it does not
+            open an empty one. -#}
+        {{ utc_month(dbt.dateadd('second', -1, 'max(loaded_at)')) }}
+            as as_of_month_date,
+        {{ utc_date(dbt.dateadd('second', -1, 'max(loaded_at)')) }}
+            as as_of_date
     from subscriptions
 
 ),
@@ -36,7 +43,7 @@ months as (
     cross join bounds
     where
         dim_date.month_start_date >= bounds.first_month_date
-        and dim_date.month_start_date <= {{ utc_month('bounds.as_of_at') }}
+        and dim_date.month_start_date <= bounds.as_of_month_date
 
 ),
 
@@ -52,10 +59,9 @@ final as (
         cast(least(
             {{ dbt.dateadd('day', -1, dbt.dateadd(
                 'month', 1, 'months.month_start_date')) }},
-            {{ utc_date('bounds.as_of_at') }}
+            bounds.as_of_date
         ) as date) as measured_on_date,
-        {{ utc_month('bounds.as_of_at') }} = months.month_start_date
-            as is_current_month
+        bounds.as_of_month_date = months.month_start_date as is_current_month
     from months
     cross join bounds
 
