@@ -3,6 +3,7 @@
     indexes=[
         {'columns': ['invoice_id']},
         {'columns': ['payment_intent_id']},
+        {'columns': ['charge_id']},
     ],
 ) }}
 

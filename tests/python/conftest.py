@@ -212,3 +212,23 @@ def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> Non
                     row,
                 )
     conn.close()
+
+
+FIXTURE_LOAD_ID = "1792454400.000001"  # 2026-10-20, the snapshot's capture
+
+
+def dbt(env: dict[str, str], *args: str, check: bool = True):
+    """Run dbt through the project's environment, as `make build` does."""
+    command = [sys.executable, "-m", "tools.stack", "exec", "--"]
+    command += [str(ROOT / ".venv" / "bin" / "dbt"), *args]
+    return run(command, env, check=check)
+
+
+@pytest.fixture(scope="session")
+def oltp_warehouse(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A database holding the fixture snapshot in raw, built by `dbt build`
+    (seed, staging, oltp and every test). Tests that change it restore it."""
+    with fresh_database(stack_env) as env:
+        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        env["DBT_BUILD_OUTPUT"] = dbt(env, "build").stdout
+        yield env
