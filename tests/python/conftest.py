@@ -7,6 +7,7 @@ STRIPE_API_BASE unset, so the project starts and stops its own servers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -94,9 +95,10 @@ def connect(env: dict[str, str], dbname: str | None = None):
     )
 
 
-@pytest.fixture
-def new_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A fresh, empty database on the test server, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A fresh, empty database on the test server, dropped afterwards; for
+    fixtures of any scope (new_database is the per-test one)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = connect(stack_env, "postgres")
     admin.autocommit = True
@@ -111,6 +113,13 @@ def new_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
         admin.close()
 
 
+@pytest.fixture
+def new_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    with fresh_database(stack_env) as env:
+        yield env
+
+
 def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
     conn = connect(env)
     try:
@@ -119,3 +128,107 @@ def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
             return cur.fetchall() if cur.description else []
     finally:
         conn.close()
+
+
+RAW_RESOURCES = [
+    "customers",
+    "products",
+    "prices",
+    "plans",
+    "coupons",
+    "subscriptions",
+    "subscription_items",
+    "invoices",
+    "invoice_line_items",
+    "invoiceitems",
+    "charges",
+    "refunds",
+    "disputes",
+    "payment_intents",
+    "payment_methods",
+    "balance_transactions",
+    "payouts",
+    "credit_notes",
+    "events",
+]
+# The raw contract's parent_id: the field of the object that names its parent.
+RAW_PARENT_FIELD = {
+    "invoice_line_items": "invoice",
+    "subscription_items": "subscription",
+    "payment_methods": "customer",
+}
+FIXTURE_SNAPSHOT = ROOT / "tests" / "fixtures" / "snapshot"
+
+
+def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> None:
+    """Create the raw contract tables and load a snapshot's objects into them.
+
+    Stands in for `SOURCE=json python -m extract` until the extractor lands:
+    the same tables and columns (stripe_raw, one row per object, the verbatim
+    object in `data`), upserted on id like the extractor's merge.
+    """
+    import json
+
+    api_version = json.loads((directory / "manifest.json").read_text())["api_version"]
+    conn = connect(env)
+    with conn, conn.cursor() as cur:
+        cur.execute("create schema if not exists stripe_raw")
+        for resource in RAW_RESOURCES:
+            parent = ", parent_id text" if resource in RAW_PARENT_FIELD else ""
+            cur.execute(
+                f"create table if not exists stripe_raw.{resource} (id text primary"
+                " key, object text, created bigint, livemode boolean, is_deleted"
+                f" boolean not null, data jsonb{parent}, api_version text,"
+                " _dlt_load_id text not null, _dlt_id text not null)"
+            )
+            path = directory / f"{resource}.jsonl"
+            if not path.exists():
+                continue
+            for text in path.read_text().splitlines():
+                obj = json.loads(text)
+                row = [
+                    obj["id"],
+                    obj.get("object"),
+                    obj.get("created"),
+                    obj.get("livemode"),
+                    bool(obj.get("deleted")),
+                    json.dumps(obj),
+                    api_version,
+                    load_id,
+                    uuid.uuid4().hex,
+                ]
+                columns = "id, object, created, livemode, is_deleted, data"
+                columns += ", api_version, _dlt_load_id, _dlt_id"
+                if resource in RAW_PARENT_FIELD:
+                    row.append(obj.get(RAW_PARENT_FIELD[resource]))
+                    columns += ", parent_id"
+                updates = ", ".join(
+                    f"{c} = excluded.{c}" for c in columns.split(", ")[1:]
+                )
+                cur.execute(
+                    f"insert into stripe_raw.{resource} ({columns}) values"
+                    f" ({', '.join(['%s'] * len(row))})"
+                    f" on conflict (id) do update set {updates}",
+                    row,
+                )
+    conn.close()
+
+
+FIXTURE_LOAD_ID = "1792454400.000001"  # 2026-10-20, the snapshot's capture
+
+
+def dbt(env: dict[str, str], *args: str, check: bool = True):
+    """Run dbt through the project's environment, as `make build` does."""
+    command = [sys.executable, "-m", "tools.stack", "exec", "--"]
+    command += [str(ROOT / ".venv" / "bin" / "dbt"), *args]
+    return run(command, env, check=check)
+
+
+@pytest.fixture(scope="session")
+def oltp_warehouse(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A database holding the fixture snapshot in raw, built by `dbt build`
+    (seed, staging, oltp and every test). Tests that change it restore it."""
+    with fresh_database(stack_env) as env:
+        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        env["DBT_BUILD_OUTPUT"] = dbt(env, "build").stdout
+        yield env

@@ -1,0 +1,73 @@
+{#-
+    Helpers of the incremental OLTP models.
+
+    The watermark is the dlt load: a run takes the staging rows loaded after
+    the latest `loaded_at` the table already holds, so a daily run costs in
+    proportion to what changed. A full refresh takes everything.
+-#}
+{% macro is_new_since_last_run(loaded_at='loaded_at') -%}
+    {%- if is_incremental() -%}
+        {{ loaded_at }} > (
+            select coalesce(max(watermark.loaded_at), {{ epoch_to_timestamp(0) }})
+            from {{ this }} as watermark
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Parents that children reference but the source no longer lists (a
+    deleted customer, the price of an archived product): one row per missing
+    key, so the child keeps its row and its foreign key holds.
+
+    key:        the parent's key column, e.g. 'customer_id'
+    known:      [(model, column)] where the real parents are
+    references: [{'model': m, 'key': column, 'columns': {name: expression}}]
+                the children's references; `columns` gives what a child
+                knows about its parent (a line item knows its price's
+                product and currency)
+    columns:    the names of those extra columns, null where not known
+-#}
+{% macro missing_parents(key, known, references, columns=[]) -%}
+    select
+        {{ key }},
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        loaded_at
+    from (
+        select
+            referenced.*,
+            row_number() over (
+                partition by referenced.{{ key }}
+                order by referenced.loaded_at desc
+            ) as reference_rank
+        from (
+            {%- for reference in references %}
+            select
+                {{ reference.key }} as {{ key }},
+                {%- for column in columns %}
+                {{ reference.get('columns', {}).get(column, 'null') }}
+                    as {{ column }},
+                {%- endfor %}
+                loaded_at
+            from {{ ref(reference.model) }}
+            where
+                {{ reference.key }} is not null
+                and {{ is_new_since_last_run() }}
+            {% if not loop.last %}union all{% endif %}
+            {%- endfor %}
+        ) as referenced
+        where
+            {%- for model, column in known %}
+            {% if not loop.first %}and {% endif -%}
+            not exists (
+                select 1
+                from {{ ref(model) }} as known_parents
+                where known_parents.{{ column }} = referenced.{{ key }}
+            )
+            {%- endfor %}
+    ) as ranked_references
+    where reference_rank = 1
+{%- endmacro %}

@@ -1,0 +1,133 @@
+{#-
+    Grain: one row per subscription and month, from the first month the
+    subscription has MRR to the month it churns (and again from a month it
+    is reactivated), so every movement has its row.
+-#}
+with
+
+item_months as (
+
+    select * from {{ ref('int_subscription_items_valued_monthly') }}
+
+),
+
+windows as (
+
+    select * from {{ ref('int_subscriptions_windowed') }}
+
+),
+
+months as (
+
+    select * from {{ ref('int_mrr_months') }}
+
+),
+
+subscription_months as (
+
+    select
+        subscription_id,
+        month_start_date,
+        sum(mrr_amount) as mrr_amount
+    from item_months
+    group by subscription_id, month_start_date
+
+),
+
+first_paying_months as (
+
+    select
+        subscription_id,
+        min(month_start_date) as first_month_date
+    from subscription_months
+    where mrr_amount > 0
+    group by subscription_id
+
+),
+
+subscription_months_filled as (
+
+    {#- Every month from the first with MRR, zero where no evidence is in
+        force, so a churn and a reactivation each show. -#}
+    select
+        first_paying_months.subscription_id,
+        windows.customer_id,
+        windows.currency,
+        months.month_start_date,
+        months.measured_on_date,
+        coalesce(subscription_months.mrr_amount, 0) as mrr_amount
+    from first_paying_months
+    inner join windows
+        on first_paying_months.subscription_id = windows.subscription_id
+    inner join months
+        on first_paying_months.first_month_date <= months.month_start_date
+    left join subscription_months
+        on
+            first_paying_months.subscription_id
+            = subscription_months.subscription_id
+            and months.month_start_date = subscription_months.month_start_date
+
+),
+
+movements_classified as (
+
+    select
+        *,
+        lag(mrr_amount) over (
+            partition by subscription_id order by month_start_date
+        ) as previous_mrr_amount
+    from subscription_months_filled
+
+),
+
+movements_named as (
+
+    select
+        subscription_id,
+        customer_id,
+        currency,
+        case
+            when previous_mrr_amount is null then 'new'
+            when previous_mrr_amount = 0 and mrr_amount > 0
+                then 'reactivation'
+            when previous_mrr_amount > 0 and mrr_amount = 0 then 'churn'
+            when mrr_amount > previous_mrr_amount then 'expansion'
+            when mrr_amount < previous_mrr_amount then 'contraction'
+            else 'unchanged'
+        end as movement,
+        coalesce(previous_mrr_amount, 0) as previous_mrr_amount,
+        mrr_amount,
+        mrr_amount - coalesce(previous_mrr_amount, 0) as mrr_change_amount,
+        mrr_amount > 0 as is_active,
+        month_start_date as month,
+        measured_on_date
+    from movements_classified
+    -- Months after a churn stay out until the subscription comes back.
+    where mrr_amount > 0 or previous_mrr_amount > 0
+
+),
+
+final as (
+
+    select
+        movements_named.subscription_id,
+        movements_named.customer_id,
+        movements_named.currency,
+        movements_named.movement,
+        movements_named.previous_mrr_amount,
+        movements_named.mrr_amount,
+        movements_named.mrr_change_amount,
+        {{ to_reporting_currency(
+            'movements_named.mrr_amount',
+            'movements_named.currency',
+            'movements_named.measured_on_date',
+        ) }} as reporting_mrr_amount,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        movements_named.is_active,
+        movements_named.month,
+        movements_named.measured_on_date
+    from movements_named
+
+)
+
+select * from final

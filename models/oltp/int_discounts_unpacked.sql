@@ -1,0 +1,89 @@
+{#- One row per discount applied to a subscription or an invoice, from both
+    API shapes: the `discounts` array (ids, or objects when expanded) and
+    the older single `discount` object that carries its coupon. -#}
+{{ config(materialized='ephemeral', contract={'enforced': false}) }}
+
+with
+
+subscriptions as (
+
+    select * from {{ ref('stg_stripe__subscriptions') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+discount_documents as (
+
+    select
+        'subscription' as owner_object,
+        subscriptions.subscription_id as owner_id,
+        discount_elements.element as discount,
+        discount_elements.position,
+        subscriptions.loaded_at
+    from subscriptions
+    cross join lateral
+        {{ json_array_elements('subscriptions.discounts', '') }}
+        as discount_elements (element, position)
+
+    union all
+
+    select
+        'subscription' as owner_object,
+        subscription_id as owner_id,
+        legacy_discount as discount,
+        1 as position,
+        loaded_at
+    from subscriptions
+    where {{ json_id('legacy_discount', 'coupon') }} is not null
+
+    union all
+
+    select
+        'invoice' as owner_object,
+        invoices.invoice_id as owner_id,
+        discount_elements.element as discount,
+        discount_elements.position,
+        invoices.loaded_at
+    from invoices
+    cross join lateral
+        {{ json_array_elements('invoices.discounts', '') }}
+        as discount_elements (element, position)
+
+    union all
+
+    select
+        'invoice' as owner_object,
+        invoice_id as owner_id,
+        legacy_discount as discount,
+        1 as position,
+        loaded_at
+    from invoices
+    where {{ json_id('legacy_discount', 'coupon') }} is not null
+
+),
+
+final as (
+
+    select
+        owner_object,
+        owner_id,
+        {{ json_id('discount', '') }} as discount_id,
+        coalesce(
+            {{ json_id('discount', 'source.coupon') }},
+            {{ json_id('discount', 'coupon') }}
+        ) as coupon_id,
+        {{ json_id('discount', 'promotion_code') }} as promotion_code_id,
+        position,
+        {{ json_timestamp('discount', 'start') }} as start_at,
+        {{ json_timestamp('discount', 'end') }} as end_at,
+        loaded_at
+    from discount_documents
+
+)
+
+select * from final

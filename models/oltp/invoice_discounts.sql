@@ -1,0 +1,96 @@
+{#- The discounts an invoice applied, one row each, with the amount each
+    took off (`total_discount_amounts`) and its coupon where an expanded
+    discount names it. A changed invoice replaces all its rows. -#}
+{{ config(
+    unique_key='invoice_id',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['invoice_id']}, {'columns': ['coupon_id']}],
+) }}
+
+with
+
+invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+discounts as (
+
+    select * from {{ ref('int_discounts_unpacked') }}
+
+),
+
+discount_amounts as (
+
+    select
+        invoices.invoice_id,
+        {{ json_id('amount_elements.element', 'discount') }} as discount_id,
+        invoices.currency,
+        {{ json_bigint('amount_elements.element', 'amount') }}
+            as amount_cents,
+        invoices.loaded_at
+    from invoices
+    cross join lateral
+        {{ json_array_elements('invoices.total_discount_amounts', '') }}
+        as amount_elements (element, position)
+    where {{ is_new_since_last_run('invoices.loaded_at') }}
+
+),
+
+invoice_discount_ids as (
+
+    select
+        owner_id as invoice_id,
+        coalesce(discount_id, coupon_id) as discount_id,
+        loaded_at
+    from discounts
+    where
+        owner_object = 'invoice'
+        and {{ is_new_since_last_run() }}
+
+    union
+
+    select
+        invoice_id,
+        discount_id,
+        loaded_at
+    from discount_amounts
+
+),
+
+coupons_of_discounts as (
+
+    select
+        discount_id,
+        max(coupon_id) as coupon_id
+    from discounts
+    where discount_id is not null
+    group by discount_id
+
+),
+
+final as (
+
+    select
+        invoice_discount_ids.invoice_id,
+        invoice_discount_ids.discount_id,
+        coupons_of_discounts.coupon_id,
+        invoices.currency,
+        coalesce(discount_amounts.amount_cents, 0) as amount_cents,
+        {{ to_major_unit('coalesce(discount_amounts.amount_cents, 0)',
+            'invoices.currency') }} as amount,
+        invoice_discount_ids.loaded_at
+    from invoice_discount_ids
+    inner join invoices
+        on invoice_discount_ids.invoice_id = invoices.invoice_id
+    left join discount_amounts
+        on
+            invoice_discount_ids.invoice_id = discount_amounts.invoice_id
+            and invoice_discount_ids.discount_id = discount_amounts.discount_id
+    left join coupons_of_discounts
+        on invoice_discount_ids.discount_id = coupons_of_discounts.discount_id
+
+)
+
+select * from final

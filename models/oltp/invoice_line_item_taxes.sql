@@ -1,0 +1,79 @@
+{#- The tax amounts of a line item, one row per tax (a repeating group of
+    the line): `taxes[]` since basil, `tax_amounts[]` before. -#}
+{{ config(
+    unique_key='invoice_line_item_id',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['invoice_line_item_id']}],
+) }}
+
+with
+
+line_items as (
+
+    select * from {{ ref('stg_stripe__invoice_line_items') }}
+
+),
+
+taxes_unpacked as (
+
+    select
+        line_items.invoice_line_item_id,
+        {{ json_id('tax_elements.element', 'tax_rate_details.tax_rate') }}
+            as tax_rate_id,
+        {{ json_text('tax_elements.element', 'tax_behavior') }}
+            as tax_behavior,
+        {{ json_text('tax_elements.element', 'taxability_reason') }}
+            as taxability_reason,
+        line_items.currency,
+        tax_elements.position as tax_position,
+        {{ json_bigint('tax_elements.element', 'amount') }} as amount_cents,
+        {{ json_bigint('tax_elements.element', 'taxable_amount') }}
+            as taxable_amount_cents,
+        cast(null as boolean) as is_inclusive,
+        line_items.loaded_at
+    from line_items
+    cross join lateral
+        {{ json_array_elements('line_items.taxes', '') }}
+        as tax_elements (element, position)
+    where {{ is_new_since_last_run('line_items.loaded_at') }}
+
+    union all
+
+    select
+        line_items.invoice_line_item_id,
+        {{ json_id('tax_elements.element', 'tax_rate') }} as tax_rate_id,
+        null as tax_behavior,
+        null as taxability_reason,
+        line_items.currency,
+        tax_elements.position as tax_position,
+        {{ json_bigint('tax_elements.element', 'amount') }} as amount_cents,
+        null as taxable_amount_cents,
+        {{ json_bool('tax_elements.element', 'inclusive') }} as is_inclusive,
+        line_items.loaded_at
+    from line_items
+    cross join lateral
+        {{ json_array_elements('line_items.legacy_tax_amounts', '') }}
+        as tax_elements (element, position)
+    where {{ is_new_since_last_run('line_items.loaded_at') }}
+
+),
+
+final as (
+
+    select
+        invoice_line_item_id,
+        tax_rate_id,
+        tax_behavior,
+        taxability_reason,
+        currency,
+        tax_position,
+        amount_cents,
+        {{ to_major_unit('amount_cents', 'currency') }} as amount,
+        taxable_amount_cents,
+        is_inclusive,
+        loaded_at
+    from taxes_unpacked
+
+)
+
+select * from final

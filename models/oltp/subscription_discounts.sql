@@ -1,0 +1,35 @@
+{#- The discounts of a subscription, one row each (a repeating group of the
+    subscription). A changed subscription replaces all its rows. -#}
+{{ config(
+    unique_key='subscription_id',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['subscription_id']}, {'columns': ['coupon_id']}],
+) }}
+
+with
+
+discounts as (
+
+    select * from {{ ref('int_discounts_unpacked') }}
+
+),
+
+final as (
+
+    select
+        owner_id as subscription_id,
+        discount_id,
+        coupon_id,
+        promotion_code_id,
+        position as discount_position,
+        start_at,
+        end_at,
+        loaded_at
+    from discounts
+    where
+        owner_object = 'subscription'
+        and {{ is_new_since_last_run() }}
+
+)
+
+select * from final

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('stripe', 'balance_transactions') }}
+
+),
+
+final as (
+
+    select
+        id as balance_transaction_id,
+        {{ json_id('data', 'source') }} as source_id,
+        {{ json_text('data', 'type') }} as balance_transaction_type,
+        {{ json_text('data', 'reporting_category') }} as reporting_category,
+        {{ json_text('data', 'status') }} as status,
+        {{ json_text('data', 'currency') }} as currency,
+        {{ json_text('data', 'description') }} as description,
+        {{ json_object('data', 'fee_details') }} as fee_details,
+        {{ money_columns('data', 'amount', 'amount') }},
+        {{ money_columns('data', 'fee', 'fee') }},
+        {{ money_columns('data', 'net', 'net') }},
+        {{ json_numeric('data', 'exchange_rate') }} as exchange_rate,
+        {{ json_timestamp('data', 'available_on') }} as available_at,
+        {{ stripe_record_columns() }}
+    from source
+
+)
+
+select * from final

@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select * from {{ source('stripe', 'charges') }}
+
+),
+
+final as (
+
+    select
+        id as charge_id,
+        {{ json_id('data', 'customer') }} as customer_id,
+        -- `invoice` is gone since basil; invoice payments link them now.
+        {{ json_id('data', 'invoice') }} as invoice_id,
+        {{ json_id('data', 'payment_intent') }} as payment_intent_id,
+        {{ json_id('data', 'payment_method') }} as payment_method_id,
+        {{ json_id('data', 'balance_transaction') }}
+            as balance_transaction_id,
+        {{ json_text('data', 'status') }} as status,
+        {{ json_text('data', 'currency') }} as currency,
+        {{ json_text('data', 'description') }} as description,
+        {{ json_text('data', 'failure_code') }} as failure_code,
+        {{ json_text('data', 'failure_message') }} as failure_message,
+        {{ json_text('data', 'outcome.type') }} as outcome_type,
+        {{ json_object('data', 'metadata') }} as metadata,
+        {{ money_columns('data', 'amount', 'amount') }},
+        {{ money_columns('data', 'amount_captured', 'amount_captured') }},
+        {{ money_columns('data', 'amount_refunded', 'amount_refunded') }},
+        {{ json_bool('data', 'paid') }} as is_paid,
+        {{ json_bool('data', 'captured') }} as is_captured,
+        {{ json_bool('data', 'refunded') }} as is_refunded,
+        {{ json_bool('data', 'disputed') }} as is_disputed,
+        {{ stripe_record_columns() }}
+    from source
+
+)
+
+select * from final

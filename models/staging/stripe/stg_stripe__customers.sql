@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source('stripe', 'customers') }}
+
+),
+
+final as (
+
+    select
+        id as customer_id,
+        {{ json_id('data', 'invoice_settings.default_payment_method') }}
+            as default_payment_method_id,
+        {{ json_text('data', 'email') }} as email,
+        {{ json_text('data', 'name') }} as customer_name,
+        {{ json_text('data', 'description') }} as description,
+        {{ json_text('data', 'phone') }} as phone,
+        {{ json_text('data', 'currency') }} as currency,
+        {{ json_text('data', 'address.country') }} as country,
+        {{ json_object('data', 'metadata') }} as metadata,
+        {{ money_columns('data', 'balance', 'balance') }},
+        {{ json_bool('data', 'delinquent') }} as is_delinquent,
+        {{ stripe_record_columns() }}
+    from source
+
+)
+
+select * from final

@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source('stripe', 'disputes') }}
+
+),
+
+final as (
+
+    select
+        id as dispute_id,
+        {{ json_id('data', 'charge') }} as charge_id,
+        {{ json_id('data', 'payment_intent') }} as payment_intent_id,
+        {{ json_text('data', 'status') }} as status,
+        {{ json_text('data', 'reason') }} as reason,
+        {{ json_text('data', 'currency') }} as currency,
+        {{ json_object('data', 'metadata') }} as metadata,
+        {{ json_object('data', 'balance_transactions') }}
+            as balance_transactions,
+        {{ money_columns('data', 'amount', 'amount') }},
+        {{ json_bool('data', 'is_charge_refundable') }}
+            as is_charge_refundable,
+        {{ stripe_record_columns() }}
+    from source
+
+)
+
+select * from final

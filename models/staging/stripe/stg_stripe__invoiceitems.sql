@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('stripe', 'invoiceitems') }}
+
+),
+
+final as (
+
+    select
+        id as invoice_item_id,
+        {{ json_id('data', 'customer') }} as customer_id,
+        {{ json_id('data', 'invoice') }} as invoice_id,
+        coalesce(
+            {{ json_id('data', 'parent.subscription_details.subscription') }},
+            {{ json_id('data', 'subscription') }}
+        ) as subscription_id,
+        coalesce(
+            {{ json_id('data', 'pricing.price_details.price') }},
+            {{ json_id('data', 'price') }},
+            {{ json_id('data', 'plan') }}
+        ) as price_id,
+        coalesce(
+            {{ json_id('data', 'pricing.price_details.product') }},
+            {{ json_id('data', 'price.product') }},
+            {{ json_id('data', 'plan.product') }}
+        ) as product_id,
+        {{ json_text('data', 'currency') }} as currency,
+        {{ json_text('data', 'description') }} as description,
+        {{ json_object('data', 'metadata') }} as metadata,
+        {{ json_bigint('data', 'quantity') }} as quantity,
+        {{ money_columns('data', 'amount', 'amount') }},
+        {{ json_bool('data', 'proration') }} as is_proration,
+        {{ json_bool('data', 'discountable') }} as is_discountable,
+        {{ json_timestamp('data', 'period.start') }} as period_start_at,
+        {{ json_timestamp('data', 'period.end') }} as period_end_at,
+        {{ json_timestamp('data', 'date') }} as invoiced_at,
+        {{ stripe_record_columns() }}
+    from source
+
+)
+
+select * from final

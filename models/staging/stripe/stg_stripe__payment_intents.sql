@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('stripe', 'payment_intents') }}
+
+),
+
+final as (
+
+    select
+        id as payment_intent_id,
+        {{ json_id('data', 'customer') }} as customer_id,
+        {{ json_id('data', 'payment_method') }} as payment_method_id,
+        {{ json_id('data', 'latest_charge') }} as latest_charge_id,
+        -- `invoice` is gone since basil.
+        {{ json_id('data', 'invoice') }} as invoice_id,
+        {{ json_text('data', 'status') }} as status,
+        {{ json_text('data', 'capture_method') }} as capture_method,
+        {{ json_text('data', 'currency') }} as currency,
+        {{ json_text('data', 'description') }} as description,
+        {{ json_text('data', 'cancellation_reason') }} as cancellation_reason,
+        {{ json_object('data', 'metadata') }} as metadata,
+        {{ money_columns('data', 'amount', 'amount') }},
+        {{ money_columns('data', 'amount_received', 'amount_received') }},
+        {{ json_timestamp('data', 'canceled_at') }} as canceled_at,
+        {{ stripe_record_columns() }}
+    from source
+
+)
+
+select * from final

@@ -1,0 +1,353 @@
+"""dbt build over the fixture snapshot: staging, the OLTP layer and its tests.
+
+The fixture (tests/fixtures/snapshot, see build_snapshot.py) is small and
+deliberate: both API shapes, usd/eur/jpy, a deleted customer, a charge of a
+customer no list returns, a line billing an archived price, an invoice of
+12 lines, a subscription of two items.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import psycopg2
+import pytest
+from conftest import (
+    FIXTURE_LOAD_ID,
+    FIXTURE_SNAPSHOT,
+    connect,
+    dbt,
+    fresh_database,
+    query,
+    raw_from_snapshot,
+)
+
+OLTP_FROM_RAW = {
+    "customers": "customer_id",
+    "products": "product_id",
+    "prices": "price_id",
+    "coupons": "coupon_id",
+    "subscriptions": "subscription_id",
+    "subscription_items": "subscription_item_id",
+    "invoices": "invoice_id",
+    "invoice_line_items": "invoice_line_item_id",
+    "charges": "charge_id",
+    "refunds": "refund_id",
+    "disputes": "dispute_id",
+    "payment_intents": "payment_intent_id",
+    "payment_methods": "payment_method_id",
+    "balance_transactions": "balance_transaction_id",
+    "payouts": "payout_id",
+}
+
+
+def one(env, sql, params=()):
+    rows = query(env, sql, params)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_dbt_build_passes_every_model_and_test(oltp_warehouse):
+    output = oltp_warehouse["DBT_BUILD_OUTPUT"]
+    summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", output)
+    assert summary, output[-3000:]
+    passed, _, errors, skipped = map(int, summary.groups())
+    assert (errors, skipped) == (0, 0), output[-3000:]
+    # 19 staging views, 19 oltp tables, the seed, 4 unit tests, 200+ data tests
+    assert passed > 250
+
+
+@pytest.mark.parametrize(("table", "key"), sorted(OLTP_FROM_RAW.items()))
+def test_every_raw_object_is_in_oltp(oltp_warehouse, table, key):
+    lost = query(
+        oltp_warehouse,
+        f"select id from stripe_raw.{table} except select {key} from oltp.{table}",
+    )
+    assert lost == []
+    (rows,) = one(oltp_warehouse, f"select count(*) from stripe_raw.{table}")
+    assert rows > 0, f"the fixture should exercise {table}"
+
+
+def test_plans_are_folded_into_prices(oltp_warehouse):
+    source_object, interval, unit_amount = one(
+        oltp_warehouse,
+        "select source_object, recurring_interval, unit_amount from oltp.prices"
+        " where price_id = 'plan_fx_legacy_monthly'",
+    )
+    assert (source_object, interval, str(unit_amount)) == ("plan", "month", "49.00")
+
+
+def test_deleted_and_unlisted_parents_are_kept_and_flagged(oltp_warehouse):
+    rows = dict(
+        (r[0], r[1:])
+        for r in query(
+            oltp_warehouse,
+            "select customer_id, is_deleted, is_missing_from_source"
+            " from oltp.customers where left(customer_id, 7) = 'cus_fx_'",
+        )
+    )
+    assert rows["cus_fx_deleted"] == (True, False)
+    assert rows["cus_fx_unlisted"] == (True, True)
+    assert rows["cus_fx_alice"] == (False, False)
+    (charges,) = one(
+        oltp_warehouse,
+        "select count(*) from oltp.charges"
+        " where customer_id in ('cus_fx_deleted', 'cus_fx_unlisted')",
+    )
+    assert charges == 2
+
+
+def test_archived_price_gets_placeholder_price_and_product(oltp_warehouse):
+    price = one(
+        oltp_warehouse,
+        "select product_id, currency, is_missing_from_source, source_object"
+        " from oltp.prices where price_id = 'price_fx_archived'",
+    )
+    assert price == ("prod_fx_archived", "usd", True, "missing")
+    (product_missing,) = one(
+        oltp_warehouse,
+        "select is_missing_from_source from oltp.products"
+        " where product_id = 'prod_fx_archived'",
+    )
+    assert product_missing is True
+
+
+def test_every_line_and_every_item_is_kept(oltp_warehouse):
+    (lines,) = one(
+        oltp_warehouse,
+        "select count(*) from oltp.invoice_line_items as lines"
+        " inner join oltp.invoices as invoices using (invoice_id)"
+        " where invoices.invoice_number = 'FX-HUGO-1'",
+    )
+    assert lines == 12
+    (items,) = one(
+        oltp_warehouse,
+        "select count(*) from oltp.subscription_items"
+        " where subscription_id = 'sub_fx_alice'",
+    )
+    assert items == 2
+
+
+def test_both_api_shapes_link_invoices_and_charges(oltp_warehouse):
+    # basil+ (Alice) and pre-2025 (Lena): subscription and payment links
+    for customer, subscription in (
+        ("cus_fx_alice", "sub_fx_alice"),
+        ("cus_fx_lena", "sub_fx_lena"),
+    ):
+        rows = query(
+            oltp_warehouse,
+            "select invoices.subscription_id, charges.charge_id"
+            " from oltp.invoices as invoices left join oltp.charges as charges"
+            " on charges.invoice_id = invoices.invoice_id"
+            " where invoices.customer_id = %s",
+            (customer,),
+        )
+        assert len(rows) == 6
+        assert {r[0] for r in rows} == {subscription}
+        assert all(r[1] for r in rows), "every paid invoice has its charge"
+    # the older shape has the period on the subscription, not the item
+    start, end = one(
+        oltp_warehouse,
+        "select current_period_start_at::date::text, current_period_end_at::date::text"
+        " from oltp.subscription_items where subscription_id = 'sub_fx_lena'",
+    )
+    assert (start, end) == ("2026-10-01", "2026-11-01")
+
+
+def test_money_uses_the_currency_exponent(oltp_warehouse):
+    rows = query(
+        oltp_warehouse,
+        "select currency, total_cents, total::text from oltp.invoices"
+        " where customer_id in ('cus_fx_chiyo', 'cus_fx_bruno')",
+    )
+    assert rows
+    for currency, cents, major in rows:
+        if currency == "jpy":
+            assert major == str(cents)
+        else:
+            assert currency == "eur" and major == f"{cents / 100:.2f}"
+
+
+def test_repeating_groups_become_child_rows(oltp_warehouse):
+    (coupon,) = one(
+        oltp_warehouse,
+        "select coupon_id from oltp.subscription_discounts"
+        " where subscription_id = 'sub_fx_lena'",
+    )
+    assert coupon == "coupon_fx_forever10"
+    (discounts,) = one(
+        oltp_warehouse,
+        "select sum(discounts.amount_cents) from oltp.invoice_discounts as discounts"
+        " inner join oltp.invoices using (invoice_id)"
+        " where invoices.customer_id = 'cus_fx_bruno'",
+    )
+    assert discounts == 500
+    (tax,) = one(
+        oltp_warehouse,
+        "select sum(taxes.amount_cents) from oltp.invoice_line_item_taxes as taxes"
+        " inner join oltp.invoice_line_items using (invoice_line_item_id)"
+        " where invoice_line_items.currency = 'eur'",
+    )
+    assert tax == 3705
+
+
+def test_database_rejects_a_broken_reference(oltp_warehouse):
+    conn = connect(oltp_warehouse)
+    try:
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+            cur.execute(
+                "insert into oltp.invoice_line_items (invoice_line_item_id,"
+                " invoice_id, currency, amount_cents, is_deleted, loaded_at)"
+                " values ('il_broken', 'in_does_not_exist', 'usd', 100, false, now())"
+            )
+        conn.rollback()
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+            cur.execute(
+                "update oltp.charges set customer_id = 'cus_does_not_exist'"
+                " where charge_id = (select min(charge_id) from oltp.charges)"
+            )
+        conn.rollback()
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+            cur.execute("delete from oltp.customers where customer_id = 'cus_fx_alice'")
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
+    tables = query(
+        oltp_warehouse,
+        "select table_name from information_schema.tables where table_schema = 'oltp'",
+    )
+    primary = query(
+        oltp_warehouse,
+        "select conrelid::regclass::text from pg_constraint"
+        " where contype = 'p' and connamespace = 'oltp'::regnamespace",
+    )
+    assert len(primary) == len(tables) == 19
+    unindexed = query(
+        oltp_warehouse,
+        "select constraints.conrelid::regclass::text, constraints.conkey"
+        " from pg_constraint as constraints"
+        " where constraints.contype = 'f'"
+        " and constraints.connamespace = 'oltp'::regnamespace"
+        " and not exists (select 1 from pg_index as indexes"
+        "   where indexes.indrelid = constraints.conrelid"
+        "   and indexes.indkey[0] = constraints.conkey[1])",
+    )
+    assert unindexed == []
+    (foreign,) = one(
+        oltp_warehouse,
+        "select count(*) from pg_constraint"
+        " where contype = 'f' and connamespace = 'oltp'::regnamespace",
+    )
+    assert foreign >= 30
+
+
+def _changed_snapshot(tmp_path: Path) -> Path:
+    """The fixture plus a day of changes: a new customer with a charge, an
+    email changed, a refund on another charge, a deleted product."""
+    changed = tmp_path / "snapshot"
+    changed.mkdir()
+    shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
+
+    def objects(name):
+        lines = (FIXTURE_SNAPSHOT / f"{name}.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+    def write(name, rows):
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        (changed / f"{name}.jsonl").write_text(text)
+
+    alice = next(c for c in objects("customers") if c["id"] == "cus_fx_alice")
+    newcomer = dict(alice, id="cus_fx_new", email="new@example.com")
+    write("customers", [dict(alice, email="alice@new.example.com"), newcomer])
+    charge = next(c for c in objects("charges") if c["customer"] == "cus_fx_emil")
+    write(
+        "charges",
+        [
+            dict(charge, amount_refunded=500),
+            dict(
+                charge,
+                id="ch_fx_new",
+                customer="cus_fx_new",
+                payment_intent=None,
+                balance_transaction=None,
+                amount=777,
+                disputed=False,
+            ),
+        ],
+    )
+    refund = objects("refunds")[0]
+    write(
+        "refunds",
+        [
+            dict(
+                refund,
+                id="re_fx_new",
+                charge=charge["id"],
+                amount=500,
+                balance_transaction=None,
+            )
+        ],
+    )
+    write("products", [{"id": "prod_fx_setup", "object": "product", "deleted": True}])
+    return changed
+
+
+def _contents(env) -> dict[str, str]:
+    return {
+        table: one(
+            env,
+            f"select md5(coalesce(string_agg(rows::text, '|' order by rows::text),"
+            f" '')) from oltp.{table} as rows",
+        )[0]
+        for (table,) in query(
+            env,
+            "select table_name from information_schema.tables"
+            " where table_schema = 'oltp'",
+        )
+    }
+
+
+def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path):
+    with fresh_database(stack_env) as env:
+        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        dbt(env, "build")
+        raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
+        dbt(env, "build")
+
+        assert one(
+            env,
+            "select email from oltp.customers where customer_id = 'cus_fx_alice'",
+        ) == ("alice@new.example.com",)
+        assert one(
+            env,
+            "select customer_id, amount_cents from oltp.charges"
+            " where charge_id = 'ch_fx_new'",
+        ) == ("cus_fx_new", 777)
+        assert one(
+            env,
+            "select count(*), sum(amount_cents) from oltp.refunds",
+        ) == (2, 1500)
+        assert one(
+            env,
+            "select is_deleted from oltp.products where product_id = 'prod_fx_setup'",
+        ) == (True,)
+        (foreign,) = one(
+            env,
+            "select count(*) from pg_constraint"
+            " where contype = 'f' and connamespace = 'oltp'::regnamespace",
+        )
+        incremental = _contents(env)
+
+        dbt(env, "build", "--full-refresh")
+        assert _contents(env) == incremental
+        assert one(
+            env,
+            "select count(*) from pg_constraint"
+            " where contype = 'f' and connamespace = 'oltp'::regnamespace",
+        ) == (foreign,)

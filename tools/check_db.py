@@ -1,0 +1,429 @@
+"""Reconcile the source, the raw layer and the OLTP layer (`make check-db`).
+
+    python -m tools.check_db
+
+Per resource it counts the objects the source holds (SOURCE=json: the ids in
+the snapshot files; SOURCE=api: the API's own lists), the raw rows (live and
+deleted) and the OLTP rows (real and placeholder), and compares the sums of
+the money columns between raw (`data->>'amount'`, ...) and OLTP (`_cents`).
+It prints a table and exits 1 on any difference it cannot explain.
+
+Explained, and so not a failure: deleted objects (kept in raw and OLTP,
+flagged, no longer listed by the API), placeholder parents in OLTP (rows
+for objects that children reference but the source does not list), and
+resources the Stripe in use lacks (localstripe has no prices, disputes or
+credit notes): their raw table is empty.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+
+RAW_SCHEMA = os.environ.get("RAW_SCHEMA", "stripe_raw")
+OLTP_SCHEMA = "oltp"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A raw table, the OLTP table its objects land in, and its money."""
+
+    name: str
+    oltp: str | None
+    key: str | None = None
+    # (raw JSON field, OLTP column) pairs whose sums must agree
+    money: tuple[tuple[str, str], ...] = ()
+    # raw tables whose distinct ids make up the OLTP table's real rows
+    raw_tables: tuple[str, ...] = field(default=())
+    # how the API lists it: a path, or a (parent resource, path template)
+    api_path: str | None = None
+    api_parent: str | None = None
+
+
+RESOURCES = (
+    Resource(
+        "customers",
+        "customers",
+        "customer_id",
+        (("balance", "balance_cents"),),
+        api_path="/v1/customers",
+    ),
+    Resource("products", "products", "product_id", api_path="/v1/products"),
+    Resource(
+        "prices",
+        "prices",
+        "price_id",
+        (("unit_amount", "unit_amount_cents"),),
+        raw_tables=("prices", "plans"),
+        api_path="/v1/prices",
+    ),
+    Resource("plans", None, api_path="/v1/plans"),
+    Resource(
+        "coupons",
+        "coupons",
+        "coupon_id",
+        (("amount_off", "amount_off_cents"),),
+        api_path="/v1/coupons",
+    ),
+    Resource(
+        "subscriptions",
+        "subscriptions",
+        "subscription_id",
+        api_path="/v1/subscriptions?status=all",
+    ),
+    Resource(
+        "subscription_items",
+        "subscription_items",
+        "subscription_item_id",
+        api_path="/v1/subscription_items?subscription={id}",
+        api_parent="subscriptions",
+    ),
+    Resource(
+        "invoices",
+        "invoices",
+        "invoice_id",
+        (("total", "total_cents"), ("amount_paid", "amount_paid_cents")),
+        api_path="/v1/invoices",
+    ),
+    Resource(
+        "invoice_line_items",
+        "invoice_line_items",
+        "invoice_line_item_id",
+        (("amount", "amount_cents"),),
+        api_path="/v1/invoices/{id}/lines",
+        api_parent="invoices",
+    ),
+    Resource("invoiceitems", None, api_path="/v1/invoiceitems"),
+    Resource(
+        "charges",
+        "charges",
+        "charge_id",
+        (("amount", "amount_cents"), ("amount_refunded", "amount_refunded_cents")),
+        api_path="/v1/charges",
+    ),
+    Resource(
+        "refunds",
+        "refunds",
+        "refund_id",
+        (("amount", "amount_cents"),),
+        api_path="/v1/refunds",
+    ),
+    Resource(
+        "disputes",
+        "disputes",
+        "dispute_id",
+        (("amount", "amount_cents"),),
+        api_path="/v1/disputes",
+    ),
+    Resource(
+        "payment_intents",
+        "payment_intents",
+        "payment_intent_id",
+        (("amount", "amount_cents"),),
+        api_path="/v1/payment_intents",
+    ),
+    Resource(
+        "payment_methods",
+        "payment_methods",
+        "payment_method_id",
+        api_path="/v1/customers/{id}/payment_methods",
+        api_parent="customers",
+    ),
+    Resource(
+        "balance_transactions",
+        "balance_transactions",
+        "balance_transaction_id",
+        (("amount", "amount_cents"), ("fee", "fee_cents"), ("net", "net_cents")),
+        api_path="/v1/balance_transactions",
+    ),
+    Resource(
+        "payouts",
+        "payouts",
+        "payout_id",
+        (("amount", "amount_cents"),),
+        api_path="/v1/payouts",
+    ),
+    Resource("credit_notes", None, api_path="/v1/credit_notes"),
+    Resource("events", None, api_path="/v1/events"),
+)
+
+
+@dataclass
+class Row:
+    resource: str
+    source: int | None = None  # None: the source lacks the resource
+    raw_live: int = 0
+    raw_deleted: int = 0
+    oltp_real: int | None = None
+    oltp_placeholders: int | None = None
+    money: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+# --- the source --------------------------------------------------------------
+
+
+def snapshot_ids(directory: Path, resource: str) -> tuple[int, int] | None:
+    """(live, deleted) ids in a snapshot file; None when the file is absent."""
+    for name in (f"{resource}.jsonl", f"{resource}.jsonl.gz", f"{resource}.json"):
+        path = directory / name
+        if not path.exists():
+            continue
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            if name.endswith(".json"):
+                objects = json.load(handle)["data"]
+            else:
+                objects = [json.loads(line) for line in handle if line.strip()]
+        live = {o["id"] for o in objects if not o.get("deleted")}
+        deleted = {o["id"] for o in objects if o.get("deleted")} - live
+        return len(live), len(deleted)
+    return None
+
+
+class StripeCounter:
+    """Counts a Stripe list endpoint's objects, page by page (small and slow:
+    check-db is a reconciliation, not an extraction)."""
+
+    def __init__(self, base: str, key: str, version: str) -> None:
+        self.base, self.key, self.version = base.rstrip("/"), key, version
+
+    def ids(self, path: str) -> list[str] | None:
+        """Every id the list returns; None when the endpoint does not exist."""
+        ids: list[str] = []
+        after = None
+        while True:
+            params = {"limit": "100"} | ({"starting_after": after} if after else {})
+            sep = "&" if "?" in path else "?"
+            request = urllib.request.Request(
+                f"{self.base}{path}{sep}{urllib.parse.urlencode(params)}",
+                headers={
+                    "Authorization": f"Bearer {self.key}",
+                    "Stripe-Version": self.version,
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    page = json.load(response)
+            except urllib.error.HTTPError as error:
+                if error.code == 404:
+                    return None
+                raise SystemExit(
+                    f"error: the Stripe API answered {error.code} for {path}; check "
+                    "STRIPE_API_KEY and STRIPE_API_BASE."
+                ) from None
+            except urllib.error.URLError as error:
+                raise SystemExit(
+                    f"error: cannot reach the Stripe API at {self.base} "
+                    f"({error.reason}); start it (`make up`) or set STRIPE_API_BASE."
+                ) from None
+            ids += [obj["id"] for obj in page["data"]]
+            if not page.get("has_more") or not page["data"]:
+                return ids
+            after = page["data"][-1]["id"]
+
+
+def api_counts() -> dict[str, tuple[int, int] | None]:
+    try:
+        from extract.settings import STRIPE_API_VERSION
+    except ImportError:
+        raise SystemExit(
+            "error: SOURCE=api needs the extract package (extract/settings.py "
+            "pins the Stripe API version); use SOURCE=json or install it."
+        ) from None
+    counter = StripeCounter(
+        os.environ["STRIPE_API_BASE"], os.environ["STRIPE_API_KEY"], STRIPE_API_VERSION
+    )
+    listed: dict[str, list[str] | None] = {}
+    for resource in RESOURCES:
+        if resource.api_parent is None:
+            listed[resource.name] = counter.ids(resource.api_path)
+    for resource in RESOURCES:
+        if resource.api_parent is not None:
+            total: list[str] = []
+            for parent_id in listed[resource.api_parent] or []:
+                total += counter.ids(resource.api_path.format(id=parent_id)) or []
+            listed[resource.name] = total
+    return {
+        name: None if ids is None else (len(set(ids)), 0)
+        for name, ids in listed.items()
+    }
+
+
+def source_counts() -> tuple[str, dict[str, tuple[int, int] | None]]:
+    source = os.environ.get("SOURCE", "api").strip().lower()
+    if source == "json":
+        directory = Path(os.environ.get("JSON_DIR", "data/snapshot"))
+        if not (directory / "manifest.json").exists():
+            raise SystemExit(
+                f"error: {directory} holds no snapshot (no manifest.json); set "
+                "JSON_DIR to the directory `make fetch` wrote."
+            )
+        return f"json:{directory}", {
+            r.name: snapshot_ids(directory, r.name) for r in RESOURCES
+        }
+    if source == "api":
+        return f"api:{os.environ.get('STRIPE_API_BASE')}", api_counts()
+    raise SystemExit(f"error: SOURCE={source!r} is not known; use api or json.")
+
+
+# --- the warehouse -----------------------------------------------------------
+
+
+def scalar(cur, sql: str) -> int:
+    cur.execute(sql)
+    return int(cur.fetchone()[0] or 0)
+
+
+def relation_exists(cur, schema: str, table: str) -> bool:
+    cur.execute("select to_regclass(%s) is not null", (f"{schema}.{table}",))
+    return bool(cur.fetchone()[0])
+
+
+def raw_money_sql(resource: Resource, raw_field: str) -> str:
+    """The raw sum of a money field; a plan's `amount` is its price's
+    `unit_amount`, counted only when the prices list lacks that id."""
+    raw = f"{RAW_SCHEMA}.{resource.name}"
+    sql = f"select coalesce(sum((data->>'{raw_field}')::numeric), 0) from {raw}"
+    if "plans" in resource.raw_tables:
+        sql += (
+            f" union all select coalesce(sum((data->>'amount')::numeric), 0)"
+            f" from {RAW_SCHEMA}.plans as plans where not exists (select 1 from"
+            f" {raw} as listed where listed.id = plans.id)"
+        )
+    return f"select sum(amount) from ({sql}) as raw_amounts (amount)"
+
+
+def check(cur, resource: Resource, source: tuple[int, int] | None) -> Row:
+    row = Row(resource.name)
+    if not relation_exists(cur, RAW_SCHEMA, resource.name):
+        row.problems.append(
+            f"raw table {RAW_SCHEMA}.{resource.name} is missing: run `make extract`"
+        )
+        return row
+    raw = f"{RAW_SCHEMA}.{resource.name}"
+    row.raw_live = scalar(cur, f"select count(*) from {raw} where not is_deleted")
+    row.raw_deleted = scalar(cur, f"select count(*) from {raw} where is_deleted")
+
+    if source is None:
+        row.source = None
+        if row.raw_live + row.raw_deleted:
+            row.problems.append("source lacks the resource but raw has rows")
+    else:
+        row.source = source[0]
+        # Stripe keeps events 30 days; raw may hold older ones.
+        fewer_is_fine = resource.name == "events" and source[0] < row.raw_live
+        if source[0] != row.raw_live and not fewer_is_fine:
+            row.problems.append(
+                f"source lists {source[0]} objects, raw holds {row.raw_live} live"
+            )
+
+    if resource.oltp is None:
+        return row
+    if not relation_exists(cur, OLTP_SCHEMA, resource.oltp):
+        row.problems.append(
+            f"{OLTP_SCHEMA}.{resource.oltp} is missing: run `make build`"
+        )
+        return row
+    oltp = f"{OLTP_SCHEMA}.{resource.oltp}"
+    has_placeholders = scalar(
+        cur,
+        "select count(*) from information_schema.columns where table_schema = "
+        f"'{OLTP_SCHEMA}' and table_name = '{resource.oltp}' "
+        "and column_name = 'is_missing_from_source'",
+    )
+    real = "not is_missing_from_source" if has_placeholders else "true"
+    row.oltp_real = scalar(cur, f"select count(*) from {oltp} where {real}")
+    row.oltp_placeholders = scalar(
+        cur, f"select count(*) from {oltp} where not ({real})"
+    )
+    raw_tables = resource.raw_tables or (resource.name,)
+    expected = scalar(
+        cur,
+        "select count(distinct id) from ("
+        + " union all ".join(f"select id from {RAW_SCHEMA}.{t}" for t in raw_tables)
+        + ") as raw_ids",
+    )
+    if row.oltp_real != expected:
+        row.problems.append(f"raw holds {expected} objects, OLTP {row.oltp_real}")
+    # Objects whose ids are in raw but not OLTP, named, so the fix is findable.
+    if row.oltp_real < expected:
+        cur.execute(
+            f"select id from {RAW_SCHEMA}.{raw_tables[0]} except "
+            f"select {resource.key} from {oltp} order by 1 limit 3"
+        )
+        missing = [r[0] for r in cur.fetchall()]
+        if missing:
+            row.problems.append(f"not in OLTP: {', '.join(missing)}")
+
+    sums = []
+    for raw_field, column in resource.money:
+        raw_sum = scalar(cur, raw_money_sql(resource, raw_field))
+        oltp_sum = scalar(cur, f"select sum({column}) from {oltp} where {real}")
+        sums.append(f"{column}={oltp_sum}")
+        if raw_sum != oltp_sum:
+            row.problems.append(f"sum of {raw_field}: raw {raw_sum}, OLTP {oltp_sum}")
+    row.money = " ".join(sums)
+    return row
+
+
+def render(rows: list[Row], source_name: str) -> str:
+    header = ("resource", "source", "raw", "raw del", "oltp", "placeh.", "status")
+    lines = [
+        (
+            r.resource,
+            "n/a" if r.source is None else str(r.source),
+            str(r.raw_live),
+            str(r.raw_deleted),
+            "-" if r.oltp_real is None else str(r.oltp_real),
+            "-" if r.oltp_placeholders is None else str(r.oltp_placeholders),
+            "; ".join(r.problems) if r.problems else "ok",
+        )
+        for r in rows
+    ]
+    widths = [max(len(x[i]) for x in [header, *lines]) for i in range(len(header) - 1)]
+    out = [f"check-db: source {source_name}"]
+    for cells in [header, *lines]:
+        out.append(
+            "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths, strict=True))
+            + "  "
+            + cells[-1]
+        )
+    money = [f"  {r.resource}: {r.money}" for r in rows if r.money]
+    if money:
+        out += ["money sums (minor units, raw = OLTP):", *money]
+    return "\n".join(out)
+
+
+def main() -> int:
+    source_name, counts = source_counts()
+    try:
+        conn = psycopg2.connect("")  # libpq reads the PG* variables
+    except psycopg2.OperationalError as error:
+        raise SystemExit(
+            f"error: cannot connect to the warehouse ({str(error).strip()}); "
+            "run `make up` or set PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE."
+        ) from None
+    with conn, conn.cursor() as cur:
+        rows = [check(cur, r, counts[r.name]) for r in RESOURCES]
+    conn.close()
+    print(render(rows, source_name))
+    failed = [r.resource for r in rows if r.problems]
+    if failed:
+        print(f"check-db: FAILED for {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("check-db: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
