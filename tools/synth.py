@@ -27,6 +27,7 @@ import random
 import resource
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,7 @@ class Ids:
 
     def __init__(self, seed: int) -> None:
         self.counters: dict[str, int] = {}
+        self.starts: dict[str, int] = {}
         self.offset = (seed * 0x9E3779B97F4A7C15) % self.SPACE
         self.pairs = [a + b for a in self.ALPHABET for b in self.ALPHABET]
 
@@ -209,7 +211,9 @@ class Ids:
     def new(self, prefix: str) -> str:
         n = self.counters.get(prefix, 0)
         self.counters[prefix] = n + 1
-        scrambled = (n * self.MULTIPLIER + self.offset) % self.SPACE
+        if n == 0:  # each prefix starts somewhere else in the space
+            self.starts[prefix] = (self.offset + zlib.crc32(prefix.encode()) ** 3) % self.SPACE
+        scrambled = (n * self.MULTIPLIER + self.starts[prefix]) % self.SPACE
         body = self._encode(scrambled)
         if prefix in ("cus", "prod", "si"):
             return f"{prefix}_{body[:14]}"
@@ -887,8 +891,6 @@ class SubscriptionLife:
     # -- simulation -------------------------------------------------------
 
     def simulate(self) -> None:
-        rng = self.rng
-        end_of_life = self.owner.end_of_life()
         if self.trial_end is not None:
             period = (self.start, self.trial_end)
             self.bill(self.start, period, "subscription_create", trial=True)
@@ -902,7 +904,7 @@ class SubscriptionLife:
                 return
             start, end = period
             self.maybe_change(start, end)
-            if self.cancel_now_or_later(start, end, end_of_life):
+            if self.cancel_now_or_later(start, end):
                 return
             if end > self.now:
                 return
@@ -959,11 +961,12 @@ class SubscriptionLife:
                 "price": price, "quantity": quantity, "amount": amount,
                 "description": description, "item": self.base["id"]}  # fmt: skip
 
-    def cancel_now_or_later(self, start: int, end: int, end_of_life: int) -> bool:
+    def cancel_now_or_later(self, start: int, end: int) -> bool:
         """Churn at a period boundary; True when the subscription has ended."""
         rng = self.rng
-        if end_of_life < end:  # the customer is deleted: Stripe cancels now
-            self.cancel(end_of_life, end_of_life, "cancellation_requested", None)
+        deleted_at = self.owner.deleted_at
+        if deleted_at is not None and deleted_at < end:  # deleting cancels now
+            self.cancel(deleted_at, deleted_at, "cancellation_requested", None)
             return True
         months = max(1, (end - start) // (28 * DAY))
         if rng.random() > 0.028 * months:
