@@ -185,39 +185,41 @@ class Stats:
 class Ids:
     """Stripe-looking ids, unique per prefix, a pure function of the seed.
 
-    A counter goes through a bijection of [0, 62**13) (multiplication by a
-    number coprime to 62), so ids look random yet never collide.
+    A counter goes through a bijection of [0, 62**10) (multiplication by a
+    number coprime to 62, plus a start that depends on seed and prefix), so
+    ids look random yet never collide; three base-62 digits at a time.
     """
 
     ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    SPACE = 62**13
-    MULTIPLIER = 0x5DEECE66D1  # odd and not a multiple of 31
+    SPACE = 62**10
+    MULTIPLIER = 0x5DEECE66D  # odd and not a multiple of 31
+    SHORT = frozenset(("cus", "prod", "si", "fp"))
 
     def __init__(self, seed: int) -> None:
         self.counters: dict[str, int] = {}
         self.starts: dict[str, int] = {}
         self.offset = (seed * 0x9E3779B97F4A7C15) % self.SPACE
-        self.pairs = [a + b for a in self.ALPHABET for b in self.ALPHABET]
-
-    def _encode(self, n: int) -> str:
-        pairs = self.pairs
-        out = []
-        for _ in range(6):
-            n, r = divmod(n, 3844)
-            out.append(pairs[r])
-        out.append(self.ALPHABET[n % 62])
-        return "".join(out)
+        letters = self.ALPHABET
+        self.triples = [a + b + c for a in letters for b in letters for c in letters]
 
     def new(self, prefix: str) -> str:
-        n = self.counters.get(prefix, 0)
+        n = self.counters.get(prefix)
+        if n is None:  # each prefix starts somewhere else in the space
+            n = 0
+            start = self.offset + zlib.crc32(prefix.encode()) ** 2
+            self.starts[prefix] = start % self.SPACE
         self.counters[prefix] = n + 1
-        if n == 0:  # each prefix starts somewhere else in the space
-            self.starts[prefix] = (self.offset + zlib.crc32(prefix.encode()) ** 3) % self.SPACE
-        scrambled = (n * self.MULTIPLIER + self.starts[prefix]) % self.SPACE
-        body = self._encode(scrambled)
-        if prefix in ("cus", "prod", "si"):
-            return f"{prefix}_{body[:14]}"
-        return f"{prefix}_1{body}SynthAcct0"[: len(prefix) + 25]
+        x = (n * self.MULTIPLIER + self.starts[prefix]) % self.SPACE
+        t = self.triples
+        body = (
+            t[x % 238_328]
+            + t[(x // 238_328) % 238_328]
+            + t[(x // 56_800_235_584) % 238_328]
+            + self.ALPHABET[x // 13_537_086_546_263_552]
+        )
+        if prefix in self.SHORT:
+            return f"{prefix}_{body}"
+        return f"{prefix}_1{body[:5]}SynthAcct{body[5:]}"
 
 
 class Sink:
@@ -228,6 +230,8 @@ class Sink:
         self.directory = directory
         self.counts = dict.fromkeys(RESOURCES, 0)
         self.files: dict[str, Any] = {}
+        self.pending: dict[str, list[bytes]] = {name: [] for name in RESOURCES}
+        self.sizes = dict.fromkeys(RESOURCES, 0)
         suffix = ".jsonl.gz" if compress else ".jsonl"
         for name in RESOURCES:
             for stale in (f"{name}.jsonl", f"{name}.jsonl.gz", f"{name}.json"):
@@ -236,17 +240,30 @@ class Sink:
             if compress:
                 self.files[name] = gzip.open(path, "wb", compresslevel=1)
             else:
-                self.files[name] = open(path, "wb", buffering=1 << 20)  # noqa: SIM115
+                self.files[name] = open(path, "wb")  # noqa: SIM115
         (directory / "manifest.json").unlink(missing_ok=True)
 
     def write(self, resource_name: str, value: dict) -> bytes:
         data = dumps(value)
-        self.files[resource_name].write(data + b"\n")
-        self.counts[resource_name] += 1
+        pending = self.pending[resource_name]
+        pending.append(data)
+        self.sizes[resource_name] += len(data)
+        if self.sizes[resource_name] > 1 << 18:
+            self.flush(resource_name)
         return data
 
+    def flush(self, resource_name: str) -> None:
+        pending = self.pending[resource_name]
+        if pending:
+            pending.append(b"")
+            self.files[resource_name].write(b"\n".join(pending))
+            self.counts[resource_name] += len(pending) - 1
+            pending.clear()
+            self.sizes[resource_name] = 0
+
     def close(self) -> None:
-        for handle in self.files.values():
+        for name, handle in self.files.items():
+            self.flush(name)
             handle.close()
 
 
@@ -537,7 +554,7 @@ class CustomerLife:
             "country": self.country if rng.random() < 0.9 else "US",
             "exp_month": rng.randint(1, 12),
             "exp_year": year + rng.randint(1, 5),
-            "fingerprint": self.ids.new("fp")[4:20],
+            "fingerprint": self.ids.new("fp")[3:] + self.id[-6:],
             "funding": funding,
             "last4": f"{rng.randrange(10000):04d}",
         }
