@@ -19,7 +19,7 @@ customer, so memory does not grow with the size of the account.
 from __future__ import annotations
 
 import argparse
-import bisect
+import contextlib
 import datetime as dt
 import gzip
 import os
@@ -85,15 +85,54 @@ COUNTRIES = (  # country, currency, locale, city, postal code, weight
     ("GB", "gbp", "en-GB", "London", "EC1V 9HX", 13),
     ("JP", "jpy", "ja-JP", "Tokyo", "100-0005", 12),
 )
-FIRST_NAMES = (
-    "Ada Alan Grace Linus Barbara Ken Margaret Dennis Frances Edsger Radia "
-    "John Hedy Tim Katherine Guido Anita Bjarne Yukihiro Sophie Hiro Lena"
-).split()
-LAST_NAMES = (
-    "Lovelace Turing Hopper Torvalds Liskov Thompson Hamilton Ritchie Allen "
-    "Dijkstra Perlman Backus Lamarr Berners Johnson Rossum Borg Stroustrup "
-    "Matsumoto Wilson Tanaka Meyer"
-).split()
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Barbara",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "John",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "Guido",
+    "Anita",
+    "Bjarne",
+    "Yukihiro",
+    "Sophie",
+    "Hiro",
+    "Lena",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Liskov",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Backus",
+    "Lamarr",
+    "Berners",
+    "Johnson",
+    "Rossum",
+    "Borg",
+    "Stroustrup",
+    "Matsumoto",
+    "Wilson",
+    "Tanaka",
+    "Meyer",
+]
 CARDS = (  # brand, funding, weight
     ("visa", "credit", 40),
     ("visa", "debit", 18),
@@ -104,26 +143,43 @@ CARDS = (  # brand, funding, weight
     ("discover", "credit", 2),
 )
 DECLINES = (  # failure code, decline code, message, advice, weight
-    ("card_declined", "insufficient_funds", "Your card has insufficient funds.",
-     "try_again_later", 40),
-    ("card_declined", "generic_decline", "Your card was declined.",
-     "try_again_later", 25),
-    ("card_declined", "do_not_honor", "Your card was declined.",
-     "do_not_try_again", 8),
-    ("expired_card", "expired_card", "Your card has expired.",
-     "do_not_try_again", 10),
-    ("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.",
-     "confirm_card_data", 5),
-    ("card_declined", "lost_card", "Your card was declined.",
-     "do_not_try_again", 3),
-    ("card_declined", "fraudulent", "Your card was declined.",
-     "do_not_try_again", 9),
-)  # fmt: skip
+    (
+        "card_declined",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+        "try_again_later",
+        40,
+    ),
+    (
+        "card_declined",
+        "generic_decline",
+        "Your card was declined.",
+        "try_again_later",
+        25,
+    ),
+    ("card_declined", "do_not_honor", "Your card was declined.", "do_not_try_again", 8),
+    ("expired_card", "expired_card", "Your card has expired.", "do_not_try_again", 10),
+    (
+        "incorrect_cvc",
+        "incorrect_cvc",
+        "Your card's security code is incorrect.",
+        "confirm_card_data",
+        5,
+    ),
+    ("card_declined", "lost_card", "Your card was declined.", "do_not_try_again", 3),
+    ("card_declined", "fraudulent", "Your card was declined.", "do_not_try_again", 9),
+)
 RETRY_DAYS = (3, 5, 7)  # Smart Retries: further attempts after the first
 CANCEL_FEEDBACK = (
-    "too_expensive", "missing_features", "switched_service", "unused",
-    "customer_service", "too_complex", "low_quality", "other",
-)  # fmt: skip
+    "too_expensive",
+    "missing_features",
+    "switched_service",
+    "unused",
+    "customer_service",
+    "too_complex",
+    "low_quality",
+    "other",
+)
 
 
 @dataclass
@@ -192,7 +248,7 @@ class Ids:
 
     ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
     SPACE = 62**10
-    MULTIPLIER = 0x5DEECE66D  # odd and not a multiple of 31
+    MULTIPLIER = 0x732D907D74A3301  # about 0.618 of the space; odd, not 31k
     SHORT = frozenset(("cus", "prod", "si", "fp"))
 
     def __init__(self, seed: int) -> None:
@@ -238,7 +294,7 @@ class Sink:
                 (directory / stale).unlink(missing_ok=True)
             path = directory / f"{name}{suffix}"
             if compress:
-                self.files[name] = gzip.open(path, "wb", compresslevel=1)
+                self.files[name] = gzip.open(path, "wb", compresslevel=1)  # noqa: SIM115
             else:
                 self.files[name] = open(path, "wb")  # noqa: SIM115
         (directory / "manifest.json").unlink(missing_ok=True)
@@ -340,26 +396,48 @@ class Generator:
                     amount = local_amount(cents * (10 if months == 12 else 1), currency)
                     key = (name, currency, interval)
                     price = self._price(
-                        created, product_id, name, currency, amount, interval, 1,
-                        False, True, f"{name} {interval}ly",
-                    )  # fmt: skip
+                        created,
+                        product_id,
+                        name,
+                        currency,
+                        amount,
+                        interval,
+                        1,
+                        False,
+                        True,
+                        f"{name} {interval}ly",
+                    )
                     self.catalog.tiers.setdefault(key, []).append(price)
                 if name == "Pro":
                     old = self._price(
-                        created - 200 * DAY, product_id, name, currency,
-                        local_amount(1900, currency), "month", 1, False, False,
+                        created - 200 * DAY,
+                        product_id,
+                        name,
+                        currency,
+                        local_amount(1900, currency),
+                        "month",
+                        1,
+                        False,
+                        False,
                         "Pro monthly (2024 list price)",
-                    )  # fmt: skip
+                    )
                     self.catalog.legacy[(currency, "month")] = old
         self.legacy_cut = legacy_cut
         seats = self._product(created + 10, "Team", "Per-seat plan for teams.", "seat")
         for currency in CURRENCY_FACTOR:
             for interval, months in (("month", 1), ("year", 12)):
                 self.catalog.seats[(currency, interval)] = self._price(
-                    created, seats, "Team", currency,
+                    created,
+                    seats,
+                    "Team",
+                    currency,
                     local_amount(1500 * (10 if months == 12 else 1), currency),
-                    interval, 1, False, True, f"Team seat {interval}ly",
-                )  # fmt: skip
+                    interval,
+                    1,
+                    False,
+                    True,
+                    f"Team seat {interval}ly",
+                )
         api = self._product(created + 11, "API calls", "Metered API usage.", "call")
         meter = self.ids.new("mtr")
         support = self._product(
@@ -368,23 +446,58 @@ class Generator:
         digest = self._product(created + 13, "Weekly digest", "Weekly report.", None)
         for currency in CURRENCY_FACTOR:
             self.catalog.metered[currency] = self._price(
-                created, api, "API calls", currency, local_amount(2, currency),
-                "month", 1, True, True, "API calls", meter=meter,
-            )  # fmt: skip
+                created,
+                api,
+                "API calls",
+                currency,
+                local_amount(2, currency),
+                "month",
+                1,
+                True,
+                True,
+                "API calls",
+                meter=meter,
+            )
             self.catalog.support[currency] = self._price(
-                created, support, "Priority support", currency,
-                local_amount(29900, currency), "month", 3, False, True,
+                created,
+                support,
+                "Priority support",
+                currency,
+                local_amount(29900, currency),
+                "month",
+                3,
+                False,
+                True,
                 "Support quarterly",
-            )  # fmt: skip
+            )
             self.catalog.digest[currency] = self._price(
-                created, digest, "Weekly digest", currency, local_amount(300, currency),
-                "week", 1, False, True, "Digest weekly",
-            )  # fmt: skip
+                created,
+                digest,
+                "Weekly digest",
+                currency,
+                local_amount(300, currency),
+                "week",
+                1,
+                False,
+                True,
+                "Digest weekly",
+            )
         addon_names = (
-            "SSO", "Audit log", "Extra storage", "Sandbox", "Data export",
-            "Custom domain", "Webhooks+", "Analytics", "Backups", "Uptime SLA",
-            "Dedicated IP", "Compliance pack", "Translation", "Advanced roles",
-        )  # fmt: skip
+            "SSO",
+            "Audit log",
+            "Extra storage",
+            "Sandbox",
+            "Data export",
+            "Custom domain",
+            "Webhooks+",
+            "Analytics",
+            "Backups",
+            "Uptime SLA",
+            "Dedicated IP",
+            "Compliance pack",
+            "Translation",
+            "Advanced roles",
+        )
         for index, name in enumerate(addon_names):
             product_id = self._product(
                 created + 20 + index, f"Add-on: {name}", f"{name} add-on.", None
@@ -394,44 +507,98 @@ class Generator:
                 for interval, months in (("month", 1), ("year", 12)):
                     self.catalog.addons.setdefault((currency, interval), []).append(
                         self._price(
-                            created, product_id, f"Add-on: {name}", currency,
+                            created,
+                            product_id,
+                            f"Add-on: {name}",
+                            currency,
                             local_amount(cents * (10 if months == 12 else 1), currency),
-                            interval, 1, False, True, f"{name} {interval}ly",
+                            interval,
+                            1,
+                            False,
+                            True,
+                            f"{name} {interval}ly",
                         )
-                    )  # fmt: skip
+                    )
         self.catalog.coupons = [
-            Coupon("WELCOME20", "Welcome 20% for 3 months", "repeating", 3, 20.0, None,
-                   None),
-            Coupon("LAUNCH50", "Launch 50% first invoice", "once", None, 50.0, None,
-                   None),
-            Coupon("PARTNER10", "Partner 10% forever", "forever", None, 10.0, None,
-                   None),
+            Coupon(
+                "WELCOME20",
+                "Welcome 20% for 3 months",
+                "repeating",
+                3,
+                20.0,
+                None,
+                None,
+            ),
+            Coupon(
+                "LAUNCH50", "Launch 50% first invoice", "once", None, 50.0, None, None
+            ),
+            Coupon(
+                "PARTNER10", "Partner 10% forever", "forever", None, 10.0, None, None
+            ),
             Coupon("FIVEOFF", "$5 off once", "once", None, None, 500, "usd"),
             Coupon("EURO10", "10 EUR off forever", "forever", None, None, 1000, "eur"),
-            Coupon("YEN1000", "1000 JPY off for 6 months", "repeating", 6, None, 1000,
-                   "jpy"),
-        ]  # fmt: skip
+            Coupon(
+                "YEN1000",
+                "1000 JPY off for 6 months",
+                "repeating",
+                6,
+                None,
+                1000,
+                "jpy",
+            ),
+        ]
 
     def _product(self, created: int, name: str, description: str, unit: str | None):
         product_id = self.ids.new("prod")
-        self.sink.write("products", obj.product(product_id, created, name, description, unit))
+        self.sink.write(
+            "products", obj.product(product_id, created, name, description, unit)
+        )
         return product_id
 
     def _price(
-        self, created, product_id, product_name, currency, amount, interval, count,
-        metered, active, nickname, meter=None,
-    ) -> Price:  # fmt: skip
+        self,
+        created,
+        product_id,
+        product_name,
+        currency,
+        amount,
+        interval,
+        count,
+        metered,
+        active,
+        nickname,
+        meter=None,
+    ) -> Price:
         price_id = self.ids.new("price")
         body = obj.price(
-            price_id, created, product_id, currency, amount, interval, count,
-            "metered" if metered else "licensed", meter, active, nickname, None,
-        )  # fmt: skip
+            price_id,
+            created,
+            product_id,
+            currency,
+            amount,
+            interval,
+            count,
+            "metered" if metered else "licensed",
+            meter,
+            active,
+            nickname,
+            None,
+        )
         data = self.sink.write("prices", body)
         plan = self.sink.write("plans", obj.plan_from_price(body))
         return Price(
-            price_id, product_id, product_name, currency, amount, interval, count,
-            metered, active, Fragment(data), Fragment(plan),
-        )  # fmt: skip
+            price_id,
+            product_id,
+            product_name,
+            currency,
+            amount,
+            interval,
+            count,
+            metered,
+            active,
+            Fragment(data),
+            Fragment(plan),
+        )
 
     def write_coupons(self) -> None:
         created = self.start - 20 * DAY
@@ -439,11 +606,17 @@ class Generator:
             self.sink.write(
                 "coupons",
                 obj.coupon(
-                    coupon.id, created, coupon.name, coupon.duration, coupon.months,
-                    coupon.percent_off, coupon.amount_off, coupon.currency,
+                    coupon.id,
+                    created,
+                    coupon.name,
+                    coupon.duration,
+                    coupon.months,
+                    coupon.percent_off,
+                    coupon.amount_off,
+                    coupon.currency,
                     coupon.redeemed,
                 ),
-            )  # fmt: skip
+            )
 
     def credit_balance(self, currency: str, available_on: int, net: int) -> None:
         key = (currency, available_on)
@@ -466,13 +639,24 @@ class Generator:
                 self.sink.write(
                     "balance_transactions",
                     obj.balance_transaction(
-                        bt_id, day, day, -carried, 0, currency, "payout", "payout",
-                        payout_id, "STRIPE PAYOUT", "available",
+                        bt_id,
+                        day,
+                        day,
+                        -carried,
+                        0,
+                        currency,
+                        "payout",
+                        "payout",
+                        payout_id,
+                        "STRIPE PAYOUT",
+                        "available",
                     ),
-                )  # fmt: skip
+                )
                 data = self.sink.write(
                     "payouts",
-                    obj.payout(payout_id, day, arrival, carried, currency, bt_id, status, bank),
+                    obj.payout(
+                        payout_id, day, arrival, carried, currency, bt_id, status, bank
+                    ),
                 )
                 if day >= self.now - EVENT_WINDOW:
                     self.emit_event("payout.created", day, data)
@@ -489,10 +673,15 @@ class Generator:
         self.sink.write(
             "events",
             obj.event(
-                self.ids.new("evt"), created, kind, Fragment(data), previous,
-                STRIPE_API_VERSION, request,
+                self.ids.new("evt"),
+                created,
+                kind,
+                Fragment(data),
+                previous,
+                STRIPE_API_VERSION,
+                request,
             ),
-        )  # fmt: skip
+        )
 
     # -- the account -----------------------------------------------------
 
@@ -602,8 +791,14 @@ class CustomerLife:
             attempts.append((when, self.ids.new("ch"), None))
             paid_at = when
             break
-        return {"pi": pi_id, "attempts": attempts, "paid_at": paid_at, "at": at,
-                "amount": amount, "description": description}  # fmt: skip
+        return {
+            "pi": pi_id,
+            "attempts": attempts,
+            "paid_at": paid_at,
+            "at": at,
+            "amount": amount,
+            "description": description,
+        }
 
     def write_payment(self, payment: dict, canceled_at: int | None = None) -> None:
         """Charges, balance transactions, refunds, disputes, the intent."""
@@ -615,7 +810,9 @@ class CustomerLife:
             latest_charge = charge_id
             pm_id, card = self.pm_at(when)
             if decline is None:
-                self.write_success(charge_id, when, amount, pi_id, pm_id, card, description)
+                self.write_success(
+                    charge_id, when, amount, pi_id, pm_id, card, description
+                )
                 error = None
                 continue
             code, decline_code, message, advice, _ = decline
@@ -625,20 +822,36 @@ class CustomerLife:
                 "highest_risk_level" if fraud else decline_code,
                 "highest" if fraud else "normal",
                 self.rng.randint(76, 99) if fraud else self.rng.randint(5, 60),
-                "Stripe blocked this payment as too risky." if fraud
+                "Stripe blocked this payment as too risky."
+                if fraud
                 else f"The bank returned the decline code `{decline_code}`.",
                 "blocked" if fraud else "issuer_declined",
                 None if fraud else advice,
                 None if fraud else {"insufficient_funds": "51"}.get(decline_code, "05"),
-            )  # fmt: skip
+            )
             data = self.sink.write(
                 "charges",
                 obj.charge(
-                    charge_id, when, amount, currency, self.id, pi_id, pm_id, card,
-                    self.details, description, False, code, message, outcome, None, 0,
-                    False, self.email,
+                    charge_id,
+                    when,
+                    amount,
+                    currency,
+                    self.id,
+                    pi_id,
+                    pm_id,
+                    card,
+                    self.details,
+                    description,
+                    False,
+                    code,
+                    message,
+                    outcome,
+                    None,
+                    0,
+                    False,
+                    self.email,
                 ),
-            )  # fmt: skip
+            )
             self.gen.emit_event("charge.failed", when, data)
             error = obj.last_payment_error(
                 charge_id, code, decline_code, message, self.fragments.get(pm_id)
@@ -653,11 +866,21 @@ class CustomerLife:
         data = self.sink.write(
             "payment_intents",
             obj.payment_intent(
-                pi_id, payment["at"], amount, currency, self.id, self.pm_at(payment["at"])[0],
-                description, status, latest_charge, error,
-                canceled_at if not paid else None, self.email, pi_id[-12:],
+                pi_id,
+                payment["at"],
+                amount,
+                currency,
+                self.id,
+                self.pm_at(payment["at"])[0],
+                description,
+                status,
+                latest_charge,
+                error,
+                canceled_at if not paid else None,
+                self.email,
+                pi_id[-12:],
             ),
-        )  # fmt: skip
+        )
         self.gen.emit_event("payment_intent.created", payment["at"], data)
         if paid:
             self.gen.emit_event("payment_intent.succeeded", payment["paid_at"], data)
@@ -674,21 +897,37 @@ class CustomerLife:
         return chosen[0], chosen[2]
 
     def balance_entry(
-        self, at: int, amount: int, fee: int, kind: str, category: str,
-        source: str, description: str | None, days: int,
-    ) -> dict:  # fmt: skip
+        self,
+        at: int,
+        amount: int,
+        fee: int,
+        kind: str,
+        category: str,
+        source: str,
+        description: str | None,
+        days: int,
+    ) -> dict:
         """A balance transaction; its net counts towards that day's payout."""
         available_on = (at // DAY + days) * DAY
         self.gen.credit_balance(self.currency, available_on, amount - fee)
         status = "available" if available_on <= self.now else "pending"
         return obj.balance_transaction(
-            self.ids.new("txn"), at, available_on, amount, fee, self.currency, kind,
-            category, source, description, status,
-        )  # fmt: skip
+            self.ids.new("txn"),
+            at,
+            available_on,
+            amount,
+            fee,
+            self.currency,
+            kind,
+            category,
+            source,
+            description,
+            status,
+        )
 
     def write_success(
         self, charge_id, when, amount, pi_id, pm_id, card, description
-    ) -> None:  # fmt: skip
+    ) -> None:
         rng, gen = self.rng, self.gen
         percent, fixed = FEE[self.currency]
         fee = round(amount * percent / 10_000) + fixed
@@ -706,17 +945,38 @@ class CustomerLife:
         disputed = not refunded and rng.random() < 0.004 and dispute_at <= self.now
         risk = rng.randint(0, 70)
         outcome = obj.outcome(
-            "approved_by_network", None, "elevated" if risk > 65 else "normal", risk,
-            "Payment complete.", "authorized", None, None,
-        )  # fmt: skip
+            "approved_by_network",
+            None,
+            "elevated" if risk > 65 else "normal",
+            risk,
+            "Payment complete.",
+            "authorized",
+            None,
+            None,
+        )
         data = self.sink.write(
             "charges",
             obj.charge(
-                charge_id, when, amount, self.currency, self.id, pi_id, pm_id, card,
-                self.details, description, True, None, None, outcome, bt["id"],
-                refunded, disputed, self.email,
+                charge_id,
+                when,
+                amount,
+                self.currency,
+                self.id,
+                pi_id,
+                pm_id,
+                card,
+                self.details,
+                description,
+                True,
+                None,
+                None,
+                outcome,
+                bt["id"],
+                refunded,
+                disputed,
+                self.email,
             ),
-        )  # fmt: skip
+        )
         gen.emit_event("charge.succeeded", when, data)
         if refunded:
             gen.emit_event("charge.refunded", refund_at, data)
@@ -733,16 +993,25 @@ class CustomerLife:
         data = self.sink.write(
             "refunds",
             obj.refund(
-                refund_id, at, amount, self.currency, charge_id, pi_id, bt["id"],
-                reason, f"{self.rng.randrange(10**12):012d}",
+                refund_id,
+                at,
+                amount,
+                self.currency,
+                charge_id,
+                pi_id,
+                bt["id"],
+                reason,
+                f"{self.rng.randrange(10**12):012d}",
             ),
-        )  # fmt: skip
+        )
         self.gen.emit_event("refund.created", at, data)
 
     def write_dispute(self, charge_id, pi_id, at, amount, brand) -> None:
         rng = self.rng
         dispute_id = self.ids.new("du")
-        reason = rng.choice(("fraudulent", "subscription_canceled", "product_unacceptable"))
+        reason = rng.choice(
+            ("fraudulent", "subscription_canceled", "product_unacceptable")
+        )
         decided = at + 30 * DAY
         if decided > self.now:
             status = "needs_response" if at > self.now - 7 * DAY else "under_review"
@@ -750,27 +1019,50 @@ class CustomerLife:
             status = "won" if rng.random() < 0.4 else "lost"
         bts = [
             self.balance_entry(
-                at, -amount, DISPUTE_FEE[self.currency], "adjustment", "dispute",
-                dispute_id, "Chargeback withdrawal", 0,
+                at,
+                -amount,
+                DISPUTE_FEE[self.currency],
+                "adjustment",
+                "dispute",
+                dispute_id,
+                "Chargeback withdrawal",
+                0,
             )
-        ]  # fmt: skip
+        ]
         if status == "won":
             bts.append(
                 self.balance_entry(
-                    decided, amount, 0, "adjustment", "dispute_reversal", dispute_id,
-                    "Chargeback reversal", 0,
+                    decided,
+                    amount,
+                    0,
+                    "adjustment",
+                    "dispute_reversal",
+                    dispute_id,
+                    "Chargeback reversal",
+                    0,
                 )
-            )  # fmt: skip
+            )
         for bt in bts:
             self.sink.write("balance_transactions", bt)
         data = self.sink.write(
             "disputes",
             obj.dispute(
-                dispute_id, at, amount, self.currency, charge_id, pi_id, reason, status,
-                bts, brand, self.email, self.name, at + 21 * DAY,
+                dispute_id,
+                at,
+                amount,
+                self.currency,
+                charge_id,
+                pi_id,
+                reason,
+                status,
+                bts,
+                brand,
+                self.email,
+                self.name,
+                at + 21 * DAY,
                 status != "needs_response",
             ),
-        )  # fmt: skip
+        )
         self.gen.emit_event("charge.dispute.created", at, data)
 
     # -- the life ------------------------------------------------------------
@@ -796,10 +1088,20 @@ class CustomerLife:
             life.write()
         currency = self.currency if (subscriptions or self.one_off) else None
         body = obj.customer(
-            self.id, self.created, self.name, self.email, self.address, currency,
-            self.balance, self.delinquent, self.pm_id, self.prefix, self.sequence,
-            self.locale, self.phone,
-        )  # fmt: skip
+            self.id,
+            self.created,
+            self.name,
+            self.email,
+            self.address,
+            currency,
+            self.balance,
+            self.delinquent,
+            self.pm_id,
+            self.prefix,
+            self.sequence,
+            self.locale,
+            self.phone,
+        )
         if self.deleted_at is None:
             data = self.sink.write("customers", body)
         else:
@@ -810,9 +1112,11 @@ class CustomerLife:
             changed_at = self.now - rng.randint(0, 29) * DAY - rng.randint(0, DAY)
             if changed_at > self.created:
                 gen.emit_event(
-                    "customer.updated", changed_at, data,
+                    "customer.updated",
+                    changed_at,
+                    data,
                     {"email": f"old.{self.email}", "name": self.name.upper()},
-                )  # fmt: skip
+                )
 
     def end_of_life(self) -> int:
         return self.deleted_at if self.deleted_at is not None else self.now
@@ -853,7 +1157,8 @@ class SubscriptionLife:
                 self.add_item(catalog.seats[(currency, interval)], rng.randint(2, 25))
             else:
                 tier = rng.choices(
-                    ("Starter", "Pro", "Business", "Enterprise"), weights=(30, 40, 22, 8)
+                    ("Starter", "Pro", "Business", "Enterprise"),
+                    weights=(30, 40, 22, 8),
                 )[0]
                 price = catalog.tiers[(tier, currency, interval)][0]
                 legacy = catalog.legacy.get((currency, interval))
@@ -871,9 +1176,7 @@ class SubscriptionLife:
             self.trial_end = start + 14 * DAY
         self.coupon: Coupon | None = None
         if rng.random() < 0.15:
-            options = [
-                c for c in catalog.coupons if c.currency in (None, currency)
-            ]
+            options = [c for c in catalog.coupons if c.currency in (None, currency)]
             self.coupon = rng.choice(options)
             self.coupon.redeemed += 1
         self.discount_id = self.ids.new("di") if self.coupon else None
@@ -893,8 +1196,12 @@ class SubscriptionLife:
 
     def add_item(self, price: Price, quantity: int | None) -> None:
         self.items.append(
-            {"id": self.ids.new("si"), "price": price, "quantity": quantity,
-             "created": self.start}  # fmt: skip
+            {
+                "id": self.ids.new("si"),
+                "price": price,
+                "quantity": quantity,
+                "created": self.start,
+            }
         )
 
     @property
@@ -925,8 +1232,14 @@ class SubscriptionLife:
                 return
             if end > self.now:
                 return
-            if self.trial_end is not None and start == self.start and end == self.trial_end:
-                self.events.append(("customer.subscription.updated", end, {"status": "trialing"}))
+            if (
+                self.trial_end is not None
+                and start == self.start
+                and end == self.trial_end
+            ):
+                self.events.append(
+                    ("customer.subscription.updated", end, {"status": "trialing"})
+                )
             period = (end, self.step(end))
             self.bill(end, period, "subscription_cycle", usage_period=(start, end))
 
@@ -958,25 +1271,45 @@ class SubscriptionLife:
         remaining = (end - when) / (end - start)
         day = format_day(when)
         self.pending_items.append(
-            self.proration(when, end, price, old_qty,
-                           -round(price.unit_amount * old_qty * remaining),
-                           f"Unused time on {old_qty} × {price.product_name} after {day}")
-        )  # fmt: skip
+            self.proration(
+                when,
+                end,
+                price,
+                old_qty,
+                -round(price.unit_amount * old_qty * remaining),
+                f"Unused time on {old_qty} × {price.product_name} after {day}",
+            )
+        )
         self.pending_items.append(
-            self.proration(when, end, new_price, new_qty,
-                           round(new_price.unit_amount * new_qty * remaining),
-                           f"Remaining time on {new_qty} × {new_price.product_name} "
-                           f"after {day}")
-        )  # fmt: skip
+            self.proration(
+                when,
+                end,
+                new_price,
+                new_qty,
+                round(new_price.unit_amount * new_qty * remaining),
+                f"Remaining time on {new_qty} × {new_price.product_name} after {day}",
+            )
+        )
         self.base["price"], self.base["quantity"] = new_price, new_qty
-        previous = {"items": {"quantity": old_qty}} if new_price is price else {
-            "items": {"price": price.id}}  # fmt: skip
+        previous = (
+            {"items": {"quantity": old_qty}}
+            if new_price is price
+            else {"items": {"price": price.id}}
+        )
         self.events.append(("customer.subscription.updated", when, previous))
 
     def proration(self, when, end, price, quantity, amount, description) -> dict:
-        return {"id": self.ids.new("ii"), "created": when, "start": when, "end": end,
-                "price": price, "quantity": quantity, "amount": amount,
-                "description": description, "item": self.base["id"]}  # fmt: skip
+        return {
+            "id": self.ids.new("ii"),
+            "created": when,
+            "start": when,
+            "end": end,
+            "price": price,
+            "quantity": quantity,
+            "amount": amount,
+            "description": description,
+            "item": self.base["id"],
+        }
 
     def cancel_now_or_later(self, start: int, end: int) -> bool:
         """Churn at a period boundary; True when the subscription has ended."""
@@ -999,7 +1332,11 @@ class SubscriptionLife:
         self.cancel_at = end
         self.canceled_at = requested
         self.events.append(
-            ("customer.subscription.updated", requested, {"cancel_at_period_end": False})
+            (
+                "customer.subscription.updated",
+                requested,
+                {"cancel_at_period_end": False},
+            )
         )
         if rng.random() < 0.2:  # the customer changes their mind: reactivated
             undo = requested + int((end - requested) * rng.random())
@@ -1008,7 +1345,11 @@ class SubscriptionLife:
                 self.cancel_at = None
                 self.canceled_at = None
                 self.events.append(
-                    ("customer.subscription.updated", undo, {"cancel_at_period_end": True})
+                    (
+                        "customer.subscription.updated",
+                        undo,
+                        {"cancel_at_period_end": True},
+                    )
                 )
                 return False
         if end <= self.now:
@@ -1047,7 +1388,9 @@ class SubscriptionLife:
         if coupon.duration == "forever":
             return True
         if coupon.duration == "once":
-            return len(self.invoices) == 0 or all(i["total"] == 0 for i in self.invoices)
+            return len(self.invoices) == 0 or all(
+                i["total"] == 0 for i in self.invoices
+            )
         return at < add_months(self.start, coupon.months or 0)
 
     def discount_end(self) -> int | None:
@@ -1074,26 +1417,54 @@ class SubscriptionLife:
                 if usage_period is None:
                     continue
                 usage = rng.randint(0, 40_000)
-                lines.append(dict(item=item, price=price, quantity=usage,
-                                  amount=usage * price.unit_amount,
-                                  description=f"{usage} × {price.product_name} "
-                                  f"(at {price.unit_amount} / call)",
-                                  start=usage_period[0], end=usage_period[1],
-                                  ii=None))  # fmt: skip
+                lines.append(
+                    dict(
+                        item=item,
+                        price=price,
+                        quantity=usage,
+                        amount=usage * price.unit_amount,
+                        description=f"{usage} × {price.product_name} "
+                        f"(at {price.unit_amount} / call)",
+                        start=usage_period[0],
+                        end=usage_period[1],
+                        ii=None,
+                    )
+                )
                 continue
             amount = 0 if trial else price.unit_amount * qty
-            label = f"Trial period for {price.product_name}" if trial else (
-                f"{qty} × {price.product_name} (at {price.unit_amount} / "
-                f"{price.interval})")  # fmt: skip
-            lines.append(dict(item=item, price=price, quantity=qty, amount=amount,
-                              description=label, start=period[0], end=period[1],
-                              ii=None))  # fmt: skip
+            label = (
+                f"Trial period for {price.product_name}"
+                if trial
+                else (
+                    f"{qty} × {price.product_name} (at {price.unit_amount} / "
+                    f"{price.interval})"
+                )
+            )
+            lines.append(
+                dict(
+                    item=item,
+                    price=price,
+                    quantity=qty,
+                    amount=amount,
+                    description=label,
+                    start=period[0],
+                    end=period[1],
+                    ii=None,
+                )
+            )
         for pending in self.pending_items:
-            lines.append(dict(item={"id": pending["item"]}, price=pending["price"],
-                              quantity=pending["quantity"], amount=pending["amount"],
-                              description=pending["description"],
-                              start=pending["start"], end=pending["end"],
-                              ii=pending))  # fmt: skip
+            lines.append(
+                dict(
+                    item={"id": pending["item"]},
+                    price=pending["price"],
+                    quantity=pending["quantity"],
+                    amount=pending["amount"],
+                    description=pending["description"],
+                    start=pending["start"],
+                    end=pending["end"],
+                    ii=pending,
+                )
+            )
         billed_items, self.pending_items = self.pending_items, []
         subtotal = sum(line["amount"] for line in lines)
         discount_total, discount_obj = 0, None
@@ -1108,9 +1479,13 @@ class SubscriptionLife:
                 biggest["discount"] = min(coupon.amount_off, subtotal)
             discount_total = sum(line.get("discount", 0) for line in lines)
             discount_obj = obj.discount(
-                self.discount_id, coupon.id, owner.id, self.id, self.start,
+                self.discount_id,
+                coupon.id,
+                owner.id,
+                self.id,
+                self.start,
                 self.discount_end(),
-            )  # fmt: skip
+            )
         total = subtotal - discount_total
         starting_balance = owner.balance
         amount_due = max(0, total + starting_balance)
@@ -1121,25 +1496,45 @@ class SubscriptionLife:
         payment = None
         if amount_due > 0:
             fails = rng.random() < (0.35 if owner.risky else 0.045)
-            description = "Subscription creation" if reason == "subscription_create" else (
-                "Subscription update")  # fmt: skip
+            description = (
+                "Subscription creation"
+                if reason == "subscription_create"
+                else ("Subscription update")
+            )
             payment = owner.pay(amount_due, finalized, description, fails)
         record = {
-            "id": invoice_id, "created": at, "reason": reason, "lines": lines,
-            "subtotal": subtotal, "total": total, "discount": discount_obj,
-            "discount_total": discount_total, "starting_balance": starting_balance,
-            "amount_due": amount_due, "number": number, "finalized": finalized,
-            "payment": payment, "billed_items": billed_items, "status": "paid",
-            "voided_at": None, "uncollectible_at": None,
-        }  # fmt: skip
+            "id": invoice_id,
+            "created": at,
+            "reason": reason,
+            "lines": lines,
+            "subtotal": subtotal,
+            "total": total,
+            "discount": discount_obj,
+            "discount_total": discount_total,
+            "starting_balance": starting_balance,
+            "amount_due": amount_due,
+            "number": number,
+            "finalized": finalized,
+            "payment": payment,
+            "billed_items": billed_items,
+            "status": "paid",
+            "voided_at": None,
+            "uncollectible_at": None,
+        }
         self.invoices.append(record)
         if payment is None or payment["paid_at"] is not None:
             if payment is not None and len(payment["attempts"]) > 1:
                 first = payment["attempts"][0][0]
-                self.events.append(("customer.subscription.updated", first,
-                                    {"status": "active"}))  # fmt: skip
-                self.events.append(("customer.subscription.updated", payment["paid_at"],
-                                    {"status": "past_due"}))  # fmt: skip
+                self.events.append(
+                    ("customer.subscription.updated", first, {"status": "active"})
+                )
+                self.events.append(
+                    (
+                        "customer.subscription.updated",
+                        payment["paid_at"],
+                        {"status": "past_due"},
+                    )
+                )
             return True
         return self.unpaid(record, payment, reason)
 
@@ -1148,7 +1543,9 @@ class SubscriptionLife:
         record["status"] = "open"
         if not payment["attempts"]:  # finalised, first attempt still ahead
             return True
-        last_attempt = payment["attempts"][-1][0] if payment["attempts"] else record["created"]
+        last_attempt = (
+            payment["attempts"][-1][0] if payment["attempts"] else record["created"]
+        )
         if reason == "subscription_create" and self.trial_end is None:
             # First payment failed: incomplete, expired after 23 hours.
             expires = record["created"] + 23 * 3600
@@ -1165,14 +1562,16 @@ class SubscriptionLife:
         if not retries_over:
             self.status = "past_due"
             owner.delinquent = True
-            self.events.append(("customer.subscription.updated", last_attempt,
-                                {"status": "active"}))  # fmt: skip
+            self.events.append(
+                ("customer.subscription.updated", last_attempt, {"status": "active"})
+            )
             return True
         owner.delinquent = True
         if self.rng.random() < 0.5:
             self.status = "unpaid"
-            self.events.append(("customer.subscription.updated", last_attempt,
-                                {"status": "past_due"}))  # fmt: skip
+            self.events.append(
+                ("customer.subscription.updated", last_attempt, {"status": "past_due"})
+            )
         else:
             record["status"] = "uncollectible"
             record["uncollectible_at"] = last_attempt
@@ -1203,34 +1602,60 @@ class SubscriptionLife:
             data = sink.write(
                 "subscription_items",
                 obj.subscription_item(
-                    item["id"], item["created"], self.id, price.fragment,
-                    price.plan_fragment, item["quantity"], period_start, period_end,
+                    item["id"],
+                    item["created"],
+                    self.id,
+                    price.fragment,
+                    price.plan_fragment,
+                    item["quantity"],
+                    period_start,
+                    period_end,
                 ),
-            )  # fmt: skip
+            )
             items_out.append(Fragment(data))
         discounts = []
         end = self.discount_end()
-        still = self.coupon and self.coupon.duration != "once" and (
-            end is None or end > self.now) and self.status != "canceled"  # fmt: skip
+        still = (
+            self.coupon
+            and self.coupon.duration != "once"
+            and (end is None or end > self.now)
+            and self.status != "canceled"
+        )
         if still:
             discounts.append(
-                obj.discount(self.discount_id, self.coupon.id, owner.id, self.id,
-                             self.start, end)  # fmt: skip
+                obj.discount(
+                    self.discount_id, self.coupon.id, owner.id, self.id, self.start, end
+                )
             )
         latest = self.invoices[-1]["id"] if self.invoices else None
         data = sink.write(
             "subscriptions",
             obj.subscription(
-                self.id, self.start, owner.id, owner.currency, self.final_status(),
-                obj.embedded_list(items_out, len(items_out),
-                                  f"/v1/subscription_items?subscription={self.id}"),
-                self.trial_end or self.start, self.start,
-                self.start if self.trial_end else None, self.trial_end,
-                self.cancel_at, self.cancel_at_period_end, self.canceled_at,
-                self.ended_at, self.cancel_reason, self.feedback, discounts,
-                owner.pm_id, latest,
+                self.id,
+                self.start,
+                owner.id,
+                owner.currency,
+                self.final_status(),
+                obj.embedded_list(
+                    items_out,
+                    len(items_out),
+                    f"/v1/subscription_items?subscription={self.id}",
+                ),
+                self.trial_end or self.start,
+                self.start,
+                self.start if self.trial_end else None,
+                self.trial_end,
+                self.cancel_at,
+                self.cancel_at_period_end,
+                self.canceled_at,
+                self.ended_at,
+                self.cancel_reason,
+                self.feedback,
+                discounts,
+                owner.pm_id,
+                latest,
             ),
-        )  # fmt: skip
+        )
         for kind, when, previous in self.events:
             gen.emit_event(kind, when, data, previous)
 
@@ -1239,12 +1664,24 @@ class SubscriptionLife:
         data = self.owner.sink.write(
             "invoiceitems",
             obj.invoice_item(
-                pending["id"], pending["created"], pending["amount"],
-                self.owner.currency, self.owner.id, pending["description"],
-                invoice_id, pending["start"], pending["end"], price.id, price.product,
-                price.unit_amount, pending["quantity"], self.id, pending["item"], True,
+                pending["id"],
+                pending["created"],
+                pending["amount"],
+                self.owner.currency,
+                self.owner.id,
+                pending["description"],
+                invoice_id,
+                pending["start"],
+                pending["end"],
+                price.id,
+                price.product,
+                price.unit_amount,
+                pending["quantity"],
+                self.id,
+                pending["item"],
+                True,
             ),
-        )  # fmt: skip
+        )
         self.gen.emit_event("invoiceitem.created", pending["created"], data)
 
     def write_invoice(self, record: dict) -> None:
@@ -1262,15 +1699,25 @@ class SubscriptionLife:
             data = sink.write(
                 "invoice_line_items",
                 obj.line_item(
-                    self.ids.new("il"), invoice_id, line["amount"], currency,
+                    self.ids.new("il"),
+                    invoice_id,
+                    line["amount"],
+                    currency,
                     line["description"],
                     [{"amount": cut, "discount": self.discount_id}] if discount else [],
                     [self.discount_id] if discount else [],
-                    line["start"], line["end"], price.id, price.product,
-                    price.unit_amount, line["quantity"], self.id, line["item"]["id"],
-                    line["ii"]["id"] if line["ii"] else None, line["ii"] is not None,
+                    line["start"],
+                    line["end"],
+                    price.id,
+                    price.product,
+                    price.unit_amount,
+                    line["quantity"],
+                    self.id,
+                    line["item"]["id"],
+                    line["ii"]["id"] if line["ii"] else None,
+                    line["ii"] is not None,
                 ),
-            )  # fmt: skip
+            )
             line_fragments.append(Fragment(data))
         status = record["status"]
         paid_at = None
@@ -1281,10 +1728,16 @@ class SubscriptionLife:
             attempts = len(payment["attempts"])
             payments_data.append(
                 obj.invoice_payment(
-                    self.ids.new("inpay"), payment["at"], record["amount_due"],
-                    paid_at is not None, currency, invoice_id, payment["pi"], paid_at,
+                    self.ids.new("inpay"),
+                    payment["at"],
+                    record["amount_due"],
+                    paid_at is not None,
+                    currency,
+                    invoice_id,
+                    payment["pi"],
+                    paid_at,
                 )
-            )  # fmt: skip
+            )
         elif status == "paid":
             paid_at = record["finalized"]
         next_attempt = None
@@ -1295,26 +1748,51 @@ class SubscriptionLife:
         data = sink.write(
             "invoices",
             obj.invoice(
-                invoice_id, record["created"], owner.id,
-                {"address": owner.address, "email": owner.email, "name": owner.name,
-                 "phone": owner.phone},
-                currency, status, record["reason"], self.id,
-                obj.embedded_list(line_fragments, len(line_fragments),
-                                  f"/v1/invoices/{invoice_id}/lines"),
+                invoice_id,
+                record["created"],
+                owner.id,
+                {
+                    "address": owner.address,
+                    "email": owner.email,
+                    "name": owner.name,
+                    "phone": owner.phone,
+                },
+                currency,
+                status,
+                record["reason"],
+                self.id,
+                obj.embedded_list(
+                    line_fragments,
+                    len(line_fragments),
+                    f"/v1/invoices/{invoice_id}/lines",
+                ),
                 [discount] if discount else [],
                 [{"amount": record["discount_total"], "discount": self.discount_id}]
-                if discount else [],
-                record["subtotal"], record["total"], record["starting_balance"],
-                record["amount_due"], record["amount_due"] if status == "paid" else 0,
-                attempts, record["number"], record["finalized"], paid_at,
-                record["voided_at"], record["uncollectible_at"], next_attempt,
+                if discount
+                else [],
+                record["subtotal"],
+                record["total"],
+                record["starting_balance"],
+                record["amount_due"],
+                record["amount_due"] if status == "paid" else 0,
+                attempts,
+                record["number"],
+                record["finalized"],
+                paid_at,
+                record["voided_at"],
+                record["uncollectible_at"],
+                next_attempt,
                 owner.pm_id,
-                {"object": "list", "data": payments_data, "has_more": False,
-                 "total_count": len(payments_data),
-                 "url": f"/v1/invoices/{invoice_id}/payments"},
+                {
+                    "object": "list",
+                    "data": payments_data,
+                    "has_more": False,
+                    "total_count": len(payments_data),
+                    "url": f"/v1/invoices/{invoice_id}/payments",
+                },
                 invoice_id[-16:],
             ),
-        )  # fmt: skip
+        )
         gen.emit_event("invoice.created", record["created"], data)
         gen.emit_event("invoice.finalized", record["finalized"], data)
         if status == "paid":
@@ -1326,7 +1804,9 @@ class SubscriptionLife:
         if status == "void":
             gen.emit_event("invoice.voided", record["voided_at"], data)
         if status == "uncollectible":
-            gen.emit_event("invoice.marked_uncollectible", record["uncollectible_at"], data)
+            gen.emit_event(
+                "invoice.marked_uncollectible", record["uncollectible_at"], data
+            )
 
 
 @dataclass
@@ -1359,23 +1839,44 @@ def generate(settings: SynthSettings) -> Stats:
         orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
     )
     seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Stats(dict(sink.counts), seconds, peak)
+    return Stats(dict(sink.counts), seconds, peak_rss_mib())
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory. VmHWM, because ru_maxrss also
+    counts the parent's image that a fork copied before exec."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def settings_from(argv: list[str] | None = None) -> SynthSettings:
     env = os.environ
-    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=int(env.get("SYNTH_CUSTOMERS") or 1000))
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.synth", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--customers", type=int, default=int(env.get("SYNTH_CUSTOMERS") or 1000)
+    )
     parser.add_argument("--seed", type=int, default=int(env.get("SYNTH_SEED") or 7))
-    parser.add_argument("--now", default=env.get("SYNTH_NOW") or DEFAULT_NOW,
-                        help="the snapshot's 'now' (ISO-8601 or epoch seconds)")
+    parser.add_argument(
+        "--now",
+        default=env.get("SYNTH_NOW") or DEFAULT_NOW,
+        help="the snapshot's 'now' (ISO-8601 or epoch seconds)",
+    )
     parser.add_argument("--out", default=env.get("JSON_DIR") or "data/snapshot")
-    parser.add_argument("--gzip", action="store_true",
-                        default=env.get("SYNTH_GZIP", "").lower() in ("1", "true", "yes"))
-    args = parser.parse_args(argv)  # fmt: skip
+    parser.add_argument(
+        "--gzip",
+        action="store_true",
+        default=env.get("SYNTH_GZIP", "").lower() in ("1", "true", "yes"),
+    )
+    args = parser.parse_args(argv)
     if args.customers < 1:
-        parser.error(f"--customers/SYNTH_CUSTOMERS must be at least 1, not {args.customers}")
+        parser.error(
+            f"--customers/SYNTH_CUSTOMERS must be at least 1, not {args.customers}"
+        )
     try:
         now = parse_now(args.now)
     except ValueError:

@@ -372,7 +372,10 @@ def charge(
                 "network": card["brand"],
                 "network_token": {"used": False},
                 "network_transaction_id": None,
-                "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+                "overcapture": {
+                    "maximum_amount_capturable": amount,
+                    "status": "unavailable",
+                },
                 "regulated_status": "unregulated",
                 "three_d_secure": None,
                 "wallet": None,
@@ -684,7 +687,10 @@ def payout(
         "source_type": "card",
         "statement_descriptor": None,
         "status": status,
-        "trace_id": {"status": "supported" if status == "paid" else "pending", "value": None},
+        "trace_id": {
+            "status": "supported" if status == "paid" else "pending",
+            "value": None,
+        },
         "type": "bank_account",
     }
 
@@ -802,7 +808,9 @@ def subscription(
         "test_clock": None,
         "transfer_data": None,
         "trial_end": trial_end,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_settings": {
+            "end_behavior": {"missing_payment_method": "create_invoice"}
+        },
         "trial_start": trial_start,
     }
 

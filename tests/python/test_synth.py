@@ -124,9 +124,8 @@ def check_value(child, candidates: list, path: str, errors: list[str]) -> None:
             check_value(entry, lists[0], f"{path}.data[{index}]", errors)
         return
     typed = [
-        c for c in candidates
-        if isinstance(c, type) and c is not UntypedStripeObject
-    ]  # fmt: skip
+        c for c in candidates if isinstance(c, type) and c is not UntypedStripeObject
+    ]
     kind = child.get("object")
     by_name = CLASS_OF_OBJECT.get(kind) if isinstance(kind, str) else None
     if by_name is not None and (by_name in typed or not typed):
@@ -153,10 +152,15 @@ def test_every_field_is_declared_by_the_sdk(snapshot):
 def test_field_check_catches_an_invented_field():
     errors: list[str] = []
     check_fields(
-        {"id": "in_x", "subscription": "sub_x", "lines": {"object": "list", "data": [
-            {"id": "il_x", "price": "price_x"}]}},
-        stripe.Invoice, "invoice", errors,
-    )  # fmt: skip
+        {
+            "id": "in_x",
+            "subscription": "sub_x",
+            "lines": {"object": "list", "data": [{"id": "il_x", "price": "price_x"}]},
+        },
+        stripe.Invoice,
+        "invoice",
+        errors,
+    )
     assert any("invoice.subscription" in e for e in errors)
     assert any("data[0].price" in e for e in errors)
 
@@ -177,7 +181,9 @@ def test_ids_are_unique_per_resource(snapshot):
 def test_every_reference_resolves(snapshot):
     s = snapshot
     deleted = {
-        e["data"]["object"]["id"] for e in s["events"] if e["type"] == "customer.deleted"
+        e["data"]["object"]["id"]
+        for e in s["events"]
+        if e["type"] == "customer.deleted"
     }
     customers = ids(s["customers"]) | deleted
     prices, products = ids(s["prices"]), ids(s["products"])
@@ -188,8 +194,13 @@ def test_every_reference_resolves(snapshot):
     checks: list[tuple[str, str | None, set[str]]] = []
     for row in s["prices"]:
         checks.append(("price.product", row["product"], products))
-    for name in ("subscriptions", "invoices", "charges", "payment_intents",
-                 "invoiceitems"):  # fmt: skip
+    for name in (
+        "subscriptions",
+        "invoices",
+        "charges",
+        "payment_intents",
+        "invoiceitems",
+    ):
         for row in s[name]:
             checks.append((f"{name}.customer", row["customer"], customers))
     for row in s["payment_methods"]:
@@ -203,7 +214,9 @@ def test_every_reference_resolves(snapshot):
         sub = row["parent"]["subscription_details"]["subscription"]
         checks.append(("invoice.subscription", sub, subscriptions))
         for pay in row["payments"]["data"]:
-            checks.append(("invoice.payment", pay["payment"]["payment_intent"], intents))
+            checks.append(
+                ("invoice.payment", pay["payment"]["payment_intent"], intents)
+            )
     for row in s["invoice_line_items"]:
         checks.append(("line.invoice", row["invoice"], invoices))
         details = row["pricing"]["price_details"]
@@ -248,12 +261,18 @@ def test_invoice_totals_equal_their_lines(snapshot):
         own = lines[invoice["id"]]
         assert invoice["subtotal"] == sum(line["amount"] for line in own), invoice["id"]
         discounts = sum(d["amount"] for d in invoice["total_discount_amounts"])
-        line_discounts = sum(d["amount"] for line in own for d in line["discount_amounts"])
+        line_discounts = sum(
+            d["amount"] for line in own for d in line["discount_amounts"]
+        )
         assert discounts == line_discounts
         assert invoice["total"] == invoice["subtotal"] - discounts
-        assert invoice["amount_due"] == max(0, invoice["total"] + invoice["starting_balance"])
+        assert invoice["amount_due"] == max(
+            0, invoice["total"] + invoice["starting_balance"]
+        )
         embedded = invoice["lines"]
-        assert [line["id"] for line in embedded["data"]] == [line["id"] for line in own[:10]]
+        assert [line["id"] for line in embedded["data"]] == [
+            line["id"] for line in own[:10]
+        ]
         assert embedded["has_more"] == (len(own) > 10)
         assert embedded["total_count"] == len(own)
         long_invoices += len(own) > 10
@@ -288,7 +307,9 @@ def test_money_moves_add_up(snapshot):
         assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"])
         if charge["status"] == "failed":
             assert charge["failure_code"] and charge["outcome"]["type"] in (
-                "issuer_declined", "blocked")  # fmt: skip
+                "issuer_declined",
+                "blocked",
+            )
     for bt in snapshot["balance_transactions"]:
         assert bt["net"] == bt["amount"] - bt["fee"]
         assert bt["fee"] == sum(d["amount"] for d in bt["fee_details"])
@@ -303,8 +324,10 @@ def test_the_business_has_the_variety_it_promises(snapshot):
     statuses = {row["status"] for row in s["subscriptions"]}
     assert {"active", "trialing", "past_due", "unpaid", "canceled"} <= statuses
     assert any(row["cancel_at_period_end"] for row in s["subscriptions"])
-    assert any(len(row["items"]["data"]) == 10 and row["items"]["has_more"]
-               for row in s["subscriptions"])  # fmt: skip
+    assert any(
+        len(row["items"]["data"]) == 10 and row["items"]["has_more"]
+        for row in s["subscriptions"]
+    )
     assert {row["currency"] for row in s["charges"]} == {"usd", "eur", "gbp", "jpy"}
     recurring = [row["recurring"] for row in s["prices"]]
     assert {r["interval"] for r in recurring} == {"week", "month", "year"}
@@ -314,12 +337,15 @@ def test_the_business_has_the_variety_it_promises(snapshot):
     assert any(c["percent_off"] for c in s["coupons"])
     assert any(c["amount_off"] for c in s["coupons"])
     prorations = [
-        row for row in s["invoice_line_items"]
+        row
+        for row in s["invoice_line_items"]
         if row["parent"]["subscription_item_details"]["proration"]
-    ]  # fmt: skip
+    ]
     assert any(row["amount"] < 0 for row in prorations)
     assert any(row["amount"] > 0 for row in prorations)
-    declines = {row["outcome"]["reason"] for row in s["charges"] if row["status"] == "failed"}
+    declines = {
+        row["outcome"]["reason"] for row in s["charges"] if row["status"] == "failed"
+    }
     assert {"insufficient_funds", "highest_risk_level"} <= declines
     assert {row["status"] for row in s["invoices"]} >= {"paid", "open", "uncollectible"}
     refunds = {row["charge"]: row["amount"] for row in s["refunds"]}
@@ -328,9 +354,15 @@ def test_the_business_has_the_variety_it_promises(snapshot):
     assert any(amount < charges[c] for c, amount in refunds.items())
     assert s["disputes"] and s["payouts"] and s["invoiceitems"]
     types = {row["type"] for row in s["events"]}
-    assert {"customer.updated", "customer.deleted", "customer.subscription.updated",
-            "customer.subscription.deleted", "invoice.paid", "charge.refunded",
-            "invoice.payment_failed"} <= types  # fmt: skip
+    assert {
+        "customer.updated",
+        "customer.deleted",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "charge.refunded",
+        "invoice.payment_failed",
+    } <= types
     assert all(NOW - 30 * 86400 <= row["created"] <= NOW for row in s["events"])
     assert {row["api_version"] for row in s["events"]} == {synth.STRIPE_API_VERSION}
     jpy = [row["unit_amount"] for row in s["prices"] if row["currency"] == "jpy"]
@@ -362,7 +394,10 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     make_snapshot(tmp_path / "b", 300, seed=3)
     make_snapshot(tmp_path / "c", 300, seed=4)
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
-    assert digest(tmp_path / "a")["charges.jsonl"] != digest(tmp_path / "c")["charges.jsonl"]
+    assert (
+        digest(tmp_path / "a")["charges.jsonl"]
+        != digest(tmp_path / "c")["charges.jsonl"]
+    )
 
 
 def test_gzip_output_holds_the_same_objects(tmp_path):
@@ -376,18 +411,32 @@ def test_gzip_output_holds_the_same_objects(tmp_path):
 
 
 def test_cli_reads_make_variables_and_rejects_bad_input(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "SYNTH_CUSTOMERS": "50", "SYNTH_SEED": "9",
-           "JSON_DIR": str(tmp_path / "snap"), "SYNTH_NOW": "2026-06-01T00:00:00Z"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "tools.synth"], cwd=ROOT, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SYNTH_CUSTOMERS": "50",
+        "SYNTH_SEED": "9",
+        "JSON_DIR": str(tmp_path / "snap"),
+        "SYNTH_NOW": "2026-06-01T00:00:00Z",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.synth"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "objects/s" in done.stderr
     manifest = orjson.loads((tmp_path / "snap" / "manifest.json").read_bytes())
     assert manifest["seed"] == 9 and manifest["customers"] == 50
     assert manifest["captured_at"].startswith("2026-06-01")
-    bad = subprocess.run([sys.executable, "-m", "tools.synth"], cwd=ROOT,
-                         env=env | {"SYNTH_NOW": "yesterday"}, capture_output=True,
-                         text=True)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "tools.synth"],
+        cwd=ROOT,
+        env=env | {"SYNTH_NOW": "yesterday"},
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode != 0 and "SYNTH_NOW" in bad.stderr
 
 
@@ -395,9 +444,19 @@ def test_throughput_is_measured(tmp_path):
     """Printed, not asserted tightly: the machine is shared. A process of its
     own, so the peak RSS is the generator's and not this test session's."""
     done = subprocess.run(
-        [sys.executable, "-m", "tools.synth", "--customers", "5000", "--out",
-         str(tmp_path / "t")], cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tools.synth",
+            "--customers",
+            "5000",
+            "--out",
+            str(tmp_path / "t"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     summary = done.stderr.strip().splitlines()[-1]
     print(f"\n{summary}")
