@@ -46,34 +46,18 @@ import time
 from array import array
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from tools.synth_objects import RESOURCES
+
 DEFAULT_KEY = "sk_test_replay"
 MAX_LIMIT = 100
-ENDPOINTS = (
-    "customers",
-    "products",
-    "prices",
-    "plans",
-    "coupons",
-    "subscriptions",
-    "subscription_items",
-    "invoices",
-    "invoiceitems",
-    "charges",
-    "refunds",
-    "disputes",
-    "payment_intents",
-    "payment_methods",
-    "balance_transactions",
-    "payouts",
-    "credit_notes",
-    "events",
-)
 NESTED = ("invoice_line_items",)  # served under /v1/invoices/{id}/lines
+ENDPOINTS = tuple(name for name in RESOURCES if name not in NESTED)
 # Top-level fields a list endpoint may filter on (Stripe's own parameters).
 FILTERS = {
     "customers": ("email",),
@@ -360,21 +344,14 @@ def created_bounds(params: dict[str, list[str]]) -> Iterator[tuple[str, int]]:
 class Faults:
     """Rate limit, latency, 5xx and drops; the n-th draw is fixed by the seed."""
 
-    def __init__(
-        self,
-        rate: float,
-        latency_ms: float,
-        error_rate: float,
-        drop_rate: float,
-        seed: int,
-    ) -> None:
-        self.rate = rate
-        self.latency = latency_ms / 1000
-        self.error_rate = error_rate
-        self.drop_rate = drop_rate
-        self.random = random.Random(seed)
+    def __init__(self, options: Options) -> None:
+        self.rate = options.rate
+        self.latency = options.latency_ms / 1000
+        self.error_rate = options.error_rate
+        self.drop_rate = options.drop_rate
+        self.random = random.Random(options.seed)
         self.lock = threading.Lock()
-        self.tokens = rate
+        self.tokens = options.rate
         self.stamp = time.monotonic()
 
     def draw(self) -> float:
@@ -508,24 +485,18 @@ class ReplayHTTPServer(http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(
-        self,
-        snapshot: Snapshot,
-        port: int,
-        api_key: str,
-        faults: Faults,
-        workers: int,
-        verbose: bool = False,
-    ) -> None:
+    def __init__(self, snapshot: Snapshot, options: Options) -> None:
         self.snapshot = snapshot
-        self.api_key = api_key
-        self.faults = faults
-        self.verbose = verbose
+        self.api_key = options.api_key
+        self.faults = Faults(options)
+        self.verbose = options.verbose
         self.stats: dict[str, int] = {}
         self.stats_lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replay")
+        self.pool = ThreadPoolExecutor(
+            max_workers=options.workers, thread_name_prefix="replay"
+        )
         self.open_sockets: set[socket.socket] = set()
-        super().__init__(("127.0.0.1", port), Handler)
+        super().__init__(("127.0.0.1", options.port), Handler)
 
     def count(self, what: str) -> int:
         with self.stats_lock:
@@ -679,28 +650,54 @@ def subscription_status(subscriptions: Collection, wanted: list) -> list[list[in
     return [sorted(itertools.chain.from_iterable(index.get(k, []) for k in keep))]
 
 
-class ReplayServer:
-    """Run the replay server in a thread: `with ReplayServer(dir) as s: s.url`."""
+@dataclass(frozen=True)
+class Options:
+    """How the server behaves; the same fields as the command line's flags."""
 
-    def __init__(
-        self,
-        directory: Path | str,
-        port: int = 0,
-        rate: float = 0,
-        latency_ms: float = 0,
-        error_rate: float = 0,
-        drop_rate: float = 0,
-        api_key: str = DEFAULT_KEY,
-        seed: int = 0,
-        workers: int = 64,
-        verbose: bool = False,
-    ) -> None:
-        check_rates(error_rate, drop_rate)
+    port: int = 0
+    rate: float = 0  # requests per second; 0 = unlimited
+    latency_ms: float = 0
+    error_rate: float = 0
+    drop_rate: float = 0
+    api_key: str = DEFAULT_KEY
+    seed: int = 0
+    workers: int = 64
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        rates = (self.error_rate, self.drop_rate)
+        if not (all(0 <= r <= 1 for r in rates) and sum(rates) <= 1):
+            raise SnapshotError(
+                f"--error-rate {self.error_rate} and --drop-rate {self.drop_rate} "
+                "must be fractions between 0 and 1 whose sum is at most 1"
+            )
+        if self.workers < 1 or self.rate < 0 or self.latency_ms < 0:
+            raise SnapshotError(
+                "--workers must be at least 1, --rate and --latency-ms not negative"
+            )
+
+    def flags(self) -> list[str]:
+        """The command line that starts a server like this (without the key)."""
+        args = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            flag = "--" + item.name.replace("_", "-")
+            if item.name == "api_key" or value == item.default:
+                continue
+            args += [flag] if isinstance(value, bool) else [flag, str(value)]
+        return args
+
+
+class ReplayServer:
+    """Run the replay server in a thread: `with ReplayServer(dir) as s: s.url`.
+
+    Keyword arguments are the fields of `Options` (rate, latency_ms, ...).
+    """
+
+    def __init__(self, directory: Path | str, **options) -> None:
+        self.options = settings = Options(**options)
         self.snapshot = Snapshot(Path(directory))
-        faults = Faults(rate, latency_ms, error_rate, drop_rate, seed)
-        self.httpd = ReplayHTTPServer(
-            self.snapshot, port, api_key, faults, workers, verbose
-        )
+        self.httpd = ReplayHTTPServer(self.snapshot, settings)
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(
@@ -731,52 +728,21 @@ class ReplayServer:
         self.stop()
 
 
-def check_rates(error_rate: float, drop_rate: float) -> None:
-    if not (
-        0 <= error_rate <= 1 and 0 <= drop_rate <= 1 and error_rate + drop_rate <= 1
-    ):
-        raise SnapshotError(
-            f"--error-rate {error_rate} and --drop-rate {drop_rate} must be fractions "
-            "between 0 and 1 whose sum is at most 1"
-        )
-
-
 @contextlib.contextmanager
 def replay_process(
-    directory: Path | str,
-    port: int = 0,
-    rate: float = 0,
-    latency_ms: float = 0,
-    error_rate: float = 0,
-    drop_rate: float = 0,
-    api_key: str = DEFAULT_KEY,
-    seed: int = 0,
-    startup_timeout: float = 120,
+    directory: Path | str, startup_timeout: float = 300, **options
 ) -> Iterator[str]:
-    """Run the replay server as a child process; yields its base URL."""
-    args = [
-        sys.executable,
-        "-m",
-        "tools.replay",
-        "--dir",
-        str(directory),
-        "--port",
-        str(port),
-        "--rate",
-        str(rate),
-        "--latency-ms",
-        str(latency_ms),
-        "--error-rate",
-        str(error_rate),
-        "--drop-rate",
-        str(drop_rate),
-        "--seed",
-        str(seed),
-    ]
-    env = dict(os.environ, REPLAY_API_KEY=api_key)  # not on the command line
+    """Run the replay server as a child process; yields its base URL.
+
+    Keyword arguments are the fields of `Options`; the key travels in the
+    environment, not on a command line that `ps` shows.
+    """
+    settings = Options(**options)
+    args = [sys.executable, "-m", "tools.replay", "--dir", str(directory)]
+    env = dict(os.environ, REPLAY_API_KEY=settings.api_key)
     root = Path(__file__).resolve().parent.parent
     child = subprocess.Popen(
-        args,
+        [*args, *settings.flags()],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -784,12 +750,20 @@ def replay_process(
         text=True,
     )
     try:
-        deadline = time.monotonic() + startup_timeout
-        line = child.stdout.readline() if child.stdout else ""
-        if not line.startswith("listening on ") or time.monotonic() > deadline:
+        ready = threading.Event()
+        first_line: list[str] = []
+
+        def read_first_line() -> None:
+            first_line.append(child.stdout.readline() if child.stdout else "")
+            ready.set()
+
+        threading.Thread(target=read_first_line, daemon=True).start()
+        ready.wait(startup_timeout)
+        line = first_line[0] if first_line else ""
+        if not line.startswith("listening on "):
             child.kill()
             _, err = child.communicate(timeout=10)
-            raise RuntimeError(f"replay server did not start: {line}{err}")
+            raise RuntimeError(f"replay server did not start: {line}{err[-2000:]}")
         yield line.split()[-1]
     finally:
         if child.poll() is None:
@@ -805,10 +779,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.replay", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--dir", default=os.environ.get("JSON_DIR") or "data/snapshot")
-    parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("REPLAY_PORT") or 0)
-    )
+    env = os.environ
+    parser.add_argument("--dir", default=env.get("JSON_DIR") or "data/snapshot")
+    parser.add_argument("--port", type=int, default=int(env.get("REPLAY_PORT") or 0))
     parser.add_argument("--rate", type=float, default=0, help="req/s; 0 = unlimited")
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--error-rate", type=float, default=0)
@@ -817,32 +790,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument(
         "--api-key",
-        default=None,
+        default=env.get("REPLAY_API_KEY") or DEFAULT_KEY,
         help=f"the key clients must send (default: $REPLAY_API_KEY or {DEFAULT_KEY})",
     )
     parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args(argv)
-    api_key = args.api_key or os.environ.get("REPLAY_API_KEY") or DEFAULT_KEY
+    args = vars(parser.parse_args(argv))
+    directory = args.pop("dir")
     began = time.perf_counter()
-    server = ReplayServer(
-        args.dir,
-        args.port,
-        args.rate,
-        args.latency_ms,
-        args.error_rate,
-        args.drop_rate,
-        api_key,
-        args.seed,
-        args.workers,
-        args.verbose,
-    )
+    server = ReplayServer(directory, **args)
     objects = sum(len(c) for c in server.snapshot.collections.values())
     print(f"listening on {server.url}", flush=True)
+    settings = server.options
     print(
-        f"replay: {objects:,} objects from {args.dir} indexed in "
-        f"{time.perf_counter() - began:.1f} s; rate {args.rate or 'unlimited'} req/s, "
-        f"latency {args.latency_ms} ms, errors {args.error_rate}, drops "
-        f"{args.drop_rate}",
+        f"replay: {objects:,} objects from {directory} indexed in "
+        f"{time.perf_counter() - began:.1f} s; rate {settings.rate or 'unlimited'} "
+        f"req/s, latency {settings.latency_ms} ms, errors {settings.error_rate}, "
+        f"drops {settings.drop_rate}",
         file=sys.stderr,
         flush=True,
     )

@@ -35,6 +35,7 @@ from typing import Any
 import orjson
 
 from tools import synth_objects as obj
+from tools.synth_objects import RESOURCES
 
 try:  # the pinned version lives with the extractor
     from extract.settings import STRIPE_API_VERSION
@@ -43,27 +44,6 @@ except ImportError:  # before the extractor exists: the SDK default is the pin
 
     STRIPE_API_VERSION = _ApiVersion.CURRENT
 
-RESOURCES = (
-    "customers",
-    "products",
-    "prices",
-    "plans",
-    "coupons",
-    "subscriptions",
-    "subscription_items",
-    "invoices",
-    "invoice_line_items",
-    "invoiceitems",
-    "charges",
-    "refunds",
-    "disputes",
-    "payment_intents",
-    "payment_methods",
-    "balance_transactions",
-    "payouts",
-    "credit_notes",
-    "events",
-)
 DAY = 86_400
 HISTORY_DAYS = 900
 EVENT_WINDOW = 30 * DAY
@@ -169,6 +149,36 @@ DECLINES = (  # failure code, decline code, message, advice, weight
     ("card_declined", "lost_card", "Your card was declined.", "do_not_try_again", 3),
     ("card_declined", "fraudulent", "Your card was declined.", "do_not_try_again", 9),
 )
+TIERS = (  # name, monthly list price in US cents, description
+    ("Starter", 900, "For individuals getting started."),
+    ("Pro", 2900, "For professionals who ship every day."),
+    ("Business", 9900, "For growing teams."),
+    ("Enterprise", 49900, "SSO, audit log and a named engineer."),
+)
+ADDONS = (
+    "SSO",
+    "Audit log",
+    "Extra storage",
+    "Sandbox",
+    "Data export",
+    "Custom domain",
+    "Webhooks+",
+    "Analytics",
+    "Backups",
+    "Uptime SLA",
+    "Dedicated IP",
+    "Compliance pack",
+    "Translation",
+    "Advanced roles",
+)
+COUPONS = (  # id, name, duration, months, percent_off, amount_off, currency
+    ("WELCOME20", "Welcome 20% for 3 months", "repeating", 3, 20.0, None, None),
+    ("LAUNCH50", "Launch 50% first invoice", "once", None, 50.0, None, None),
+    ("PARTNER10", "Partner 10% forever", "forever", None, 10.0, None, None),
+    ("FIVEOFF", "$5 off once", "once", None, None, 500, "usd"),
+    ("EURO10", "10 EUR off forever", "forever", None, None, 1000, "eur"),
+    ("YEN1000", "1000 JPY off for 6 months", "repeating", 6, None, 1000, "jpy"),
+)
 RETRY_DAYS = (3, 5, 7)  # Smart Retries: further attempts after the first
 CANCEL_FEEDBACK = (
     "too_expensive",
@@ -182,19 +192,31 @@ CANCEL_FEEDBACK = (
 )
 
 
-@dataclass
 class Price:
-    id: str
-    product: str
-    product_name: str
-    currency: str
-    unit_amount: int
-    interval: str
-    interval_count: int
-    metered: bool
-    active: bool
-    fragment: Any = None
-    plan_fragment: Any = None
+    """What the simulation needs of a price, and its bytes for embedding."""
+
+    __slots__ = (
+        "id",
+        "product",
+        "product_name",
+        "currency",
+        "unit_amount",
+        "interval",
+        "interval_count",
+        "metered",
+        "fragment",
+        "plan_fragment",
+    )
+
+    def __init__(self, body: dict, product_name: str, fragment, plan_fragment) -> None:
+        recurring = body["recurring"]
+        self.id, self.product = body["id"], body["product"]
+        self.product_name = product_name
+        self.currency, self.unit_amount = body["currency"], body["unit_amount"]
+        self.interval = recurring["interval"]
+        self.interval_count = recurring["interval_count"]
+        self.metered = recurring["usage_type"] == "metered"
+        self.fragment, self.plan_fragment = fragment, plan_fragment
 
 
 @dataclass
@@ -213,13 +235,13 @@ class Coupon:
 class Catalog:
     """Products, prices and coupons, shared by every customer."""
 
-    tiers: dict[tuple[str, str, str], list[Price]] = field(default_factory=dict)
+    tiers: dict[tuple[str, str, str], Price] = field(default_factory=dict)
     seats: dict[tuple[str, str], Price] = field(default_factory=dict)
     metered: dict[str, Price] = field(default_factory=dict)
     support: dict[str, Price] = field(default_factory=dict)
     digest: dict[str, Price] = field(default_factory=dict)
     addons: dict[tuple[str, str], list[Price]] = field(default_factory=dict)
-    legacy: dict[tuple[str, str], Price] = field(default_factory=dict)
+    legacy: dict[str, Price] = field(default_factory=dict)
     coupons: list[Coupon] = field(default_factory=list)
 
 
@@ -381,199 +403,82 @@ class Generator:
     # -- shared objects -------------------------------------------------
 
     def build_catalog(self) -> None:
-        created = self.start - 30 * DAY
-        legacy_cut = self.start + 330 * DAY
-        tier_defs = (  # name, monthly usd cents, description
-            ("Starter", 900, "For individuals getting started."),
-            ("Pro", 2900, "For professionals who ship every day."),
-            ("Business", 9900, "For growing teams."),
-            ("Enterprise", 49900, "SSO, audit log and a named engineer."),
-        )
-        for rank, (name, cents, description) in enumerate(tier_defs):
-            product_id = self._product(created + rank, name, description, None)
+        """Plans in four currencies; yearly lists at ten months' price."""
+        catalog, created = self.catalog, self.start - 30 * DAY
+        self.catalog_created = created
+        self.legacy_cut = self.start + 330 * DAY
+        for rank, (name, cents, description) in enumerate(TIERS):
+            product = self._product(created + rank, name, description)
             for currency in CURRENCY_FACTOR:
-                for interval, months in (("month", 1), ("year", 12)):
-                    amount = local_amount(cents * (10 if months == 12 else 1), currency)
+                for interval in ("month", "year"):
                     key = (name, currency, interval)
-                    price = self._price(
-                        created,
-                        product_id,
-                        name,
+                    catalog.tiers[key] = self._price(product, currency, cents, interval)
+                if name == "Pro":  # early customers keep the old list price
+                    catalog.legacy[currency] = self._price(
+                        product,
                         currency,
-                        amount,
-                        interval,
-                        1,
-                        False,
-                        True,
-                        f"{name} {interval}ly",
-                    )
-                    self.catalog.tiers.setdefault(key, []).append(price)
-                if name == "Pro":
-                    old = self._price(
-                        created - 200 * DAY,
-                        product_id,
-                        name,
-                        currency,
-                        local_amount(1900, currency),
+                        1900,
                         "month",
-                        1,
-                        False,
-                        False,
-                        "Pro monthly (2024 list price)",
+                        active=False,
+                        created=created - 200 * DAY,
+                        nickname="Pro monthly (2024 list price)",
                     )
-                    self.catalog.legacy[(currency, "month")] = old
-        self.legacy_cut = legacy_cut
-        seats = self._product(created + 10, "Team", "Per-seat plan for teams.", "seat")
-        for currency in CURRENCY_FACTOR:
-            for interval, months in (("month", 1), ("year", 12)):
-                self.catalog.seats[(currency, interval)] = self._price(
-                    created,
-                    seats,
-                    "Team",
-                    currency,
-                    local_amount(1500 * (10 if months == 12 else 1), currency),
-                    interval,
-                    1,
-                    False,
-                    True,
-                    f"Team seat {interval}ly",
-                )
+        seats = self._product(created + 10, "Team", "Per-seat plan.", "seat")
         api = self._product(created + 11, "API calls", "Metered API usage.", "call")
+        support = self._product(created + 12, "Priority support", "Quarterly.")
+        digest = self._product(created + 13, "Weekly digest", "Weekly report.")
         meter = self.ids.new("mtr")
-        support = self._product(
-            created + 12, "Priority support", "Quarterly support plan.", None
-        )
-        digest = self._product(created + 13, "Weekly digest", "Weekly report.", None)
         for currency in CURRENCY_FACTOR:
-            self.catalog.metered[currency] = self._price(
-                created,
-                api,
-                "API calls",
-                currency,
-                local_amount(2, currency),
-                "month",
-                1,
-                True,
-                True,
-                "API calls",
-                meter=meter,
+            for interval in ("month", "year"):
+                catalog.seats[(currency, interval)] = self._price(
+                    seats, currency, 1500, interval
+                )
+            catalog.metered[currency] = self._price(
+                api, currency, 2, "month", metered=True, meter=meter
             )
-            self.catalog.support[currency] = self._price(
-                created,
-                support,
-                "Priority support",
-                currency,
-                local_amount(29900, currency),
-                "month",
-                3,
-                False,
-                True,
-                "Support quarterly",
+            catalog.support[currency] = self._price(
+                support, currency, 29900, "month", count=3
             )
-            self.catalog.digest[currency] = self._price(
-                created,
-                digest,
-                "Weekly digest",
-                currency,
-                local_amount(300, currency),
-                "week",
-                1,
-                False,
-                True,
-                "Digest weekly",
+            catalog.digest[currency] = self._price(digest, currency, 300, "week")
+        for index, name in enumerate(ADDONS):
+            product = self._product(
+                created + 20 + index, f"Add-on: {name}", f"{name} add-on."
             )
-        addon_names = (
-            "SSO",
-            "Audit log",
-            "Extra storage",
-            "Sandbox",
-            "Data export",
-            "Custom domain",
-            "Webhooks+",
-            "Analytics",
-            "Backups",
-            "Uptime SLA",
-            "Dedicated IP",
-            "Compliance pack",
-            "Translation",
-            "Advanced roles",
-        )
-        for index, name in enumerate(addon_names):
-            product_id = self._product(
-                created + 20 + index, f"Add-on: {name}", f"{name} add-on.", None
-            )
-            cents = 500 + 300 * index
             for currency in CURRENCY_FACTOR:
-                for interval, months in (("month", 1), ("year", 12)):
-                    self.catalog.addons.setdefault((currency, interval), []).append(
-                        self._price(
-                            created,
-                            product_id,
-                            f"Add-on: {name}",
-                            currency,
-                            local_amount(cents * (10 if months == 12 else 1), currency),
-                            interval,
-                            1,
-                            False,
-                            True,
-                            f"{name} {interval}ly",
-                        )
+                for interval in ("month", "year"):
+                    catalog.addons.setdefault((currency, interval), []).append(
+                        self._price(product, currency, 500 + 300 * index, interval)
                     )
-        self.catalog.coupons = [
-            Coupon(
-                "WELCOME20",
-                "Welcome 20% for 3 months",
-                "repeating",
-                3,
-                20.0,
-                None,
-                None,
-            ),
-            Coupon(
-                "LAUNCH50", "Launch 50% first invoice", "once", None, 50.0, None, None
-            ),
-            Coupon(
-                "PARTNER10", "Partner 10% forever", "forever", None, 10.0, None, None
-            ),
-            Coupon("FIVEOFF", "$5 off once", "once", None, None, 500, "usd"),
-            Coupon("EURO10", "10 EUR off forever", "forever", None, None, 1000, "eur"),
-            Coupon(
-                "YEN1000",
-                "1000 JPY off for 6 months",
-                "repeating",
-                6,
-                None,
-                1000,
-                "jpy",
-            ),
-        ]
+        catalog.coupons = [Coupon(*row) for row in COUPONS]
 
-    def _product(self, created: int, name: str, description: str, unit: str | None):
+    def _product(
+        self, created: int, name: str, description: str, unit: str | None = None
+    ) -> tuple[str, str]:
         product_id = self.ids.new("prod")
         self.sink.write(
             "products", obj.product(product_id, created, name, description, unit)
         )
-        return product_id
+        return product_id, name
 
     def _price(
         self,
-        created,
-        product_id,
-        product_name,
-        currency,
-        amount,
-        interval,
-        count,
-        metered,
-        active,
-        nickname,
-        meter=None,
+        product: tuple[str, str],
+        currency: str,
+        usd_cents: int,
+        interval: str,
+        count: int = 1,
+        metered: bool = False,
+        meter: str | None = None,
+        active: bool = True,
+        created: int | None = None,
+        nickname: str | None = None,
     ) -> Price:
-        price_id = self.ids.new("price")
+        """A recurring price (and the Plan Stripe keeps under the same id)."""
+        amount = local_amount(usd_cents * (10 if interval == "year" else 1), currency)
         body = obj.price(
-            price_id,
-            created,
-            product_id,
+            self.ids.new("price"),
+            created or self.catalog_created,
+            product[0],
             currency,
             amount,
             interval,
@@ -581,24 +486,12 @@ class Generator:
             "metered" if metered else "licensed",
             meter,
             active,
-            nickname,
+            nickname or f"{product[1]} {'quarter' if count == 3 else interval}ly",
             None,
         )
         data = self.sink.write("prices", body)
         plan = self.sink.write("plans", obj.plan_from_price(body))
-        return Price(
-            price_id,
-            product_id,
-            product_name,
-            currency,
-            amount,
-            interval,
-            count,
-            metered,
-            active,
-            Fragment(data),
-            Fragment(plan),
-        )
+        return Price(body, product[1], Fragment(data), Fragment(plan))
 
     def write_coupons(self) -> None:
         created = self.start - 20 * DAY
@@ -1160,10 +1053,13 @@ class SubscriptionLife:
                     ("Starter", "Pro", "Business", "Enterprise"),
                     weights=(30, 40, 22, 8),
                 )[0]
-                price = catalog.tiers[(tier, currency, interval)][0]
-                legacy = catalog.legacy.get((currency, interval))
-                if tier == "Pro" and legacy and start < self.gen.legacy_cut:
-                    price = legacy
+                price = catalog.tiers[(tier, currency, interval)]
+                if (
+                    tier == "Pro"
+                    and interval == "month"
+                    and start < self.gen.legacy_cut
+                ):
+                    price = catalog.legacy[currency]
                 self.add_item(price, 1)
                 if tier == "Enterprise" and rng.random() < 0.5:
                     addons = catalog.addons[(currency, interval)]
@@ -1266,7 +1162,7 @@ class SubscriptionLife:
             target = rank + (1 if rng.random() < 0.7 or rank == 0 else -1)
             if target >= len(names):
                 return
-            new_price = catalog.tiers[(names[target], currency, price.interval)][0]
+            new_price = catalog.tiers[(names[target], currency, price.interval)]
             new_qty = 1
         remaining = (end - when) / (end - start)
         day = format_day(when)
@@ -1298,18 +1194,34 @@ class SubscriptionLife:
         )
         self.events.append(("customer.subscription.updated", when, previous))
 
+    def billed(
+        self,
+        price: Price,
+        quantity: int,
+        amount: int,
+        text: str,
+        start: int,
+        end: int,
+        item_id: str,
+    ) -> obj.Billed:
+        return obj.Billed(
+            amount,
+            self.owner.currency,
+            text,
+            start,
+            end,
+            price.id,
+            price.product,
+            price.unit_amount,
+            quantity,
+            self.id,
+            item_id,
+        )
+
     def proration(self, when, end, price, quantity, amount, description) -> dict:
-        return {
-            "id": self.ids.new("ii"),
-            "created": when,
-            "start": when,
-            "end": end,
-            "price": price,
-            "quantity": quantity,
-            "amount": amount,
-            "description": description,
-            "item": self.base["id"],
-        }
+        item_id = self.base["id"]
+        billed = self.billed(price, quantity, amount, description, when, end, item_id)
+        return {"id": self.ids.new("ii"), "created": when, "billed": billed}
 
     def cancel_now_or_later(self, start: int, end: int) -> bool:
         """Churn at a period boundary; True when the subscription has ended."""
@@ -1410,72 +1322,39 @@ class SubscriptionLife:
         """Create, finalise and collect one invoice. False: the first failed."""
         owner, rng = self.owner, self.rng
         invoice_id = self.ids.new("in")
-        lines: list[dict] = []  # price, quantity, amount, description, period...
+        lines: list[dict] = []  # billed, the invoice item behind it, discount
         for item in self.items:
             price, qty = item["price"], item["quantity"]
             if price.metered:
                 if usage_period is None:
                     continue
                 usage = rng.randint(0, 40_000)
-                lines.append(
-                    dict(
-                        item=item,
-                        price=price,
-                        quantity=usage,
-                        amount=usage * price.unit_amount,
-                        description=f"{usage} × {price.product_name} "
-                        f"(at {price.unit_amount} / call)",
-                        start=usage_period[0],
-                        end=usage_period[1],
-                        ii=None,
-                    )
-                )
-                continue
-            amount = 0 if trial else price.unit_amount * qty
-            label = (
-                f"Trial period for {price.product_name}"
-                if trial
-                else (
-                    f"{qty} × {price.product_name} (at {price.unit_amount} / "
+                text = f"{usage} × {price.product_name} (at {price.unit_amount} / call)"
+                amount, start, end = usage * price.unit_amount, *usage_period
+            else:
+                amount = 0 if trial else price.unit_amount * qty
+                text = (
+                    f"Trial period for {price.product_name}"
+                    if trial
+                    else f"{qty} × {price.product_name} (at {price.unit_amount} / "
                     f"{price.interval})"
                 )
-            )
-            lines.append(
-                dict(
-                    item=item,
-                    price=price,
-                    quantity=qty,
-                    amount=amount,
-                    description=label,
-                    start=period[0],
-                    end=period[1],
-                    ii=None,
-                )
-            )
+                usage, (start, end) = qty, period
+            billed = self.billed(price, usage, amount, text, start, end, item["id"])
+            lines.append({"billed": billed, "ii": None})
         for pending in self.pending_items:
-            lines.append(
-                dict(
-                    item={"id": pending["item"]},
-                    price=pending["price"],
-                    quantity=pending["quantity"],
-                    amount=pending["amount"],
-                    description=pending["description"],
-                    start=pending["start"],
-                    end=pending["end"],
-                    ii=pending,
-                )
-            )
+            lines.append({"billed": pending["billed"], "ii": pending})
         billed_items, self.pending_items = self.pending_items, []
-        subtotal = sum(line["amount"] for line in lines)
+        subtotal = sum(line["billed"].amount for line in lines)
         discount_total, discount_obj = 0, None
         if self.discount_applies(at) and subtotal > 0:
             coupon = self.coupon
             if coupon.percent_off:
                 for line in lines:
-                    cut = max(0, line["amount"]) * coupon.percent_off / 100
+                    cut = max(0, line["billed"].amount) * coupon.percent_off / 100
                     line["discount"] = round(cut)
             else:
-                biggest = max(lines, key=lambda line: line["amount"])
+                biggest = max(lines, key=lambda line: line["billed"].amount)
                 biggest["discount"] = min(coupon.amount_off, subtotal)
             discount_total = sum(line.get("discount", 0) for line in lines)
             discount_obj = obj.discount(
@@ -1660,26 +1539,14 @@ class SubscriptionLife:
             gen.emit_event(kind, when, data, previous)
 
     def write_invoice_item(self, pending: dict, invoice_id: str | None) -> None:
-        price = pending["price"]
         data = self.owner.sink.write(
             "invoiceitems",
             obj.invoice_item(
                 pending["id"],
                 pending["created"],
-                pending["amount"],
-                self.owner.currency,
+                pending["billed"],
                 self.owner.id,
-                pending["description"],
                 invoice_id,
-                pending["start"],
-                pending["end"],
-                price.id,
-                price.product,
-                price.unit_amount,
-                pending["quantity"],
-                self.id,
-                pending["item"],
-                True,
             ),
         )
         self.gen.emit_event("invoiceitem.created", pending["created"], data)
@@ -1695,27 +1562,16 @@ class SubscriptionLife:
         discount = record["discount"]
         line_fragments = []
         for line in record["lines"]:
-            price, cut = line["price"], line.get("discount", 0)
+            cut = line.get("discount", 0)
             data = sink.write(
                 "invoice_line_items",
                 obj.line_item(
                     self.ids.new("il"),
                     invoice_id,
-                    line["amount"],
-                    currency,
-                    line["description"],
+                    line["billed"],
                     [{"amount": cut, "discount": self.discount_id}] if discount else [],
                     [self.discount_id] if discount else [],
-                    line["start"],
-                    line["end"],
-                    price.id,
-                    price.product,
-                    price.unit_amount,
-                    line["quantity"],
-                    self.id,
-                    line["item"]["id"],
                     line["ii"]["id"] if line["ii"] else None,
-                    line["ii"] is not None,
                 ),
             )
             line_fragments.append(Fragment(data))

@@ -12,8 +12,31 @@ fastest form in CPython and the easiest to compare with the API reference.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+# The snapshot's files, one per raw table (see design.md), in load order.
+RESOURCES = (
+    "customers",
+    "products",
+    "prices",
+    "plans",
+    "coupons",
+    "subscriptions",
+    "subscription_items",
+    "invoices",
+    "invoice_line_items",
+    "invoiceitems",
+    "charges",
+    "refunds",
+    "disputes",
+    "payment_intents",
+    "payment_methods",
+    "balance_transactions",
+    "payouts",
+    "credit_notes",
+    "events",
+)
 ACCOUNT_ID = "acct_1SynthWarehouse0"
 PAYMENTS_COUNTRY = "US"
 
@@ -815,123 +838,99 @@ def subscription(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Billed:
+    """What one invoice line, or the invoice item behind it, charges for."""
+
+    amount: int
+    currency: str
+    description: str
+    start: int
+    end: int
+    price_id: str
+    product_id: str
+    unit_amount: int
+    quantity: int
+    subscription_id: str
+    subscription_item_id: str
+
+
+def pricing(billed: Billed) -> dict:
+    return {
+        "price_details": {"price": billed.price_id, "product": billed.product_id},
+        "type": "price_details",
+        "unit_amount_decimal": str(billed.unit_amount),
+    }
+
+
 def line_item(
     lid: str,
     invoice_id: str,
-    amount: int,
-    currency: str,
-    description: str,
+    billed: Billed,
     discount_amounts: list,
     discounts: list,
-    period_start: int,
-    period_end: int,
-    price_id: str,
-    product_id: str,
-    unit_amount: int,
-    quantity: int,
-    subscription_id: str | None,
-    subscription_item_id: str | None,
     invoice_item_id: str | None,
-    proration: bool,
 ) -> dict:
-    if subscription_item_id is None:
-        parent = {
-            "invoice_item_details": {
-                "invoice_item": invoice_item_id,
-                "proration": proration,
-                "proration_details": {"credited_items": None},
-                "subscription": subscription_id,
-            },
-            "subscription_item_details": None,
-            "type": "invoice_item_details",
-        }
-    else:
-        parent = {
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": invoice_item_id,
-                "proration": proration,
-                "proration_details": {"credited_items": None},
-                "subscription": subscription_id,
-                "subscription_item": subscription_item_id,
-            },
-            "type": "subscription_item_details",
-        }
     return {
         "id": lid,
         "object": "line_item",
-        "amount": amount,
-        "currency": currency,
-        "description": description,
+        "amount": billed.amount,
+        "currency": billed.currency,
+        "description": billed.description,
         "discount_amounts": discount_amounts,
         "discountable": True,
         "discounts": discounts,
         "invoice": invoice_id,
         "livemode": False,
         "metadata": {},
-        "parent": parent,
-        "period": {"end": period_end, "start": period_start},
-        "pretax_credit_amounts": [],
-        "pricing": {
-            "price_details": {"price": price_id, "product": product_id},
-            "type": "price_details",
-            "unit_amount_decimal": str(unit_amount),
+        "parent": {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": invoice_item_id,
+                "proration": invoice_item_id is not None,
+                "proration_details": {"credited_items": None},
+                "subscription": billed.subscription_id,
+                "subscription_item": billed.subscription_item_id,
+            },
+            "type": "subscription_item_details",
         },
-        "quantity": quantity,
+        "period": {"end": billed.end, "start": billed.start},
+        "pretax_credit_amounts": [],
+        "pricing": pricing(billed),
+        "quantity": billed.quantity,
         "taxes": [],
     }
 
 
 def invoice_item(
-    iiid: str,
-    created: int,
-    amount: int,
-    currency: str,
-    customer_id: str,
-    description: str,
-    invoice_id: str | None,
-    period_start: int,
-    period_end: int,
-    price_id: str,
-    product_id: str,
-    unit_amount: int,
-    quantity: int,
-    subscription_id: str | None,
-    subscription_item_id: str | None,
-    proration: bool,
+    iiid: str, created: int, billed: Billed, customer_id: str, invoice_id: str | None
 ) -> dict:
-    parent = None
-    if subscription_id is not None:
-        parent = {
-            "subscription_details": {
-                "subscription": subscription_id,
-                "subscription_item": subscription_item_id,
-            },
-            "type": "subscription_details",
-        }
+    """A pending proration: billed on the subscription's next invoice."""
     return {
         "id": iiid,
         "object": "invoiceitem",
-        "amount": amount,
-        "currency": currency,
+        "amount": billed.amount,
+        "currency": billed.currency,
         "customer": customer_id,
         "date": created,
-        "description": description,
+        "description": billed.description,
         "discountable": True,
         "discounts": [],
         "invoice": invoice_id,
         "livemode": False,
         "metadata": {},
-        "net_amount": amount,
-        "parent": parent,
-        "period": {"end": period_end, "start": period_start},
-        "pricing": {
-            "price_details": {"price": price_id, "product": product_id},
-            "type": "price_details",
-            "unit_amount_decimal": str(unit_amount),
+        "net_amount": billed.amount,
+        "parent": {
+            "subscription_details": {
+                "subscription": billed.subscription_id,
+                "subscription_item": billed.subscription_item_id,
+            },
+            "type": "subscription_details",
         },
-        "proration": proration,
-        "quantity": quantity,
+        "period": {"end": billed.end, "start": billed.start},
+        "pricing": pricing(billed),
+        "proration": True,
+        "quantity": billed.quantity,
         "tax_rates": [],
         "test_clock": None,
     }
