@@ -1133,9 +1133,7 @@ class SubscriptionLife:
                 and start == self.start
                 and end == self.trial_end
             ):
-                self.events.append(
-                    ("customer.subscription.updated", end, {"status": "trialing"})
-                )
+                self.updated(end, {"status": "trialing"})
             period = (end, self.step(end))
             self.bill(end, period, "subscription_cycle", usage_period=(start, end))
 
@@ -1192,7 +1190,7 @@ class SubscriptionLife:
             if new_price is price
             else {"items": {"price": price.id}}
         )
-        self.events.append(("customer.subscription.updated", when, previous))
+        self.updated(when, previous)
 
     def billed(
         self,
@@ -1243,32 +1241,24 @@ class SubscriptionLife:
         self.cancel_at_period_end = True
         self.cancel_at = end
         self.canceled_at = requested
-        self.events.append(
-            (
-                "customer.subscription.updated",
-                requested,
-                {"cancel_at_period_end": False},
-            )
-        )
+        self.updated(requested, {"cancel_at_period_end": False})
         if rng.random() < 0.2:  # the customer changes their mind: reactivated
             undo = requested + int((end - requested) * rng.random())
             if undo <= self.now:
                 self.cancel_at_period_end = False
                 self.cancel_at = None
                 self.canceled_at = None
-                self.events.append(
-                    (
-                        "customer.subscription.updated",
-                        undo,
-                        {"cancel_at_period_end": True},
-                    )
-                )
+                self.updated(undo, {"cancel_at_period_end": True})
                 return False
         if end <= self.now:
             self.cancel(requested, end, "cancellation_requested", feedback)
             return True
         self.cancel_reason, self.feedback = "cancellation_requested", feedback
         return True
+
+    def updated(self, when: int, previous: dict) -> None:
+        """A customer.subscription.updated event, with what changed."""
+        self.events.append(("customer.subscription.updated", when, previous))
 
     def cancel(self, requested: int, ended: int, reason: str, feedback: str | None):
         self.status = "canceled"
@@ -1404,16 +1394,8 @@ class SubscriptionLife:
         if payment is None or payment["paid_at"] is not None:
             if payment is not None and len(payment["attempts"]) > 1:
                 first = payment["attempts"][0][0]
-                self.events.append(
-                    ("customer.subscription.updated", first, {"status": "active"})
-                )
-                self.events.append(
-                    (
-                        "customer.subscription.updated",
-                        payment["paid_at"],
-                        {"status": "past_due"},
-                    )
-                )
+                self.updated(first, {"status": "active"})
+                self.updated(payment["paid_at"], {"status": "past_due"})
             return True
         return self.unpaid(record, payment, reason)
 
@@ -1441,16 +1423,12 @@ class SubscriptionLife:
         if not retries_over:
             self.status = "past_due"
             owner.delinquent = True
-            self.events.append(
-                ("customer.subscription.updated", last_attempt, {"status": "active"})
-            )
+            self.updated(last_attempt, {"status": "active"})
             return True
         owner.delinquent = True
         if self.rng.random() < 0.5:
             self.status = "unpaid"
-            self.events.append(
-                ("customer.subscription.updated", last_attempt, {"status": "past_due"})
-            )
+            self.updated(last_attempt, {"status": "past_due"})
         else:
             record["status"] = "uncollectible"
             record["uncollectible_at"] = last_attempt
