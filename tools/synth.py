@@ -701,11 +701,9 @@ class CustomerLife:
         error = None
         for when, charge_id, decline in payment["attempts"]:
             latest_charge = charge_id
-            pm_id, card = self.pm_at(when)
+            pm_id = self.pm_at(when)[0]
             if decline is None:
-                self.write_success(
-                    charge_id, when, amount, pi_id, pm_id, card, description
-                )
+                self.write_success(charge_id, when, amount, pi_id, description)
                 error = None
                 continue
             code, decline_code, message, advice, _ = decline
@@ -722,28 +720,8 @@ class CustomerLife:
                 None if fraud else advice,
                 None if fraud else {"insufficient_funds": "51"}.get(decline_code, "05"),
             )
-            data = self.sink.write(
-                "charges",
-                obj.charge(
-                    charge_id,
-                    when,
-                    amount,
-                    currency,
-                    self.id,
-                    pi_id,
-                    pm_id,
-                    card,
-                    self.details,
-                    description,
-                    False,
-                    code,
-                    message,
-                    outcome,
-                    None,
-                    0,
-                    False,
-                    self.email,
-                ),
+            data = self.write_charge(
+                charge_id, when, amount, pi_id, description, outcome, (code, message)
             )
             self.gen.emit_event("charge.failed", when, data)
             error = obj.last_payment_error(
@@ -782,6 +760,46 @@ class CustomerLife:
                 "payment_intent.payment_failed", payment["attempts"][-1][0], data
             )
 
+    def write_charge(
+        self,
+        charge_id: str,
+        when: int,
+        amount: int,
+        pi_id: str,
+        description: str,
+        outcome: dict,
+        failure: tuple[str, str] | None,
+        bt_id: str | None = None,
+        refunded: int = 0,
+        disputed: bool = False,
+    ) -> bytes:
+        """A charge on the card the customer had then; failure: code, message."""
+        pm_id, card = self.pm_at(when)
+        code, message = failure or (None, None)
+        return self.sink.write(
+            "charges",
+            obj.charge(
+                charge_id,
+                when,
+                amount,
+                self.currency,
+                self.id,
+                pi_id,
+                pm_id,
+                card,
+                self.details,
+                description,
+                failure is None,
+                code,
+                message,
+                outcome,
+                bt_id,
+                refunded,
+                disputed,
+                self.email,
+            ),
+        )
+
     def pm_at(self, when: int) -> tuple[str, dict]:
         chosen = self.pending_pms[0]
         for entry in self.pending_pms:
@@ -819,7 +837,7 @@ class CustomerLife:
         )
 
     def write_success(
-        self, charge_id, when, amount, pi_id, pm_id, card, description
+        self, charge_id: str, when: int, amount: int, pi_id: str, description: str
     ) -> None:
         rng, gen = self.rng, self.gen
         percent, fixed = FEE[self.currency]
@@ -847,34 +865,24 @@ class CustomerLife:
             None,
             None,
         )
-        data = self.sink.write(
-            "charges",
-            obj.charge(
-                charge_id,
-                when,
-                amount,
-                self.currency,
-                self.id,
-                pi_id,
-                pm_id,
-                card,
-                self.details,
-                description,
-                True,
-                None,
-                None,
-                outcome,
-                bt["id"],
-                refunded,
-                disputed,
-                self.email,
-            ),
+        data = self.write_charge(
+            charge_id,
+            when,
+            amount,
+            pi_id,
+            description,
+            outcome,
+            None,
+            bt["id"],
+            refunded,
+            disputed,
         )
         gen.emit_event("charge.succeeded", when, data)
         if refunded:
             gen.emit_event("charge.refunded", refund_at, data)
         if disputed:
-            self.write_dispute(charge_id, pi_id, dispute_at, amount, card["brand"])
+            brand = self.pm_at(when)[1]["brand"]
+            self.write_dispute(charge_id, pi_id, dispute_at, amount, brand)
 
     def write_refund(self, charge_id: str, pi_id: str, at: int, amount: int) -> None:
         refund_id = self.ids.new("re")
