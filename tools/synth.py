@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gzip
+import itertools
 import os
 import random
 import resource
@@ -274,30 +275,35 @@ class Ids:
     SHORT = frozenset(("cus", "prod", "si", "fp"))
 
     def __init__(self, seed: int) -> None:
-        self.counters: dict[str, int] = {}
-        self.starts: dict[str, int] = {}
         self.offset = (seed * 0x9E3779B97F4A7C15) % self.SPACE
         letters = self.ALPHABET
         self.triples = [a + b + c for a in letters for b in letters for c in letters]
+        self.makers: dict[str, Any] = {}
 
     def new(self, prefix: str) -> str:
-        n = self.counters.get(prefix)
-        if n is None:  # each prefix starts somewhere else in the space
-            n = 0
-            start = self.offset + zlib.crc32(prefix.encode()) ** 2
-            self.starts[prefix] = start % self.SPACE
-        self.counters[prefix] = n + 1
-        x = (n * self.MULTIPLIER + self.starts[prefix]) % self.SPACE
-        t = self.triples
-        body = (
-            t[x % 238_328]
-            + t[(x // 238_328) % 238_328]
-            + t[(x // 56_800_235_584) % 238_328]
-            + self.ALPHABET[x // 13_537_086_546_263_552]
-        )
-        if prefix in self.SHORT:
-            return f"{prefix}_{body}"
-        return f"{prefix}_1{body[:5]}SynthAcct{body[5:]}"
+        maker = self.makers.get(prefix)
+        if maker is None:
+            maker = self.makers[prefix] = self._maker(prefix)
+        return maker()
+
+    def _maker(self, prefix: str):
+        counter = itertools.count()
+        start = (self.offset + zlib.crc32(prefix.encode()) ** 2) % self.SPACE
+        multiplier, space = self.MULTIPLIER, self.SPACE
+        triples, letters = self.triples, self.ALPHABET
+        head = f"{prefix}_" if prefix in self.SHORT else f"{prefix}_1"
+        tag = "" if prefix in self.SHORT else "SynthAcct"
+
+        def new() -> str:
+            x = (next(counter) * multiplier + start) % space
+            x, low = divmod(x, 238_328)
+            x, middle = divmod(x, 238_328)
+            x, high = divmod(x, 238_328)
+            return (
+                head + triples[low] + triples[middle] + tag + triples[high] + letters[x]
+            )
+
+        return new
 
 
 class Sink:

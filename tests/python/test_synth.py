@@ -161,8 +161,21 @@ def test_field_check_catches_an_invented_field():
         "invoice",
         errors,
     )
-    assert any("invoice.subscription" in e for e in errors)
+    assert any("invoice.subscription" in e for e in errors)  # pre-basil shape
     assert any("data[0].price" in e for e in errors)
+    errors.clear()
+    event = {"id": "evt_x", "data": {"object": {"object": "subscription", "items": {
+        "object": "list", "data": [{"price": {"object": "price", "recurring": {
+            "interval": "month", "aggregate_usage": "sum"}}}]}}}}  # fmt: skip
+    check_fields(event, stripe.Event, "event", errors)
+    dispute = {"balance_transactions": [{"fee_details": [{"amount": 1, "x": 2}]}]}
+    check_fields(dispute, stripe.Dispute, "dispute", errors)
+    assert errors == [
+        "event.data.object.items.data[0].price.recurring.aggregate_usage is not a "
+        "field of Price.Recurring",
+        "dispute.balance_transactions[0].fee_details[0].x is not a field of "
+        "BalanceTransaction.FeeDetail",
+    ]
 
 
 # -- consistency ------------------------------------------------------------
