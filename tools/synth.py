@@ -314,6 +314,7 @@ class Sink:
         self.directory = directory
         self.counts = dict.fromkeys(RESOURCES, 0)
         self.files: dict[str, Any] = {}
+        self.raw_files: dict[str, Any] = {}
         self.pending: dict[str, list[bytes]] = {name: [] for name in RESOURCES}
         self.sizes = dict.fromkeys(RESOURCES, 0)
         suffix = ".jsonl.gz" if compress else ".jsonl"
@@ -322,7 +323,11 @@ class Sink:
                 (directory / stale).unlink(missing_ok=True)
             path = directory / f"{name}{suffix}"
             if compress:
-                self.files[name] = gzip.open(path, "wb", compresslevel=1)  # noqa: SIM115
+                # No name and a zero mtime in the header: the same bytes every run.
+                raw = self.raw_files[name] = open(path, "wb")  # noqa: SIM115
+                self.files[name] = gzip.GzipFile(
+                    filename="", mode="wb", compresslevel=1, fileobj=raw, mtime=0
+                )
             else:
                 self.files[name] = open(path, "wb")  # noqa: SIM115
         (directory / "manifest.json").unlink(missing_ok=True)
@@ -349,6 +354,8 @@ class Sink:
         for name, handle in self.files.items():
             self.flush(name)
             handle.close()
+        for raw in self.raw_files.values():  # GzipFile leaves a given file open
+            raw.close()
 
 
 def parse_now(text: str) -> int:

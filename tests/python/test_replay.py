@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import socket
 import time
@@ -35,8 +36,10 @@ def server(snapshot_dir):
 
 
 def rows(directory: Path, name: str) -> list[dict]:
-    with open(directory / f"{name}.jsonl", "rb") as handle:
-        return [orjson.loads(line) for line in handle]
+    packed = directory / f"{name}.jsonl.gz"
+    opener = gzip.open if packed.exists() else open
+    with opener(packed if packed.exists() else directory / f"{name}.jsonl", "rb") as f:
+        return [orjson.loads(line) for line in f]
 
 
 def newest_first(items: list[dict]) -> list[str]:
@@ -324,6 +327,22 @@ def test_bad_snapshot_and_bad_rates_are_refused(tmp_path):
         replay.ReplayServer(tmp_path)
     with pytest.raises(SystemExit, match="error-rate"):
         replay.ReplayServer(tmp_path, error_rate=0.8, drop_rate=0.5)
+
+
+def test_serves_gzip_and_list_envelope_files(tmp_path):
+    packed = tmp_path / "packed"
+    synth.generate(
+        synth.SynthSettings(80, 2, synth.parse_now(synth.DEFAULT_NOW), packed, True)
+    )
+    customers = rows(packed, "customers")
+    (packed / "customers.jsonl.gz").unlink()
+    envelope = {"object": "list", "data": customers, "has_more": False}
+    (packed / "customers.json").write_bytes(orjson.dumps(envelope))
+    with replay.ReplayServer(packed, api_key=KEY) as running:
+        client = Client(running.url)
+        assert walk(client, "/v1/customers", limit=100) == newest_first(customers)
+        charges = rows(packed, "charges")
+        assert walk(client, "/v1/charges", limit=100) == newest_first(charges)
 
 
 def test_serves_pages_of_100_fast(snapshot_dir):

@@ -417,6 +417,8 @@ def test_gzip_output_holds_the_same_objects(tmp_path):
     make_snapshot(tmp_path / "plain", 200, seed=5)
     make_snapshot(tmp_path / "packed", 200, seed=5, compress=True)
     assert not list((tmp_path / "packed").glob("*.jsonl"))
+    make_snapshot(tmp_path / "again", 200, seed=5, compress=True)
+    assert digest(tmp_path / "packed") == digest(tmp_path / "again")
     for name in ("invoices", "events"):
         assert list(read_jsonl(tmp_path / "plain", name)) == list(
             read_jsonl(tmp_path / "packed", name)
