@@ -325,6 +325,8 @@ def test_money_moves_add_up(snapshot):
             )
     for bt in snapshot["balance_transactions"]:
         assert bt["net"] == bt["amount"] - bt["fee"]
+        assert bt["available_on"] >= bt["created"]
+        assert bt["status"] == ("available" if bt["available_on"] <= NOW else "pending")
         assert bt["fee"] == sum(d["amount"] for d in bt["fee_details"])
     bt_amount = {bt["id"]: bt["amount"] for bt in snapshot["balance_transactions"]}
     for payout in snapshot["payouts"]:
