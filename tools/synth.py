@@ -532,10 +532,14 @@ class Generator:
                         self.emit_event("payout.paid", arrival, data)
                 carried = 0
 
+    def in_window(self, created: int) -> bool:
+        """Stripe keeps the events of the last 30 days."""
+        return self.now - EVENT_WINDOW <= created <= self.now
+
     def emit_event(
         self, kind: str, created: int, data: bytes, previous: dict | None = None
     ) -> None:
-        if created < self.now - EVENT_WINDOW or created > self.now:
+        if not self.in_window(created):
             return
         request = self.ids.new("req") if self.rng.random() < 0.5 else None
         self.sink.write(
@@ -852,7 +856,11 @@ class CustomerLife:
             refunded,
             disputed,
         )
-        gen.emit_event("charge.succeeded", when, data)
+        if refunded and gen.in_window(when):  # as it was before the refund
+            before = orjson.loads(data) | {"amount_refunded": 0, "refunded": False}
+            gen.emit_event("charge.succeeded", when, dumps(before))
+        else:
+            gen.emit_event("charge.succeeded", when, data)
         if refunded:
             gen.emit_event("charge.refunded", refund_at, data)
         if disputed:
@@ -1497,7 +1505,23 @@ class SubscriptionLife:
             ),
         )
         for kind, when, previous in self.events:
-            gen.emit_event(kind, when, data, previous)
+            if kind == "customer.subscription.created" and gen.in_window(when):
+                gen.emit_event(kind, when, dumps(self.as_created(data)))
+            else:
+                gen.emit_event(kind, when, data, previous)
+
+    def as_created(self, final: bytes) -> dict:
+        """The subscription as `customer.subscription.created` showed it."""
+        first = self.invoices[0]["id"] if self.invoices else None
+        return orjson.loads(final) | {
+            "status": "trialing" if self.trial_end else "active",
+            "cancel_at": None,
+            "cancel_at_period_end": False,
+            "canceled_at": None,
+            "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+            "ended_at": None,
+            "latest_invoice": first,
+        }
 
     def write_invoice_item(self, pending: dict, invoice_id: str | None) -> None:
         data = self.owner.sink.write(
@@ -1562,62 +1586,66 @@ class SubscriptionLife:
             next_attempt = payment["at"] + RETRY_DAYS[attempts - 1] * DAY
             if next_attempt <= self.now:
                 next_attempt = None
-        data = sink.write(
-            "invoices",
-            obj.invoice(
-                invoice_id,
-                record["created"],
-                owner.id,
-                {
-                    "address": owner.address,
-                    "email": owner.email,
-                    "name": owner.name,
-                    "phone": owner.phone,
-                },
-                currency,
-                status,
-                record["reason"],
-                self.id,
-                obj.embedded_list(
-                    line_fragments,
-                    len(line_fragments),
-                    f"/v1/invoices/{invoice_id}/lines",
-                ),
-                [discount] if discount else [],
-                [{"amount": record["discount_total"], "discount": self.discount_id}]
-                if discount
-                else [],
-                record["subtotal"],
-                record["total"],
-                record["starting_balance"],
-                record["amount_due"],
-                record["amount_due"] if status == "paid" else 0,
-                attempts,
-                record["number"],
-                record["finalized"],
-                paid_at,
-                record["voided_at"],
-                record["uncollectible_at"],
-                next_attempt,
-                owner.pm_id,
-                {
-                    "object": "list",
-                    "data": payments_data,
-                    "has_more": False,
-                    "total_count": len(payments_data),
-                    "url": f"/v1/invoices/{invoice_id}/payments",
-                },
-                invoice_id[-16:],
+        body = obj.invoice(
+            invoice_id,
+            record["created"],
+            owner.id,
+            {
+                "address": owner.address,
+                "email": owner.email,
+                "name": owner.name,
+                "phone": owner.phone,
+            },
+            currency,
+            status,
+            record["reason"],
+            self.id,
+            obj.embedded_list(
+                line_fragments,
+                len(line_fragments),
+                f"/v1/invoices/{invoice_id}/lines",
             ),
+            [discount] if discount else [],
+            [{"amount": record["discount_total"], "discount": self.discount_id}]
+            if discount
+            else [],
+            record["subtotal"],
+            record["total"],
+            record["starting_balance"],
+            record["amount_due"],
+            record["amount_due"] if status == "paid" else 0,
+            attempts,
+            record["number"],
+            record["finalized"],
+            paid_at,
+            record["voided_at"],
+            record["uncollectible_at"],
+            next_attempt,
+            owner.pm_id,
+            {
+                "object": "list",
+                "data": payments_data,
+                "has_more": False,
+                "total_count": len(payments_data),
+                "url": f"/v1/invoices/{invoice_id}/payments",
+            },
+            invoice_id[-16:],
         )
-        gen.emit_event("invoice.created", record["created"], data)
-        gen.emit_event("invoice.finalized", record["finalized"], data)
+        data = sink.write("invoices", body)
+        # Events show the invoice as it was then: a draft, then open.
+        if gen.in_window(record["created"]):
+            draft = dumps(obj.invoice_as_draft(body))
+            gen.emit_event("invoice.created", record["created"], draft)
+        tries = payment["attempts"] if payment else ()
+        failures = [when for when, _charge, decline in tries if decline]
+        if any(map(gen.in_window, [record["finalized"], *failures])):
+            opened = dumps(obj.invoice_as_open(body)) if status != "open" else data
+            gen.emit_event("invoice.finalized", record["finalized"], opened)
+            for when in failures:
+                gen.emit_event("invoice.payment_failed", when, opened)
         if status == "paid":
             gen.emit_event("invoice.paid", paid_at, data)
             gen.emit_event("invoice.payment_succeeded", paid_at, data)
-        elif payment and payment["attempts"]:
-            for when, _charge, _decline in payment["attempts"]:
-                gen.emit_event("invoice.payment_failed", when, data)
         if status == "void":
             gen.emit_event("invoice.voided", record["voided_at"], data)
         if status == "uncollectible":

@@ -1095,6 +1095,48 @@ def invoice(
     }
 
 
+def invoice_as_draft(final: dict) -> dict:
+    """The invoice as `invoice.created` showed it: a draft, nothing paid."""
+    draft = invoice_as_open(final)
+    draft.update(
+        status="draft",
+        attempt_count=0,
+        attempted=False,
+        auto_advance=True,
+        effective_at=None,
+        ending_balance=None,
+        hosted_invoice_url=None,
+        invoice_pdf=None,
+        next_payment_attempt=None,
+        number=None,
+        status_transitions=dict.fromkeys(final["status_transitions"]),
+    )
+    return draft
+
+
+def invoice_as_open(final: dict) -> dict:
+    """The invoice once finalised and before it was paid (or given up)."""
+    opened = dict(final)
+    opened.update(
+        status="open",
+        amount_paid=0,
+        amount_remaining=final["amount_due"],
+        auto_advance=True,
+        payments={**final["payments"], "data": [
+            {**payment, "amount_paid": None, "status": "open",
+             "status_transitions": {"canceled_at": None, "paid_at": None}}
+            for payment in final["payments"]["data"]
+        ]},
+        status_transitions={
+            **final["status_transitions"],
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
+    )  # fmt: skip
+    return opened
+
+
 def event(
     evid: str,
     created: int,

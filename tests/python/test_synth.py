@@ -481,3 +481,30 @@ def test_throughput_is_measured(tmp_path):
     peak = float(summary.split("peak RSS ")[1].split(" MiB")[0])
     assert rate > 5_000, summary  # a sanity floor only
     assert peak < 400, summary
+
+
+def test_events_show_objects_as_they_were_then(snapshot):
+    invoices = {row["id"]: row for row in snapshot["invoices"]}
+    charges = {row["id"]: row for row in snapshot["charges"]}
+    seen = collections.Counter()
+    for event in snapshot["events"]:
+        kind, shown = event["type"], event["data"]["object"]
+        if kind == "invoice.created":
+            assert shown["status"] == "draft" and shown["number"] is None
+            seen[kind] += 1
+        elif kind in ("invoice.finalized", "invoice.payment_failed"):
+            assert shown["status"] == "open" and shown["amount_paid"] == 0
+            seen[kind] += 1
+        elif kind == "invoice.paid":
+            assert shown == invoices[shown["id"]] and shown["status"] == "paid"
+            seen[kind] += 1
+        elif kind == "charge.succeeded" and charges[shown["id"]]["amount_refunded"]:
+            assert shown["amount_refunded"] == 0 and not shown["refunded"]
+            seen[kind] += 1
+        elif kind == "customer.subscription.created":
+            assert shown["status"] in ("trialing", "active") and not shown["ended_at"]
+            seen[kind] += 1
+    assert set(seen) == {
+        "invoice.created", "invoice.finalized", "invoice.payment_failed",
+        "invoice.paid", "charge.succeeded", "customer.subscription.created",
+    }  # fmt: skip
