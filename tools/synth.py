@@ -19,16 +19,22 @@ customer, so memory does not grow with the size of the account.
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
+import copy
 import datetime as dt
+import functools
 import gzip
 import itertools
+import multiprocessing
 import os
 import random
 import resource
 import sys
 import time
 import zlib
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,7 +197,6 @@ class Coupon:
     percent_off: float | None
     amount_off: int | None
     currency: str | None
-    redeemed: int = 0
 
 
 @dataclass
@@ -213,6 +218,7 @@ class Stats:
     counts: dict[str, int]
     seconds: float
     peak_rss_mib: float
+    worker_peak_rss_mib: float = 0.0
 
     @property
     def objects(self) -> int:
@@ -236,11 +242,14 @@ class Ids:
     MULTIPLIER = 0x732D907D74A3301  # about 0.618 of the space; odd, not 31k
     SHORT = frozenset(("cus", "prod", "si", "fp"))
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, first: int = 0) -> None:
+        self.first = first  # blocks of customers use disjoint counter ranges
         self.offset = (seed * 0x9E3779B97F4A7C15) % self.SPACE
-        letters = self.ALPHABET
-        self.triples = [a + b + c for a in letters for b in letters for c in letters]
         self.makers: dict[str, Any] = {}
+
+    @functools.cached_property
+    def triples(self) -> list[str]:
+        return triples_table()
 
     def new(self, prefix: str) -> str:
         maker = self.makers.get(prefix)
@@ -249,7 +258,7 @@ class Ids:
         return maker()
 
     def _maker(self, prefix: str):
-        counter = itertools.count()
+        counter = itertools.count(self.first)
         start = (self.offset + zlib.crc32(prefix.encode()) ** 2) % self.SPACE
         multiplier, space = self.MULTIPLIER, self.SPACE
         triples, letters = self.triples, self.ALPHABET
@@ -266,6 +275,13 @@ class Ids:
             )
 
         return new
+
+
+@functools.cache
+def triples_table() -> list[str]:
+    """All 238,328 three-digit base-62 strings, built once per process."""
+    letters = Ids.ALPHABET
+    return [a + b + c for a in letters for b in letters for c in letters]
 
 
 class Sink:
@@ -296,11 +312,12 @@ class Sink:
 
     def write(self, resource_name: str, value: dict) -> bytes:
         data = dumps(value)
-        pending = self.pending[resource_name]
-        pending.append(data)
-        self.sizes[resource_name] += len(data)
-        if self.sizes[resource_name] > 1 << 18:
+        self.pending[resource_name].append(data)
+        size = self.sizes[resource_name] + len(data)
+        if size > 1 << 18:
             self.flush(resource_name)
+        else:
+            self.sizes[resource_name] = size
         return data
 
     def flush(self, resource_name: str) -> None:
@@ -312,12 +329,56 @@ class Sink:
             pending.clear()
             self.sizes[resource_name] = 0
 
+    def write_chunk(self, resource_name: str, chunk: bytes, count: int) -> None:
+        """Lines another process rendered (newline-terminated), in order."""
+        self.flush(resource_name)
+        self.files[resource_name].write(chunk)
+        self.counts[resource_name] += count
+
+    def sync(self) -> None:
+        """Everything pending is in the files (before forking workers)."""
+        for name, handle in self.files.items():
+            self.flush(name)
+            handle.flush()
+
     def close(self) -> None:
         for name, handle in self.files.items():
             self.flush(name)
             handle.close()
         for raw in self.raw_files.values():  # GzipFile leaves a given file open
             raw.close()
+
+
+class BufferSink(Sink):
+    """Collects one block's lines in memory for the process that writes.
+
+    Lines are joined every 256 KiB: orjson's bytes can carry many times
+    their length in spare capacity, so holding thousands of them would cost
+    far more memory than the text they hold.
+    """
+
+    def __init__(self) -> None:  # no files: nothing to open or remove
+        self.counts = dict.fromkeys(RESOURCES, 0)
+        self.pending = {name: [] for name in RESOURCES}
+        self.sizes = dict.fromkeys(RESOURCES, 0)
+        self.chunks: dict[str, list[bytes]] = {name: [] for name in RESOURCES}
+
+    def flush(self, resource_name: str) -> None:
+        pending = self.pending[resource_name]
+        if pending:
+            pending.append(b"")
+            self.chunks[resource_name].append(b"\n".join(pending))
+            self.counts[resource_name] += len(pending) - 1
+            pending.clear()
+            self.sizes[resource_name] = 0
+
+    def take(self) -> dict[str, tuple[bytes, int]]:
+        taken = {}
+        for name in RESOURCES:
+            self.flush(name)
+            if self.counts[name]:
+                taken[name] = (b"".join(self.chunks[name]), self.counts[name])
+        return taken
 
 
 def parse_now(text: str) -> int:
@@ -364,8 +425,16 @@ def format_day(ts: int) -> str:
 
 
 class Generator:
+    """The account: its catalog, payouts and coupons, and blocks of customers.
+
+    Customers are simulated in blocks of BLOCK, each with a random stream
+    and an id range of its own, so a block's output depends only on (seed,
+    block) and blocks can be rendered in parallel yet written in order.
+    """
+
     def __init__(self, customers: int, seed: int, now: int, sink: Sink) -> None:
         self.customers = customers
+        self.seed = seed
         self.rng = random.Random(seed)
         self.ids = Ids(seed)
         self.now = now
@@ -374,6 +443,28 @@ class Generator:
         self.catalog = Catalog()
         # (currency, day) -> net amount becoming available that day
         self.available: dict[tuple[str, int], int] = {}
+        self.redeemed: collections.Counter[str] = collections.Counter()
+
+    def for_block(self, block: int, sink: Sink) -> Generator:
+        """A generator for one block: shared catalog, own randomness and ids."""
+        child = copy.copy(self)
+        child.rng = random.Random(f"{self.seed}/{block}")
+        child.ids = Ids(self.seed, first=(block + 1) << 24)
+        child.sink = sink
+        child.available = {}
+        child.redeemed = collections.Counter()
+        return child
+
+    def merge(self, available: dict[tuple[str, int], int], redeemed) -> None:
+        for key, net in available.items():
+            self.available[key] = self.available.get(key, 0) + net
+        self.redeemed.update(redeemed)
+
+    def signup_time(self, index: int) -> int:
+        # Growth: later months see more sign-ups (density rises linearly).
+        span = self.now - self.start - DAY
+        position = (index + self.rng.random()) / self.customers
+        return self.start + int(span * position**0.5)
 
     # -- shared objects -------------------------------------------------
 
@@ -482,7 +573,7 @@ class Generator:
                     coupon.percent_off,
                     coupon.amount_off,
                     coupon.currency,
-                    coupon.redeemed,
+                    self.redeemed[coupon.id],
                 ),
             )
 
@@ -557,16 +648,59 @@ class Generator:
 
     # -- the account -----------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, workers: int) -> None:
         self.build_catalog()
-        span = self.now - self.start - DAY
-        for index in range(self.customers):
-            # Growth: later months see more sign-ups (density rises linearly).
-            position = (index + self.rng.random()) / self.customers
-            created = self.start + int(span * position**0.5)
-            CustomerLife(self, created).simulate()
+        blocks = -(-self.customers // BLOCK)
+        for chunks, available, redeemed, _peak in rendered_blocks(
+            self, blocks, workers
+        ):
+            for name, (chunk, count) in chunks.items():
+                self.sink.write_chunk(name, chunk, count)
+            self.merge(available, redeemed)
         self.write_coupons()
         self.write_payouts()
+
+
+BLOCK = 200
+_PARENT: Generator | None = None  # what forked workers render blocks of
+
+
+def render_block(parent: Generator, block: int) -> tuple:
+    """One block of customers: their lines per file, balances, coupon uses."""
+    sink = BufferSink()
+    gen = parent.for_block(block, sink)
+    for index in range(block * BLOCK, min(parent.customers, (block + 1) * BLOCK)):
+        CustomerLife(gen, gen.signup_time(index)).simulate()
+    return sink.take(), gen.available, gen.redeemed, peak_rss_mib()
+
+
+def _render_in_worker(block: int) -> tuple:
+    assert _PARENT is not None
+    return render_block(_PARENT, block)
+
+
+def rendered_blocks(parent: Generator, blocks: int, workers: int) -> Iterator[tuple]:
+    """Blocks in order; with workers > 1, rendered by forked processes, at
+    most two per worker in flight so memory stays bounded."""
+    if workers <= 1 or blocks == 1:
+        for block in range(blocks):
+            yield render_block(parent, block)
+        return
+    global _PARENT
+    _PARENT = parent
+    parent.sink.sync()  # a forked child must not inherit unwritten buffers
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        in_flight: collections.deque = collections.deque()
+        upcoming = iter(range(blocks))
+        for block in itertools.islice(upcoming, 2 * workers):
+            in_flight.append(pool.submit(_render_in_worker, block))
+        while in_flight:
+            result = in_flight.popleft().result()
+            for block in itertools.islice(upcoming, 1):
+                in_flight.append(pool.submit(_render_in_worker, block))
+            parent.worker_peak = max(getattr(parent, "worker_peak", 0.0), result[3])
+            yield result
 
 
 class CustomerLife:
@@ -591,6 +725,8 @@ class CustomerLife:
             self.country, city, postal, f"{rng.randrange(1, 999)} Market Street"
         )
         self.details = obj.billing_details(self.address, self.email, self.name)
+        self.contact = {"address": self.address, "email": self.email,
+                        "name": self.name, "phone": self.phone}  # fmt: skip
         self.prefix = self.id[4:12].upper().replace("_", "X")
         self.sequence = 1
         self.balance = 0
@@ -826,14 +962,15 @@ class CustomerLife:
         )
         self.sink.write("balance_transactions", bt)
         refunded = 0
-        refund_at = when + rng.randint(1, 25) * DAY
+        draw = rng.random  # cheaper than randint on this hot path
+        refund_at = when + (1 + int(draw() * 25)) * DAY
         if rng.random() < 0.025 and refund_at <= self.now:
             full = rng.random() < 0.6
             refunded = amount if full else max(1, amount * rng.randint(1, 9) // 10)
             self.write_refund(charge_id, pi_id, refund_at, refunded)
-        dispute_at = when + rng.randint(7, 60) * DAY
+        dispute_at = when + (7 + int(draw() * 54)) * DAY
         disputed = not refunded and rng.random() < 0.004 and dispute_at <= self.now
-        risk = rng.randint(0, 70)
+        risk = int(draw() * 71)
         outcome = obj.outcome(
             "approved_by_network",
             None,
@@ -1065,7 +1202,7 @@ class SubscriptionLife:
         if rng.random() < 0.15:
             options = [c for c in catalog.coupons if c.currency in (None, currency)]
             self.coupon = rng.choice(options)
-            self.coupon.redeemed += 1
+            self.gen.redeemed[self.coupon.id] += 1
         self.discount_id = self.ids.new("di") if self.coupon else None
         self.invoices: list[dict] = []
         self.pending_items: list[dict] = []  # proration invoice items not yet billed
@@ -1309,7 +1446,7 @@ class SubscriptionLife:
             if price.metered:
                 if usage_period is None:
                     continue
-                usage = rng.randint(0, 40_000)
+                usage = int(rng.random() * 40_001)
                 text = f"{usage} × {price.product_name} (at {price.unit_amount} / call)"
                 amount, start, end = usage * price.unit_amount, *usage_period
             else:
@@ -1590,12 +1727,7 @@ class SubscriptionLife:
             invoice_id,
             record["created"],
             owner.id,
-            {
-                "address": owner.address,
-                "email": owner.email,
-                "name": owner.name,
-                "phone": owner.phone,
-            },
+            owner.contact,
             currency,
             status,
             record["reason"],
@@ -1661,14 +1793,16 @@ class SynthSettings:
     now: int
     out: Path
     compress: bool
+    workers: int = 1  # processes rendering blocks; the output is the same
 
 
 def generate(settings: SynthSettings) -> Stats:
     """Write the snapshot; returns the counts, the time and the peak RSS."""
     began = time.perf_counter()
     sink = Sink(settings.out, settings.compress)
+    generator = Generator(settings.customers, settings.seed, settings.now, sink)
     try:
-        Generator(settings.customers, settings.seed, settings.now, sink).run()
+        generator.run(settings.workers)
     finally:
         sink.close()
     manifest = {
@@ -1684,7 +1818,8 @@ def generate(settings: SynthSettings) -> Stats:
         orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
     )
     seconds = time.perf_counter() - began
-    return Stats(dict(sink.counts), seconds, peak_rss_mib())
+    worker_peak = getattr(generator, "worker_peak", 0.0)
+    return Stats(dict(sink.counts), seconds, peak_rss_mib(), worker_peak)
 
 
 def peak_rss_mib() -> float:
@@ -1702,10 +1837,18 @@ def settings_from(argv: list[str] | None = None) -> SynthSettings:
     parser = argparse.ArgumentParser(
         prog="python -m tools.synth", description=__doc__.split("\n")[0]
     )
+    # String defaults go through `type` too: a bad SYNTH_* value is an
+    # argparse error naming the flag, not a traceback.
     parser.add_argument(
-        "--customers", type=int, default=int(env.get("SYNTH_CUSTOMERS") or 1000)
+        "--customers", type=int, default=env.get("SYNTH_CUSTOMERS") or "1000"
     )
-    parser.add_argument("--seed", type=int, default=int(env.get("SYNTH_SEED") or 7))
+    parser.add_argument("--seed", type=int, default=env.get("SYNTH_SEED") or "7")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=env.get("SYNTH_WORKERS") or str(min(4, os.cpu_count() or 1)),
+        help="processes that render blocks of customers (same output for any)",
+    )
     parser.add_argument(
         "--now",
         default=env.get("SYNTH_NOW") or DEFAULT_NOW,
@@ -1718,6 +1861,8 @@ def settings_from(argv: list[str] | None = None) -> SynthSettings:
         default=env.get("SYNTH_GZIP", "").lower() in ("1", "true", "yes"),
     )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers/SYNTH_WORKERS must be at least 1, not {args.workers}")
     if args.customers < 1:
         parser.error(
             f"--customers/SYNTH_CUSTOMERS must be at least 1, not {args.customers}"
@@ -1729,7 +1874,9 @@ def settings_from(argv: list[str] | None = None) -> SynthSettings:
             f"--now/SYNTH_NOW={args.now!r} is neither ISO-8601 (2026-11-01T00:00:00Z) "
             "nor epoch seconds"
         )
-    return SynthSettings(args.customers, args.seed, now, Path(args.out), args.gzip)
+    return SynthSettings(
+        args.customers, args.seed, now, Path(args.out), args.gzip, args.workers
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1737,7 +1884,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"synth: {settings.customers} customers, seed {settings.seed}, now "
         f"{dt.datetime.fromtimestamp(settings.now, dt.UTC):%Y-%m-%d %H:%M} UTC "
-        f"-> {settings.out}",
+        f"-> {settings.out} ({settings.workers} worker processes)",
         file=sys.stderr,
     )
     stats = generate(settings)
@@ -1745,7 +1892,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<22} {stats.counts[name]:>10,}", file=sys.stderr)
     print(
         f"synth: {stats.objects:,} objects in {stats.seconds:.2f} s "
-        f"({stats.per_second:,.0f} objects/s), peak RSS {stats.peak_rss_mib:.0f} MiB",
+        f"({stats.per_second:,.0f} objects/s), peak RSS {stats.peak_rss_mib:.0f} MiB"
+        f" (each worker {stats.worker_peak_rss_mib:.0f} MiB)",
         file=sys.stderr,
     )
     return 0

@@ -58,7 +58,7 @@ def read_jsonl(directory: Path, name: str) -> Iterator[dict]:
 
 def make_snapshot(directory: Path, customers: int, seed: int = 7, **kw) -> synth.Stats:
     settings = synth.SynthSettings(
-        customers, seed, NOW, directory, kw.get("compress", False)
+        customers, seed, NOW, directory, kw.get("compress", False), kw.get("workers", 1)
     )
     return synth.generate(settings)
 
@@ -405,9 +405,9 @@ def digest(directory: Path) -> dict[str, str]:
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
-    make_snapshot(tmp_path / "a", 300, seed=3)
-    make_snapshot(tmp_path / "b", 300, seed=3)
-    make_snapshot(tmp_path / "c", 300, seed=4)
+    make_snapshot(tmp_path / "a", 700, seed=3)
+    make_snapshot(tmp_path / "b", 700, seed=3, workers=2)  # blocks in processes
+    make_snapshot(tmp_path / "c", 700, seed=4)
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     assert (
         digest(tmp_path / "a")["charges.jsonl"]
