@@ -324,10 +324,13 @@ class Sink:
         pending = self.pending[resource_name]
         if pending:
             pending.append(b"")
-            self.files[resource_name].write(b"\n".join(pending))
+            self.emit(resource_name, b"\n".join(pending))
             self.counts[resource_name] += len(pending) - 1
             pending.clear()
             self.sizes[resource_name] = 0
+
+    def emit(self, resource_name: str, chunk: bytes) -> None:
+        self.files[resource_name].write(chunk)
 
     def write_chunk(self, resource_name: str, chunk: bytes, count: int) -> None:
         """Lines another process rendered (newline-terminated), in order."""
@@ -363,14 +366,8 @@ class BufferSink(Sink):
         self.sizes = dict.fromkeys(RESOURCES, 0)
         self.chunks: dict[str, list[bytes]] = {name: [] for name in RESOURCES}
 
-    def flush(self, resource_name: str) -> None:
-        pending = self.pending[resource_name]
-        if pending:
-            pending.append(b"")
-            self.chunks[resource_name].append(b"\n".join(pending))
-            self.counts[resource_name] += len(pending) - 1
-            pending.clear()
-            self.sizes[resource_name] = 0
+    def emit(self, resource_name: str, chunk: bytes) -> None:
+        self.chunks[resource_name].append(chunk)
 
     def take(self) -> dict[str, tuple[bytes, int]]:
         taken = {}
