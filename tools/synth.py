@@ -441,6 +441,7 @@ class Generator:
         # (currency, day) -> net amount becoming available that day
         self.available: dict[tuple[str, int], int] = {}
         self.redeemed: collections.Counter[str] = collections.Counter()
+        self.worker_peak = 0.0  # MiB, the largest of the worker processes
 
     def for_block(self, block: int, sink: Sink) -> Generator:
         """A generator for one block: shared catalog, own randomness and ids."""
@@ -667,7 +668,7 @@ def render_block(parent: Generator, block: int) -> tuple:
     sink = BufferSink()
     gen = parent.for_block(block, sink)
     for index in range(block * BLOCK, min(parent.customers, (block + 1) * BLOCK)):
-        CustomerLife(gen, gen.signup_time(index)).simulate()
+        CustomerLife(gen, index).simulate()
     return sink.take(), gen.available, gen.redeemed, peak_rss_mib()
 
 
@@ -696,14 +697,14 @@ def rendered_blocks(parent: Generator, blocks: int, workers: int) -> Iterator[tu
             result = in_flight.popleft().result()
             for block in itertools.islice(upcoming, 1):
                 in_flight.append(pool.submit(_render_in_worker, block))
-            parent.worker_peak = max(getattr(parent, "worker_peak", 0.0), result[3])
+            parent.worker_peak = max(parent.worker_peak, result[3])
             yield result
 
 
 class CustomerLife:
     """One customer from sign-up to now: everything it causes is written."""
 
-    def __init__(self, gen: Generator, created: int) -> None:
+    def __init__(self, gen: Generator, index: int) -> None:
         self.gen = gen
         self.rng = gen.rng
         self.ids = gen.ids
@@ -713,7 +714,7 @@ class CustomerLife:
         country = rng.choices(COUNTRIES, weights=[c[5] for c in COUNTRIES])[0]
         self.country, self.currency, self.locale, city, postal = country[:5]
         self.id = self.ids.new("cus")
-        self.created = created
+        self.created = created = gen.signup_time(index)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         self.name = f"{first} {last}"
         self.email = f"{first}.{last}.{self.id[4:10]}@example.com".lower()
@@ -724,7 +725,8 @@ class CustomerLife:
         self.details = obj.billing_details(self.address, self.email, self.name)
         self.contact = {"address": self.address, "email": self.email,
                         "name": self.name, "phone": self.phone}  # fmt: skip
-        self.prefix = self.id[4:12].upper().replace("_", "X")
+        # Invoice numbers are unique in an account: a bijection of the index.
+        self.prefix = f"{(index * 0x9E3779B1 + gen.seed) % 2**32:08X}"
         self.sequence = 1
         self.balance = 0
         self.delinquent = False
@@ -1815,8 +1817,8 @@ def generate(settings: SynthSettings) -> Stats:
         orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
     )
     seconds = time.perf_counter() - began
-    worker_peak = getattr(generator, "worker_peak", 0.0)
-    return Stats(dict(sink.counts), seconds, peak_rss_mib(), worker_peak)
+    peak = peak_rss_mib()
+    return Stats(dict(sink.counts), seconds, peak, generator.worker_peak)
 
 
 def peak_rss_mib() -> float:

@@ -189,6 +189,8 @@ def test_ids_are_unique_per_resource(snapshot):
     for name in synth.RESOURCES:
         rows = snapshot[name]
         assert len(ids(rows)) == len(rows), name
+    numbers = [row["number"] for row in snapshot["invoices"] if row["number"]]
+    assert len(set(numbers)) == len(numbers), "invoice numbers repeat"
 
 
 def test_every_reference_resolves(snapshot):
