@@ -66,7 +66,7 @@ fetch: $(STAMP) ## Write a snapshot directory (JSON_DIR) from the Stripe API
 	@$(RUN) $(PY) -m extract fetch
 
 .PHONY: synth
-synth: $(STAMP) ## Write a synthetic Stripe snapshot to JSON_DIR (SYNTH_CUSTOMERS, SYNTH_SEED, SYNTH_NOW, SYNTH_GZIP=1)
+synth: $(STAMP) ## Write a synthetic Stripe snapshot to JSON_DIR (SYNTH_CUSTOMERS, SYNTH_SEED, SYNTH_NOW, SYNTH_GZIP=1, SYNTH_WORKERS)
 	@$(RUN) $(PY) -m tools.synth
 
 .PHONY: replay

@@ -11,9 +11,19 @@ payments (with decline codes and Radar outcomes), go past_due and unpaid,
 cancel (now or at period end), come back, get refunds and disputes; Stripe
 pays out daily. The last 30 days also appear as events.
 
-Every object has the shape the API returns at the pinned version; the output
-is a pure function of (customers, seed, now), and is streamed customer by
-customer, so memory does not grow with the size of the account.
+Every object has the shape the API returns at the pinned version (checked
+against the stripe SDK's typed classes by tests/python/test_synth.py). An
+invoice embeds its first 10 lines (has_more beyond) and, expanded, its
+payments and discounts; a subscription its items and discounts. Events carry
+the object as it was then for invoices, charges and new subscriptions, and as
+it is now otherwise. Customers deleted in the last 30 days exist only in
+their `customer.deleted` event, as with the API's list endpoint.
+
+The output is a pure function of (customers, seed, now): customers are
+simulated in blocks, each with its own random stream and id range, rendered
+by --workers processes and written in order, so any number of workers gives
+the same bytes. Memory is bounded by a few blocks, whatever the size.
+`manifest.json` is written last: a directory without one is incomplete.
 """
 
 from __future__ import annotations
