@@ -780,14 +780,23 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tools.replay", description=__doc__.split("\n")[0]
     )
     env = os.environ
-    parser.add_argument("--dir", default=env.get("JSON_DIR") or "data/snapshot")
-    parser.add_argument("--port", type=int, default=int(env.get("REPLAY_PORT") or 0))
+    parser.add_argument(
+        "--dir", default=env.get("JSON_DIR") or "data/snapshot", help="snapshot"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=env.get("REPLAY_PORT") or "0",
+        help="on 127.0.0.1; 0 = a free port (printed as `listening on URL`)",
+    )
     parser.add_argument("--rate", type=float, default=0, help="req/s; 0 = unlimited")
-    parser.add_argument("--latency-ms", type=float, default=0)
-    parser.add_argument("--error-rate", type=float, default=0)
-    parser.add_argument("--drop-rate", type=float, default=0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=0, help="per answer")
+    parser.add_argument("--error-rate", type=float, default=0, help="500 answers")
+    parser.add_argument("--drop-rate", type=float, default=0, help="reset sockets")
+    parser.add_argument("--seed", type=int, default=0, help="fixes which fail")
+    parser.add_argument(
+        "--workers", type=int, default=64, help="threads = concurrent connections"
+    )
     parser.add_argument(
         "--api-key",
         default=env.get("REPLAY_API_KEY") or DEFAULT_KEY,
