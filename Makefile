@@ -65,6 +65,14 @@ extract: $(STAMP) ## Run the dlt pipeline `stripe` into schema stripe_raw (SOURC
 fetch: $(STAMP) ## Write a snapshot directory (JSON_DIR) from the Stripe API
 	@$(RUN) $(PY) -m extract fetch
 
+.PHONY: synth
+synth: $(STAMP) ## Write a synthetic Stripe snapshot to JSON_DIR (SYNTH_CUSTOMERS, SYNTH_SEED, SYNTH_NOW, SYNTH_GZIP=1, SYNTH_WORKERS)
+	@$(RUN) $(PY) -m tools.synth
+
+.PHONY: replay
+replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--port 12111 --rate 100 --latency-ms 50')
+	@$(RUN) $(PY) -m tools.replay $(REPLAY_ARGS)
+
 .PHONY: seed
 seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
 	@$(DBT) seed $(DBT_FULL_REFRESH)

@@ -1,0 +1,512 @@
+"""tools.synth: determinism, the SDK's field list, and internal consistency."""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import hashlib
+import subprocess
+import sys
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import stripe
+from stripe._list_object import ListObject
+from stripe._stripe_object import StripeObject, UntypedStripeObject
+
+from tools import synth
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = synth.parse_now(synth.DEFAULT_NOW)
+CLASS_OF_RESOURCE = {
+    "customers": stripe.Customer,
+    "products": stripe.Product,
+    "prices": stripe.Price,
+    "plans": stripe.Plan,
+    "coupons": stripe.Coupon,
+    "subscriptions": stripe.Subscription,
+    "subscription_items": stripe.SubscriptionItem,
+    "invoices": stripe.Invoice,
+    "invoice_line_items": stripe.InvoiceLineItem,
+    "invoiceitems": stripe.InvoiceItem,
+    "charges": stripe.Charge,
+    "refunds": stripe.Refund,
+    "disputes": stripe.Dispute,
+    "payment_intents": stripe.PaymentIntent,
+    "payment_methods": stripe.PaymentMethod,
+    "balance_transactions": stripe.BalanceTransaction,
+    "payouts": stripe.Payout,
+    "credit_notes": stripe.CreditNote,
+    "events": stripe.Event,
+}
+CLASS_OF_OBJECT = {
+    cls.OBJECT_NAME: cls
+    for cls in [*CLASS_OF_RESOURCE.values(), stripe.Discount, stripe.InvoicePayment]
+}
+
+
+def read_jsonl(directory: Path, name: str) -> Iterator[dict]:
+    plain, packed = directory / f"{name}.jsonl", directory / f"{name}.jsonl.gz"
+    opener = gzip.open if packed.exists() else open
+    with opener(packed if packed.exists() else plain, "rb") as handle:
+        for line in handle:
+            yield orjson.loads(line)
+
+
+def make_snapshot(directory: Path, customers: int, seed: int = 7, **kw) -> synth.Stats:
+    settings = synth.SynthSettings(
+        customers, seed, NOW, directory, kw.get("compress", False), kw.get("workers", 1)
+    )
+    return synth.generate(settings)
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory) -> dict[str, list[dict]]:
+    directory = tmp_path_factory.mktemp("synth") / "snap"
+    make_snapshot(directory, 2500, seed=11)
+    return {name: list(read_jsonl(directory, name)) for name in synth.RESOURCES} | {
+        "_dir": directory
+    }
+
+
+# -- the SDK's declared fields ---------------------------------------------
+
+
+def fields_of(cls: type) -> dict[str, typing.Any]:
+    hints: dict[str, typing.Any] = {}
+    for klass in reversed(cls.__mro__):
+        hints.update(getattr(klass, "__annotations__", {}))
+    return {k: v for k, v in hints.items() if k != "OBJECT_NAME"}
+
+
+def classes_in(annotation: typing.Any) -> list:
+    """The StripeObject classes an annotation admits (Optional, List, ...);
+    a ListObject[X] comes back as ("list", classes of X)."""
+    if isinstance(annotation, typing.ForwardRef):
+        named = getattr(stripe, annotation.__forward_arg__, None)
+        return [named] if isinstance(named, type) else []
+    if isinstance(annotation, type) and issubclass(annotation, StripeObject):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if isinstance(origin, type) and issubclass(origin, ListObject):
+        return [("list", classes_in(typing.get_args(annotation)[0]))]
+    found: list = []
+    for arg in typing.get_args(annotation):
+        found.extend(classes_in(arg))
+    return found
+
+
+def check_fields(value: dict, cls: type, path: str, errors: list[str]) -> None:
+    declared = fields_of(cls)
+    for key, child in value.items():
+        if key not in declared:
+            errors.append(f"{path}.{key} is not a field of {cls.__qualname__}")
+            continue
+        check_value(child, classes_in(declared[key]), f"{path}.{key}", errors)
+
+
+def check_value(child, candidates: list, path: str, errors: list[str]) -> None:
+    if isinstance(child, list):
+        for index, entry in enumerate(child[:3]):
+            check_value(entry, candidates, f"{path}[{index}]", errors)
+        return
+    if not isinstance(child, dict):
+        return
+    if child.get("object") == "list":
+        lists = [c[1] for c in candidates if isinstance(c, tuple)]
+        if not lists:
+            errors.append(f"{path} is a list where the SDK declares none")
+            return
+        for index, entry in enumerate(child["data"][:3]):
+            check_value(entry, lists[0], f"{path}.data[{index}]", errors)
+        return
+    typed = [
+        c for c in candidates if isinstance(c, type) and c is not UntypedStripeObject
+    ]
+    kind = child.get("object")
+    by_name = CLASS_OF_OBJECT.get(kind) if isinstance(kind, str) else None
+    if by_name is not None and (by_name in typed or not typed):
+        check_fields(child, by_name, path, errors)  # an expanded resource
+    elif typed:
+        check_fields(child, typed[0], path, errors)
+
+
+def test_every_field_is_declared_by_the_sdk(snapshot):
+    """No key synth writes is missing from stripe's typed resource classes."""
+    assert stripe.Invoice.__annotations__, "the SDK lost its annotations"
+    errors: list[str] = []
+    for name, cls in CLASS_OF_RESOURCE.items():
+        seen_shapes: set[tuple] = set()
+        for row in snapshot[name]:
+            shape = (tuple(row), row.get("type"), row.get("status"))
+            if shape in seen_shapes and len(seen_shapes) > 50:
+                continue
+            seen_shapes.add(shape)
+            check_fields(row, cls, f"{name}:{row['id']}", errors)
+    assert not errors, "\n".join(sorted(set(errors))[:40])
+
+
+def test_field_check_catches_an_invented_field():
+    errors: list[str] = []
+    check_fields(
+        {
+            "id": "in_x",
+            "subscription": "sub_x",
+            "lines": {"object": "list", "data": [{"id": "il_x", "price": "price_x"}]},
+        },
+        stripe.Invoice,
+        "invoice",
+        errors,
+    )
+    assert any("invoice.subscription" in e for e in errors)  # pre-basil shape
+    assert any("data[0].price" in e for e in errors)
+    errors.clear()
+    event = {"id": "evt_x", "data": {"object": {"object": "subscription", "items": {
+        "object": "list", "data": [{"price": {"object": "price", "recurring": {
+            "interval": "month", "aggregate_usage": "sum"}}}]}}}}  # fmt: skip
+    check_fields(event, stripe.Event, "event", errors)
+    dispute = {"balance_transactions": [{"fee_details": [{"amount": 1, "x": 2}]}]}
+    check_fields(dispute, stripe.Dispute, "dispute", errors)
+    assert errors == [
+        "event.data.object.items.data[0].price.recurring.aggregate_usage is not a "
+        "field of Price.Recurring",
+        "dispute.balance_transactions[0].fee_details[0].x is not a field of "
+        "BalanceTransaction.FeeDetail",
+    ]
+
+
+# -- consistency ------------------------------------------------------------
+
+
+def ids(rows: list[dict]) -> set[str]:
+    return {row["id"] for row in rows}
+
+
+def test_ids_are_unique_per_resource(snapshot):
+    for name in synth.RESOURCES:
+        rows = snapshot[name]
+        assert len(ids(rows)) == len(rows), name
+    numbers = [row["number"] for row in snapshot["invoices"] if row["number"]]
+    assert len(set(numbers)) == len(numbers), "invoice numbers repeat"
+
+
+def test_every_reference_resolves(snapshot):
+    s = snapshot
+    deleted = {
+        e["data"]["object"]["id"]
+        for e in s["events"]
+        if e["type"] == "customer.deleted"
+    }
+    customers = ids(s["customers"]) | deleted
+    prices, products = ids(s["prices"]), ids(s["products"])
+    invoices, charges = ids(s["invoices"]), ids(s["charges"])
+    intents, subscriptions = ids(s["payment_intents"]), ids(s["subscriptions"])
+    bts, items = ids(s["balance_transactions"]), ids(s["subscription_items"])
+    sources = charges | ids(s["refunds"]) | ids(s["disputes"]) | ids(s["payouts"])
+    checks: list[tuple[str, str | None, set[str]]] = []
+    for row in s["prices"]:
+        checks.append(("price.product", row["product"], products))
+    for name in (
+        "subscriptions",
+        "invoices",
+        "charges",
+        "payment_intents",
+        "invoiceitems",
+    ):
+        for row in s[name]:
+            checks.append((f"{name}.customer", row["customer"], customers))
+    for row in s["payment_methods"]:
+        if row["customer"] is not None:
+            checks.append(("payment_method.customer", row["customer"], customers))
+    for row in s["subscription_items"]:
+        checks.append(("si.subscription", row["subscription"], subscriptions))
+        checks.append(("si.price", row["price"]["id"], prices))
+        checks.append(("si.price.product", row["price"]["product"], products))
+    for row in s["invoices"]:
+        sub = row["parent"]["subscription_details"]["subscription"]
+        checks.append(("invoice.subscription", sub, subscriptions))
+        for pay in row["payments"]["data"]:
+            checks.append(
+                ("invoice.payment", pay["payment"]["payment_intent"], intents)
+            )
+    for row in s["invoice_line_items"]:
+        checks.append(("line.invoice", row["invoice"], invoices))
+        details = row["pricing"]["price_details"]
+        checks.append(("line.price", details["price"], prices))
+        checks.append(("line.product", details["product"], products))
+        parent = row["parent"]["subscription_item_details"]
+        checks.append(("line.subscription", parent["subscription"], subscriptions))
+        checks.append(("line.subscription_item", parent["subscription_item"], items))
+    for row in s["invoiceitems"]:
+        if row["invoice"] is not None:
+            checks.append(("invoiceitem.invoice", row["invoice"], invoices))
+    for row in s["charges"]:
+        checks.append(("charge.payment_intent", row["payment_intent"], intents))
+        if row["balance_transaction"]:
+            checks.append(("charge.bt", row["balance_transaction"], bts))
+    for row in s["payment_intents"]:
+        if row["latest_charge"]:
+            checks.append(("pi.latest_charge", row["latest_charge"], charges))
+    for row in s["refunds"]:
+        checks.append(("refund.charge", row["charge"], charges))
+        checks.append(("refund.payment_intent", row["payment_intent"], intents))
+        checks.append(("refund.bt", row["balance_transaction"], bts))
+    for row in s["disputes"]:
+        checks.append(("dispute.charge", row["charge"], charges))
+        for bt in row["balance_transactions"]:
+            checks.append(("dispute.bt", bt["id"], bts))
+    for row in s["payouts"]:
+        checks.append(("payout.bt", row["balance_transaction"], bts))
+    for row in s["balance_transactions"]:
+        checks.append(("bt.source", row["source"], sources))
+    unresolved = [(what, ref) for what, ref, known in checks if ref not in known]
+    assert len(checks) > 50_000
+    assert not unresolved, unresolved[:20]
+
+
+def test_invoice_totals_equal_their_lines(snapshot):
+    lines = collections.defaultdict(list)
+    for row in snapshot["invoice_line_items"]:
+        lines[row["invoice"]].append(row)
+    long_invoices = 0
+    for invoice in snapshot["invoices"]:
+        own = lines[invoice["id"]]
+        assert invoice["subtotal"] == sum(line["amount"] for line in own), invoice["id"]
+        discounts = sum(d["amount"] for d in invoice["total_discount_amounts"])
+        line_discounts = sum(
+            d["amount"] for line in own for d in line["discount_amounts"]
+        )
+        assert discounts == line_discounts
+        assert invoice["total"] == invoice["subtotal"] - discounts
+        assert invoice["amount_due"] == max(
+            0, invoice["total"] + invoice["starting_balance"]
+        )
+        embedded = invoice["lines"]
+        assert [line["id"] for line in embedded["data"]] == [
+            line["id"] for line in own[:10]
+        ]
+        assert embedded["has_more"] == (len(own) > 10)
+        assert embedded["total_count"] == len(own)
+        long_invoices += len(own) > 10
+    assert long_invoices > 0, "no invoice exercises has_more"
+
+
+def test_paid_invoices_have_a_succeeded_charge_of_the_same_amount(snapshot):
+    intents = {row["id"]: row for row in snapshot["payment_intents"]}
+    charges = {row["id"]: row for row in snapshot["charges"]}
+    checked = 0
+    for invoice in snapshot["invoices"]:
+        if invoice["status"] != "paid" or invoice["amount_paid"] == 0:
+            continue
+        (payment,) = invoice["payments"]["data"]
+        intent = intents[payment["payment"]["payment_intent"]]
+        charge = charges[intent["latest_charge"]]
+        assert intent["status"] == "succeeded"
+        assert charge["status"] == "succeeded" and charge["paid"]
+        assert charge["amount"] == intent["amount"] == invoice["amount_paid"]
+        assert charge["currency"] == invoice["currency"]
+        assert charge["customer"] == invoice["customer"]
+        checked += 1
+    assert checked > 1000
+
+
+def test_money_moves_add_up(snapshot):
+    refunded = collections.Counter()
+    for refund in snapshot["refunds"]:
+        refunded[refund["charge"]] += refund["amount"]
+    for charge in snapshot["charges"]:
+        assert refunded[charge["id"]] == charge["amount_refunded"] <= charge["amount"]
+        assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"])
+        if charge["status"] == "failed":
+            assert charge["failure_code"] and charge["outcome"]["type"] in (
+                "issuer_declined",
+                "blocked",
+            )
+    for bt in snapshot["balance_transactions"]:
+        assert bt["net"] == bt["amount"] - bt["fee"]
+        assert bt["available_on"] >= bt["created"]
+        assert bt["status"] == ("available" if bt["available_on"] <= NOW else "pending")
+        assert bt["fee"] == sum(d["amount"] for d in bt["fee_details"])
+    bt_amount = {bt["id"]: bt["amount"] for bt in snapshot["balance_transactions"]}
+    for payout in snapshot["payouts"]:
+        assert payout["amount"] > 0
+        assert bt_amount[payout["balance_transaction"]] == -payout["amount"]
+
+
+def test_the_business_has_the_variety_it_promises(snapshot):
+    s = snapshot
+    statuses = {row["status"] for row in s["subscriptions"]}
+    assert {"active", "trialing", "past_due", "unpaid", "canceled"} <= statuses
+    assert any(row["cancel_at_period_end"] for row in s["subscriptions"])
+    assert any(
+        len(row["items"]["data"]) == 10 and row["items"]["has_more"]
+        for row in s["subscriptions"]
+    )
+    assert {row["currency"] for row in s["charges"]} == {"usd", "eur", "gbp", "jpy"}
+    recurring = [row["recurring"] for row in s["prices"]]
+    assert {r["interval"] for r in recurring} == {"week", "month", "year"}
+    assert any(r["interval_count"] > 1 for r in recurring)
+    assert any(r["usage_type"] == "metered" for r in recurring)
+    assert {c["duration"] for c in s["coupons"]} == {"forever", "once", "repeating"}
+    assert any(c["percent_off"] for c in s["coupons"])
+    assert any(c["amount_off"] for c in s["coupons"])
+    prorations = [
+        row
+        for row in s["invoice_line_items"]
+        if row["parent"]["subscription_item_details"]["proration"]
+    ]
+    assert any(row["amount"] < 0 for row in prorations)
+    assert any(row["amount"] > 0 for row in prorations)
+    declines = {
+        row["outcome"]["reason"] for row in s["charges"] if row["status"] == "failed"
+    }
+    assert {"insufficient_funds", "highest_risk_level"} <= declines
+    assert {row["status"] for row in s["invoices"]} >= {"paid", "open", "uncollectible"}
+    refunds = {row["charge"]: row["amount"] for row in s["refunds"]}
+    charges = {row["id"]: row["amount"] for row in s["charges"]}
+    assert any(amount == charges[c] for c, amount in refunds.items())
+    assert any(amount < charges[c] for c, amount in refunds.items())
+    assert s["disputes"] and s["payouts"] and s["invoiceitems"]
+    types = {row["type"] for row in s["events"]}
+    assert {
+        "customer.updated",
+        "customer.deleted",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "charge.refunded",
+        "invoice.payment_failed",
+    } <= types
+    assert all(NOW - 30 * 86400 <= row["created"] <= NOW for row in s["events"])
+    assert {row["api_version"] for row in s["events"]} == {synth.STRIPE_API_VERSION}
+    jpy = [row["unit_amount"] for row in s["prices"] if row["currency"] == "jpy"]
+    usd = [row["unit_amount"] for row in s["prices"] if row["currency"] == "usd"]
+    # jpy has no minor unit: $499.00 (49,900 cents) lists at about 75,000 yen,
+    # not 7,500,000 "yen cents".
+    assert 1.2 < max(jpy) / max(usd) < 1.8
+
+
+def test_manifest_names_version_and_capture_time(snapshot):
+    manifest = orjson.loads((snapshot["_dir"] / "manifest.json").read_bytes())
+    assert manifest["api_version"] == synth.STRIPE_API_VERSION == "2026-10-28.endive"
+    assert manifest["captured_at"].startswith("2026-11-01T00:00:00")
+    assert manifest["counts"]["charges"] == len(snapshot["charges"])
+
+
+# -- determinism, gzip, CLI, throughput --------------------------------------
+
+
+def digest(directory: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.iterdir())
+    }
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
+    make_snapshot(tmp_path / "a", 700, seed=3)
+    make_snapshot(tmp_path / "b", 700, seed=3, workers=2)  # blocks in processes
+    make_snapshot(tmp_path / "c", 700, seed=4)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    assert (
+        digest(tmp_path / "a")["charges.jsonl"]
+        != digest(tmp_path / "c")["charges.jsonl"]
+    )
+
+
+def test_gzip_output_holds_the_same_objects(tmp_path):
+    make_snapshot(tmp_path / "plain", 200, seed=5)
+    make_snapshot(tmp_path / "packed", 200, seed=5, compress=True)
+    assert not list((tmp_path / "packed").glob("*.jsonl"))
+    make_snapshot(tmp_path / "again", 200, seed=5, compress=True)
+    assert digest(tmp_path / "packed") == digest(tmp_path / "again")
+    for name in ("invoices", "events"):
+        assert list(read_jsonl(tmp_path / "plain", name)) == list(
+            read_jsonl(tmp_path / "packed", name)
+        )
+
+
+def test_cli_reads_make_variables_and_rejects_bad_input(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SYNTH_CUSTOMERS": "50",
+        "SYNTH_SEED": "9",
+        "JSON_DIR": str(tmp_path / "snap"),
+        "SYNTH_NOW": "2026-06-01T00:00:00Z",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.synth"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "objects/s" in done.stderr
+    manifest = orjson.loads((tmp_path / "snap" / "manifest.json").read_bytes())
+    assert manifest["seed"] == 9 and manifest["customers"] == 50
+    assert manifest["captured_at"].startswith("2026-06-01")
+    bad = subprocess.run(
+        [sys.executable, "-m", "tools.synth"],
+        cwd=ROOT,
+        env=env | {"SYNTH_NOW": "yesterday"},
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode != 0 and "SYNTH_NOW" in bad.stderr
+
+
+def test_throughput_is_measured(tmp_path):
+    """Printed, not asserted tightly: the machine is shared. A process of its
+    own, so the peak RSS is the generator's and not this test session's."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.synth",
+            "--customers",
+            "5000",
+            "--out",
+            str(tmp_path / "t"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = done.stderr.strip().splitlines()[-1]
+    print(f"\n{summary}")
+    rate = float(summary.split("(")[1].split(" objects/s")[0].replace(",", ""))
+    peak = float(summary.split("peak RSS ")[1].split(" MiB")[0])
+    assert rate > 5_000, summary  # a sanity floor only
+    assert peak < 400, summary
+
+
+def test_events_show_objects_as_they_were_then(snapshot):
+    invoices = {row["id"]: row for row in snapshot["invoices"]}
+    charges = {row["id"]: row for row in snapshot["charges"]}
+    seen = collections.Counter()
+    for event in snapshot["events"]:
+        kind, shown = event["type"], event["data"]["object"]
+        if kind == "invoice.created":
+            assert shown["status"] == "draft" and shown["number"] is None
+            seen[kind] += 1
+        elif kind in ("invoice.finalized", "invoice.payment_failed"):
+            assert shown["status"] == "open" and shown["amount_paid"] == 0
+            seen[kind] += 1
+        elif kind == "invoice.paid":
+            assert shown == invoices[shown["id"]] and shown["status"] == "paid"
+            seen[kind] += 1
+        elif kind == "charge.succeeded" and charges[shown["id"]]["amount_refunded"]:
+            assert shown["amount_refunded"] == 0 and not shown["refunded"]
+            seen[kind] += 1
+        elif kind == "customer.subscription.created":
+            assert shown["status"] in ("trialing", "active") and not shown["ended_at"]
+            seen[kind] += 1
+    assert set(seen) == {
+        "invoice.created", "invoice.finalized", "invoice.payment_failed",
+        "invoice.paid", "charge.succeeded", "customer.subscription.created",
+    }  # fmt: skip
