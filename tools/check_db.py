@@ -47,6 +47,10 @@ class Resource:
     # how the API lists it: a path, or a (parent resource, path template)
     api_path: str | None = None
     api_parent: str | None = None
+    # the parent's field embedding the first page of children (the path
+    # then lists the rest), and a second path for a Stripe lacking the first
+    api_embedded: str | None = None
+    api_fallback_path: str | None = None
 
 
 RESOURCES = (
@@ -86,6 +90,7 @@ RESOURCES = (
         "subscription_item_id",
         api_path="/v1/subscription_items?subscription={id}",
         api_parent="subscriptions",
+        api_embedded="items",
     ),
     Resource(
         "invoices",
@@ -101,6 +106,7 @@ RESOURCES = (
         (("amount", "amount_cents"),),
         api_path="/v1/invoices/{id}/lines",
         api_parent="invoices",
+        api_embedded="lines",
     ),
     Resource("invoiceitems", None, api_path="/v1/invoiceitems"),
     Resource(
@@ -137,6 +143,7 @@ RESOURCES = (
         "payment_method_id",
         api_path="/v1/customers/{id}/payment_methods",
         api_parent="customers",
+        api_fallback_path="/v1/payment_methods?customer={id}&type=card",
     ),
     Resource(
         "balance_transactions",
@@ -197,10 +204,10 @@ class StripeCounter:
     def __init__(self, base: str, key: str, version: str) -> None:
         self.base, self.key, self.version = base.rstrip("/"), key, version
 
-    def ids(self, path: str) -> list[str] | None:
-        """Every id the list returns; None when the endpoint does not exist."""
-        ids: list[str] = []
-        after = None
+    def objects(self, path: str, after: str | None = None) -> list[dict] | None:
+        """Every object the list returns (after `after`); None when the
+        endpoint does not exist."""
+        objects: list[dict] = []
         while True:
             params = {"limit": "100"} | ({"starting_after": after} if after else {})
             sep = "&" if "?" in path else "?"
@@ -226,10 +233,25 @@ class StripeCounter:
                     f"error: cannot reach the Stripe API at {self.base} "
                     f"({error.reason}); start it (`make up`) or set STRIPE_API_BASE."
                 ) from None
-            ids += [obj["id"] for obj in page["data"]]
+            objects += page["data"]
             if not page.get("has_more") or not page["data"]:
-                return ids
+                return objects
             after = page["data"][-1]["id"]
+
+    def children(self, resource: Resource, parent: dict) -> list[dict]:
+        """A parent's children: its embedded first page completed from the
+        list endpoint, or the list endpoint (or its fallback) alone."""
+        path = resource.api_path.format(id=parent["id"])
+        if resource.api_embedded:
+            embedded = parent.get(resource.api_embedded) or {}
+            found = list(embedded.get("data") or [])
+            if embedded.get("has_more") and found:
+                found += self.objects(path, after=found[-1]["id"]) or []
+            return found
+        found = self.objects(path)
+        if found is None and resource.api_fallback_path:
+            found = self.objects(resource.api_fallback_path.format(id=parent["id"]))
+        return found or []
 
 
 def api_counts() -> dict[str, tuple[int, int] | None]:
@@ -243,19 +265,21 @@ def api_counts() -> dict[str, tuple[int, int] | None]:
     counter = StripeCounter(
         os.environ["STRIPE_API_BASE"], os.environ["STRIPE_API_KEY"], STRIPE_API_VERSION
     )
-    listed: dict[str, list[str] | None] = {}
+    listed: dict[str, list[dict] | None] = {}
     for resource in RESOURCES:
         if resource.api_parent is None:
-            listed[resource.name] = counter.ids(resource.api_path)
+            listed[resource.name] = counter.objects(resource.api_path)
     for resource in RESOURCES:
         if resource.api_parent is not None:
-            total: list[str] = []
-            for parent_id in listed[resource.api_parent] or []:
-                total += counter.ids(resource.api_path.format(id=parent_id)) or []
-            listed[resource.name] = total
+            listed[resource.name] = [
+                child
+                for parent in listed[resource.api_parent] or []
+                if not parent.get("deleted")
+                for child in counter.children(resource, parent)
+            ]
     return {
-        name: None if ids is None else (len(set(ids)), 0)
-        for name, ids in listed.items()
+        name: None if objects is None else (len({obj["id"] for obj in objects}), 0)
+        for name, objects in listed.items()
     }
 
 

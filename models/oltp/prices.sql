@@ -68,7 +68,8 @@ final as (
         trial_period_days,
         unit_amount_cents,
         unit_amount,
-        unit_amount_decimal_cents,
+        coalesce(unit_amount_decimal_cents, unit_amount_cents)
+            as unit_amount_decimal_cents,
         is_active,
         is_deleted,
         false as is_missing_from_source,
@@ -98,7 +99,8 @@ final as (
         trial_period_days,
         amount_cents as unit_amount_cents,
         amount as unit_amount,
-        amount_decimal_cents as unit_amount_decimal_cents,
+        coalesce(amount_decimal_cents, amount_cents)
+            as unit_amount_decimal_cents,
         is_active,
         is_deleted,
         false as is_missing_from_source,

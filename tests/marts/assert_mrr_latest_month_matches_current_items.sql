@@ -1,6 +1,7 @@
 -- The latest month's MRR agrees with the subscriptions' current items,
 -- computed here straight from the OLTP tables: for every subscription that
--- is active or past_due now (and not past a scheduled cancellation), the
+-- is active or past_due now (not past a scheduled cancellation, still
+-- listed by the API), the
 -- licensed items' unit price x quantity, monthly-normalized, less its
 -- forever discounts; zero for every other subscription. A row is a
 -- subscription whose fct_mrr figure differs by more than rounding.
@@ -59,6 +60,7 @@ counting_subscriptions as (
     cross join latest_month
     where
         subscriptions.status in ('active', 'past_due')
+        and not subscriptions.is_deleted
         and (
             subscriptions.cancel_at is null
             or subscriptions.cancel_at >= latest_month.measured_at

@@ -5,7 +5,13 @@
     the line's period. A proration line names the price and quantity from
     its period start (the change); its prorated amount is never used. The
     "unused time" proration (negative amount) of what was replaced or
-    removed carries zero from its start.
+    removed carries zero from its start on, open-ended, until newer evidence
+    of the same price (the local Stripe writes it with an empty period).
+    An "unused time" line is no evidence where its own invoice bills the
+    same price to the subscription again (a quantity change: the new
+    quantity's line says it all; the local Stripe re-bills the whole period
+    that way). Evidence is keyed by price: Stripe allows one item per price on a
+    subscription, and an item replaced on a change keeps its price's key.
 -#}
 with
 
@@ -48,7 +54,13 @@ lines_of_billed_subscriptions as (
         invoice_line_items.is_proration,
         invoice_line_items.period_start_at,
         invoice_line_items.period_end_at,
-        invoices.created_at as invoice_created_at
+        invoices.created_at as invoice_created_at,
+        bool_or(invoice_line_items.amount_cents >= 0) over (
+            partition by
+                invoice_line_items.invoice_id,
+                invoice_line_items.subscription_id,
+                invoice_line_items.price_id
+        ) as is_price_billed_on_invoice
     from invoice_line_items
     inner join invoices
         on invoice_line_items.invoice_id = invoices.invoice_id
@@ -76,7 +88,13 @@ lines_joined_to_prices as (
         on lines.price_id = prices.price_id
     inner join currencies
         on lower(lines.currency) = currencies.currency_code
-    where prices.recurring_interval is not null
+    where
+        prices.recurring_interval is not null
+        and not (
+            lines.is_proration
+            and lines.amount_cents < 0
+            and lines.is_price_billed_on_invoice
+        )
 
 ),
 
@@ -86,7 +104,7 @@ final as (
         invoice_line_item_id,
         invoice_id,
         subscription_id,
-        coalesce(subscription_item_id, price_id) as item_key,
+        price_id as item_key,
         subscription_item_id,
         price_id,
         product_id,
@@ -110,7 +128,9 @@ final as (
         usage_type = 'metered' as is_metered,
         is_proration,
         period_start_at as valid_from_at,
-        period_end_at as valid_until_at,
+        case
+            when not (is_proration and amount_cents < 0) then period_end_at
+        end as valid_until_at,
         invoice_created_at as evidence_created_at
     from lines_joined_to_prices
 

@@ -70,7 +70,7 @@ final as (
     select
         subscription_item_id,
         subscription_id,
-        subscription_item_id as item_key,
+        price_id as item_key,
         price_id,
         product_id,
         currency,

@@ -1,8 +1,11 @@
 {#-
     MRR of each subscription item at each month's measuring instant
     (int_mrr_months): the newest evidence of the item in force then (the
-    current item state first, then the later-starting invoice line, a
-    change's new quantity before the replaced one's "unused time"), zero
+    later-starting evidence, then the current item state, then a proration
+    before a line it changes, then a change's new quantity before the
+    replaced one's "unused time"). In the month still running, measured at
+    the latest load, a subscription whose current items are known is valued
+    by them alone: they are what the API says now. Zero
     outside the subscription's counting window (int_subscriptions_windowed),
     and reduced by the subscription's forever discounts in force then; once
     and repeating discounts never reduce MRR. A percent off applies to every
@@ -70,6 +73,7 @@ evidence as (
         quantity,
         gross_mrr_amount,
         {{ 'true' if is_current_state else 'false' }} as is_current_state,
+        {{ 'false' if is_current_state else 'is_proration' }} as is_proration,
         gross_mrr_amount > 0 as is_positive,
         valid_from_at,
         {% if is_current_state -%}
@@ -99,6 +103,7 @@ evidence_ranked_per_month as (
             order by
                 evidence.valid_from_at desc,
                 evidence.is_current_state desc,
+                evidence.is_proration desc,
                 evidence.is_positive desc,
                 evidence.evidence_created_at desc
         ) as evidence_rank
@@ -110,6 +115,12 @@ evidence_ranked_per_month as (
                 evidence.valid_until_at is null
                 or evidence.valid_until_at >= months.measured_at
             )
+    where
+        evidence.is_current_state
+        or not months.is_current_month
+        or evidence.subscription_id not in (
+            select current_items.subscription_id from current_items
+        )
 
 ),
 

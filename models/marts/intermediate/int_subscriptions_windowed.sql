@@ -6,6 +6,9 @@
     never counted. The moment it turned unpaid or paused comes from its
     events while Stripe keeps them (30 days), else from the first of its
     invoices left in draft, else from the start of its current period.
+    A subscription the API no longer lists (flagged deleted: Stripe keeps
+    canceled ones, so its account's data was removed) stops counting when
+    the load that found it gone ran (a second before it), at the latest.
 -#}
 with
 
@@ -77,6 +80,8 @@ subscriptions_joined_to_history as (
         subscriptions.customer_id,
         lower(subscriptions.currency) as currency,
         subscriptions.status,
+        subscriptions.is_deleted,
+        subscriptions.loaded_at,
         subscriptions.is_cancel_at_period_end,
         coalesce(subscriptions.started_at, subscriptions.created_at)
             as started_at,
@@ -122,6 +127,10 @@ final as (
         case
             when status = 'canceled' then coalesce(ended_at, stopped_paying_at)
             when status in ('unpaid', 'paused') then stopped_paying_at
+            when is_deleted
+                then least(
+                    cancel_at, {{ dbt.dateadd('second', -1, 'loaded_at') }}
+                )
             else cancel_at
         end as counts_until_at,
         is_cancel_at_period_end

@@ -16,7 +16,14 @@ final as (
         {{ json_id('data', 'latest_invoice') }} as latest_invoice_id,
         {{ json_text('data', 'status') }} as status,
         {{ json_text('data', 'collection_method') }} as collection_method,
-        {{ json_text('data', 'currency') }} as currency,
+        -- `currency` is absent from older shapes (and the local Stripe):
+        -- every item of a subscription bills in the same currency.
+        coalesce(
+            {{ json_text('data', 'currency') }},
+            {{ json_text('data', 'items.data.0.price.currency') }},
+            {{ json_text('data', 'items.data.0.plan.currency') }},
+            {{ json_text('data', 'plan.currency') }}
+        ) as currency,
         {{ json_text('data', 'cancellation_details.reason') }}
             as cancellation_reason,
         {{ json_object('data', 'metadata') }} as metadata,
