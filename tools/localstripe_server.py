@@ -2,14 +2,16 @@
 
 localstripe's own entry point listens on all interfaces and pickles its whole
 store to /tmp after every write. Here the store lives in memory while the
-server runs and is written to the given folder when it stops (SIGTERM or
-SIGINT), so the fake Stripe survives `make down` / `make up` like the
-warehouse does, and nothing lands in a shared path.
+server runs and is written to the given folder a few seconds after writes
+settle (at most every SAVE_EVERY seconds) and when it stops (SIGTERM or
+SIGINT), so the fake Stripe survives `make down` / `make up` and a killed
+process like the warehouse does, and nothing lands in a shared path.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import pickle
@@ -17,6 +19,8 @@ import signal
 import socket
 import sys
 from pathlib import Path
+
+SAVE_EVERY = 5.0  # seconds
 
 
 def _persist_store(store: dict, path: Path) -> None:
@@ -37,8 +41,28 @@ def main(argv: list[str] | None = None) -> None:
 
     args.state_dir.mkdir(parents=True, exist_ok=True)
     store_file = args.state_dir / "store.pickle"
-    # No write-through dump to /tmp: the store is saved once, at shutdown.
-    resources.Store.dump_to_disk = lambda self: None
+    # No write-through dump to /tmp: a write marks the store dirty, and the
+    # event loop (the only thread that touches it) saves it now and then.
+    dirty = False
+
+    def mark_dirty(self) -> None:
+        nonlocal dirty
+        dirty = True
+
+    resources.Store.dump_to_disk = mark_dirty
+
+    async def save_when_dirty(app: web.Application) -> None:
+        nonlocal dirty
+        while True:
+            await asyncio.sleep(SAVE_EVERY)
+            if dirty:
+                dirty = False
+                _persist_store(resources.store, store_file)
+
+    async def start_saving(app: web.Application) -> None:
+        app["saver"] = asyncio.get_running_loop().create_task(save_when_dirty(app))
+
+    server.app.on_startup.append(start_saving)
     if store_file.exists():
         with open(store_file, "rb") as handle:
             resources.store.update(pickle.load(handle))

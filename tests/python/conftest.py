@@ -100,16 +100,21 @@ def fresh_database(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """A fresh, empty database on the test server, dropped afterwards; for
     fixtures of any scope (new_database is the per-test one)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
+    _admin(stack_env, f'create database "{name}"')
+    try:
+        yield dict(stack_env, PGDATABASE=name)
+    finally:
+        # a new connection: a test may have restarted the server meanwhile
+        _admin(stack_env, f'drop database if exists "{name}" with (force)')
+
+
+def _admin(stack_env: dict[str, str], statement: str) -> None:
     admin = connect(stack_env, "postgres")
     admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    env = dict(stack_env, PGDATABASE=name)
     try:
-        yield env
-    finally:
         with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
+            cur.execute(statement)
+    finally:
         admin.close()
 
 

@@ -3,11 +3,15 @@ keeps its data over a restart, and stops by pid."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
 import sys
+import time
 import urllib.request
 
-from conftest import base_environment, connect, run
+from conftest import TEST_STACK, base_environment, connect, run
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -74,3 +78,29 @@ def test_prod_without_pghost_is_refused():
     result = run([sys.executable, "-m", "tools.stack", "up"], env, check=False)
     assert result.returncode != 0
     assert "PGHOST" in result.stdout
+
+
+def test_local_stripe_killed_keeps_what_was_written(stack_env):
+    """The fake Stripe saves its store shortly after writes, so a killed
+    server (a reboot, a closed terminal) does not lose the business that the
+    warehouse already holds."""
+    from tools import localstripe_server  # the test stack put ROOT on the path
+
+    base, key = stack_env["STRIPE_API_BASE"], stack_env["STRIPE_API_KEY"]
+    headers = {"Authorization": f"Bearer {key}"}
+    request = urllib.request.Request(
+        f"{base}/v1/customers", data=b"email=kept%40example.com", headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        customer = json.load(response)["id"]
+    time.sleep(localstripe_server.SAVE_EVERY + 2)
+    pid_file = TEST_STACK / "localstripe" / "server.pid"
+    pid = int(pid_file.read_text())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.1)
+    run([sys.executable, "-m", "tools.stack", "up"], base_environment())
+    request = urllib.request.Request(f"{base}/v1/customers/{customer}", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["email"] == "kept@example.com"
