@@ -232,7 +232,8 @@ def dbt(env: dict[str, str], *args: str, check: bool = True):
 @pytest.fixture(scope="session")
 def oltp_warehouse(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """A database holding the fixture snapshot in raw, built by `dbt build`
-    (seed, staging, oltp and every test). Tests that change it restore it."""
+    (seeds, every layer, every test). test_marts reads it and, in its last
+    tests, changes it; modules after it must not rely on it."""
     with fresh_database(stack_env) as env:
         raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
         env["DBT_BUILD_OUTPUT"] = dbt(env, "build").stdout

@@ -2,8 +2,9 @@
 
 populate -> extract -> build (every model, unit and data test) -> check-db,
 then a day of changes made through the SDK and the same steps again: the
-incremental run passes every test, check-db reconciles, and the OLTP and
-marts tables equal what a full refresh builds from the same raw data.
+incremental run reflects them, passes every test and check-db reconciles.
+(That an incremental build equals a full refresh is test_dbt_oltp's and
+test_marts' to show, on the fixture.)
 """
 
 from __future__ import annotations
@@ -27,25 +28,6 @@ def dbt_summary(output: str) -> tuple[int, int, int]:
     found = re.search(r"PASS=(\d+) WARN=\d+ ERROR=(\d+) SKIP=(\d+)", output)
     assert found, output[-3000:]
     return tuple(map(int, found.groups()))
-
-
-def contents(env: dict[str, str], schema: str) -> dict[str, str]:
-    """A digest of every table of a schema (order-independent)."""
-    tables = query(
-        env,
-        "select table_name from information_schema.tables"
-        " where table_schema = %s and table_type = 'BASE TABLE'",
-        (schema,),
-    )
-    digests = {}
-    for (table,) in tables:
-        ((digest,),) = query(
-            env,
-            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
-            f" from {schema}.{table} as t",
-        )
-        digests[table] = digest
-    return digests
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +94,3 @@ def test_make_all_steps_then_a_day_of_changes(warehouse):
         (subscription_id,),
     )
     assert mrr_now == 0, "a canceled subscription counts no MRR"
-
-    incremental = {s: contents(env, s) for s in ("oltp", "marts")}
-    make(env, "build", FULL_REFRESH="1")
-    assert {s: contents(env, s) for s in ("oltp", "marts")} == incremental

@@ -14,20 +14,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import (
-    FIXTURE_SNAPSHOT,
-    connect,
-    fresh_database,
-    query,
-    raw_from_snapshot,
-    run,
-)
+from conftest import FIXTURE_LOAD_ID, connect, query, run
 
 DBT = str(Path(sys.executable).parent / "dbt")
 CAPTURED_AT = datetime(2026, 10, 20, tzinfo=UTC)
@@ -55,17 +47,14 @@ def _build(env: dict[str, str], *args: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def marts_env(stack_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A database of its own with the fixture loaded and everything built once.
-
-    Module-scoped (new_database is per test): the build takes a while and
-    the tests below only read it, except the last ones, which say so.
+def marts_env(oltp_warehouse: dict[str, str]) -> dict[str, str]:
+    """The session's fixture warehouse (conftest.oltp_warehouse: the fixture
+    snapshot loaded as of CAPTURED_AT and every layer built once). The tests
+    below only read it, except the last ones, which say so; no later module
+    uses it.
     """
-    with fresh_database(stack_env) as env:
-        raw_from_snapshot(env, FIXTURE_SNAPSHOT, _load_id(CAPTURED_AT))
-        seconds = _build(env)
-        print(f"\nfull dbt build on the fixture: {seconds:.1f} s")
-        yield env
+    assert FIXTURE_LOAD_ID.startswith(f"{CAPTURED_AT.timestamp():.0f}.")
+    return oltp_warehouse
 
 
 def _mrr(env: dict[str, str]) -> dict[tuple[str, date], tuple[str, Decimal]]:
