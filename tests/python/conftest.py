@@ -20,6 +20,9 @@ import psycopg2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tools.synth_objects import RESOURCES  # noqa: E402
+
 TEST_STACK = ROOT / ".stack-test"
 MANAGED_VARS = (
     "PGHOST",
@@ -65,7 +68,6 @@ def run(
 
 
 def project_environment(env: dict[str, str]) -> dict[str, str]:
-    sys.path.insert(0, str(ROOT))
     from tools import config
 
     return config.child_environment(env)
@@ -135,27 +137,7 @@ def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-RAW_RESOURCES = [
-    "customers",
-    "products",
-    "prices",
-    "plans",
-    "coupons",
-    "subscriptions",
-    "subscription_items",
-    "invoices",
-    "invoice_line_items",
-    "invoiceitems",
-    "charges",
-    "refunds",
-    "disputes",
-    "payment_intents",
-    "payment_methods",
-    "balance_transactions",
-    "payouts",
-    "credit_notes",
-    "events",
-]
+RAW_RESOURCES = RESOURCES  # the raw tables, one per snapshot file
 # The raw contract's parent_id: the field of the object that names its parent.
 RAW_PARENT_FIELD = {
     "invoice_line_items": "invoice",
