@@ -72,8 +72,13 @@ def _type_token(data_type: str | None, default: str) -> str:
     return data_type.split("(")[0].strip().replace(" ", "_")
 
 
-def _render(title: str, entities: list[Entity], relations: list[Relationship]) -> str:
-    lines = [HEADER + f"%% {title}", "erDiagram"]
+def _render(
+    title: str,
+    entities: list[Entity],
+    relations: list[Relationship],
+    direction: str = "TB",
+) -> str:
+    lines = [HEADER + f"%% {title}", "erDiagram", f"    direction {direction}"]
     for entity in sorted(entities, key=lambda e: e.name):
         lines.append(f"    {entity.name} {{")
         for column, data_type, keys, comment in entity.attributes:
@@ -194,7 +199,11 @@ def marts_diagram(manifest: dict) -> str:
         for node in by_id.values()
         if node["name"] in members
     ]
-    return _render("Marts: facts, dimensions and metrics tables", entities, relations)
+    # left to right: the dimensions line up on one side, the facts and
+    # metrics tables they describe on the other
+    return _render(
+        "Marts: facts, dimensions and metrics tables", entities, relations, "LR"
+    )
 
 
 def diagrams(manifest: dict) -> dict[Path, str]:
