@@ -82,7 +82,7 @@ def report(tallies: dict[str, Tally]) -> str:
         f"{'all':20} {everything.described:9d} {everything.total:6d} "
         f"{everything.percent():8.1f}%"
     )
-    for kind, tally in tallies.items():
+    for tally in tallies.values():
         for label in tally.missing:
             lines.append(f"no description: {label}")
     return "\n".join(lines)
