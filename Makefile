@@ -133,6 +133,7 @@ erd-render: $(MMDC) ## Render schemas/*.mmd to SVG and PNG (Mermaid CLI from npm
 				--input $$diagram --output $${diagram%.mmd}.$$format; \
 		done; echo "$$diagram -> $${diagram%.mmd}.svg, .png"; \
 	done
+	@sha256sum schemas/*.mmd > schemas/rendered-from.sha256
 
 $(MMDC): tools/mermaid/package.json tools/mermaid/package-lock.json
 	@command -v npm >/dev/null || { echo "error: no npm; apt-get install -y nodejs npm" >&2; exit 1; }
