@@ -111,7 +111,7 @@ docs: $(STAMP) ## dbt docs generate (needs `make up` and a built warehouse), the
 	@$(PY) -m tools.docs_coverage
 
 .PHONY: docs-serve
-docs-serve: $(STAMP) ## Serve the generated docs on 127.0.0.1:$(DOCS_PORT) (DOCS_PORT=8580)
+docs-serve: $(STAMP) ## Serve the generated docs on 127.0.0.1, port DOCS_PORT (default 8580)
 	@test -f target/catalog.json || { echo "error: no target/catalog.json; run make docs first" >&2; exit 1; }
 	@$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
