@@ -24,6 +24,8 @@ The rules, and the decisions behind them:
   metrics_ or int_ in marts.
 - pii_tagged: every column whose name matches a PII pattern (PII_PATTERNS)
   carries `meta: {pii: true}`, in models, snapshots and sources.
+- fact_grain: every fct_ and metrics_ model's description states its grain
+  ("Grain: one row per ...").
 - exposures_read_marts: exposures depend on marts models only.
 
 KNOWN_EXCEPTIONS lists the violations the project carries knowingly, each
@@ -302,6 +304,21 @@ def pii_tagged(manifest: dict) -> list[Violation]:
     return found
 
 
+def fact_grain(manifest: dict) -> list[Violation]:
+    return [
+        Violation(
+            node["name"],
+            "fact_grain",
+            "the description does not state the grain: start it with "
+            "'Grain: one row per ...'",
+        )
+        for node in mf.models(manifest)
+        if mf.layer(node) == "marts"
+        and node["name"].startswith(("fct_", "metrics_"))
+        and "grain:" not in node.get("description", "").lower()
+    ]
+
+
 def exposures_read_marts(manifest: dict) -> list[Violation]:
     found = []
     for exposure in sorted(
@@ -328,6 +345,7 @@ RULES = (
     fk_relationships_test,
     naming,
     pii_tagged,
+    fact_grain,
     exposures_read_marts,
 )
 

@@ -112,6 +112,7 @@ def _good_manifest():
         "marts",
         [orders["unique_id"], dim["unique_id"]],
         ["order_id"],
+        description="Grain: one row per order.",
     )
     tests = [
         *_key_tests("stg_stripe__accounts", "account_id"),
@@ -240,6 +241,10 @@ def _raw_data_untagged(m):
     del m["sources"][f"source.{P}.stripe.accounts"]["columns"]["data"]["config"]
 
 
+def _fact_without_grain(m):
+    _model(m, "fct_orders")["description"] = "Orders with their account."
+
+
 def _exposure_reads_oltp(m):
     m["exposures"][f"exposure.{P}.finance"]["depends_on"]["nodes"] = [
         f"model.{P}.orders"
@@ -269,6 +274,7 @@ def _exposure_reads_oltp(m):
         (_pii_untagged, "stg_stripe__accounts", "pii_tagged"),
         (_pii_tag_false, "stg_stripe__accounts", "pii_tagged"),
         (_raw_data_untagged, "source stripe.accounts", "pii_tagged"),
+        (_fact_without_grain, "fct_orders", "fact_grain"),
         (_exposure_reads_oltp, "exposure finance", "exposures_read_marts"),
     ],
     ids=lambda value: getattr(value, "__name__", None),
