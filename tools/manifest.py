@@ -68,8 +68,8 @@ def fresh_manifest() -> dict:
     """The manifest of the working tree, parsed once per process into a
     temporary target, so a developer's target/ and partial-parse state are
     never involved (tests compare against exactly what the files say)."""
-    target = Path(tempfile.mkdtemp(prefix="dbt-parse-"))
-    return dbt_parse(target)
+    with tempfile.TemporaryDirectory(prefix="dbt-parse-") as target:
+        return dbt_parse(Path(target))
 
 
 def models(manifest: dict) -> Iterator[dict]:
