@@ -99,6 +99,48 @@ fmt: $(STAMP) ## Format Python with ruff
 	@$(VENV)/bin/ruff format extract tools tests/python
 	@$(VENV)/bin/ruff check --fix extract tools tests/python
 
+# Documentation: dbt docs, generated ER diagrams, description coverage.
+DOCS_PORT ?= 8580
+MERMAID_DIR := .tools/mermaid
+MMDC := $(MERMAID_DIR)/node_modules/.bin/mmdc
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || true)
+
+.PHONY: docs
+docs: $(STAMP) ## dbt docs generate (needs `make up` and a built warehouse), then print the description coverage
+	@$(DBT) docs generate
+	@$(PY) -m tools.docs_coverage
+
+.PHONY: docs-serve
+docs-serve: $(STAMP) ## Serve the generated docs on 127.0.0.1, port DOCS_PORT (default 8580)
+	@test -f target/catalog.json || { echo "error: no target/catalog.json; run make docs first" >&2; exit 1; }
+	@$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+.PHONY: erd
+erd: $(STAMP) ## Write schemas/oltp_er.mmd and marts_star.mmd from the models; render them when node and chromium exist
+	@$(PY) -m tools.erd
+	@if command -v node >/dev/null && [ -n "$(CHROMIUM)" ]; then $(MAKE) erd-render; \
+	else echo "erd: node or chromium missing, images not rendered (apt-get install -y chromium nodejs npm; make erd-render)"; fi
+
+.PHONY: erd-render
+erd-render: $(MMDC) ## Render schemas/*.mmd to SVG and PNG (Mermaid CLI from npm, Debian's chromium)
+	@test -n "$(CHROMIUM)" || { echo "error: no chromium; apt-get install -y chromium" >&2; exit 1; }
+	@for diagram in schemas/*.mmd; do \
+		for format in svg png; do \
+			PUPPETEER_EXECUTABLE_PATH=$(CHROMIUM) $(MMDC) --quiet \
+				--puppeteerConfigFile tools/mermaid/puppeteer.json \
+				--configFile tools/mermaid/mermaid.json --backgroundColor white \
+				$$([ $$format = png ] && echo --width 2400) \
+				--input $$diagram --output $${diagram%.mmd}.$$format; \
+		done; echo "$$diagram -> $${diagram%.mmd}.svg, .png"; \
+	done
+	@sha256sum schemas/*.mmd > schemas/rendered-from.sha256
+
+$(MMDC): tools/mermaid/package.json tools/mermaid/package-lock.json
+	@command -v npm >/dev/null || { echo "error: no npm; apt-get install -y nodejs npm" >&2; exit 1; }
+	@mkdir -p $(MERMAID_DIR) && cp tools/mermaid/package.json tools/mermaid/package-lock.json $(MERMAID_DIR)/
+	@cd $(MERMAID_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .PHONY: clean
 clean: ## Remove build output (keeps the warehouse data and the venv)
 	rm -rf target logs dbt_packages
