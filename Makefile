@@ -89,15 +89,24 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+PY_SOURCES := extract tools tests
+SQL_SOURCES := models tests snapshots
+# Its two worker processes leave a semaphore notice at exit: harmless.
+SQLFLUFF := PYTHONWARNINGS=ignore::UserWarning $(RUN) $(CURDIR)/$(VENV)/bin/sqlfluff
+
 .PHONY: lint
-lint: $(STAMP) ## ruff over Python
-	@$(VENV)/bin/ruff check extract tools tests/python
-	@$(VENV)/bin/ruff format --check extract tools tests/python
+lint: $(STAMP) ## ruff over Python; sqlfluff (dbt templater, needs the warehouse: starts it) over models, tests, snapshots
+	@$(VENV)/bin/ruff check $(PY_SOURCES)
+	@$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	@$(MAKE) up >/dev/null
+	@$(SQLFLUFF) lint $(SQL_SOURCES)
 
 .PHONY: fmt
-fmt: $(STAMP) ## Format Python with ruff
-	@$(VENV)/bin/ruff format extract tools tests/python
-	@$(VENV)/bin/ruff check --fix extract tools tests/python
+fmt: $(STAMP) ## Format Python with ruff and fix what sqlfluff can fix in the SQL
+	@$(VENV)/bin/ruff format $(PY_SOURCES)
+	@$(VENV)/bin/ruff check --fix $(PY_SOURCES)
+	@$(MAKE) up >/dev/null
+	@$(SQLFLUFF) fix $(SQL_SOURCES)
 
 # Documentation: dbt docs, generated ER diagrams, description coverage.
 DOCS_PORT ?= 8580

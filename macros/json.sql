@@ -62,8 +62,8 @@
 {%- endmacro %}
 
 {#-
-    The elements of an array as a set-returning relation with two columns,
-    (element, position), for `cross join lateral ... as alias (element,
+    The elements of an array as a lateral set-returning relation with two
+    columns, (element, position), for `cross join ... as alias (element,
     position)`. A missing or null array yields no rows.
 -#}
 {% macro json_array_elements(column, path) -%}
@@ -71,7 +71,7 @@
 {%- endmacro %}
 
 {% macro default__json_array_elements(column, path) -%}
-    jsonb_array_elements(
+    lateral jsonb_array_elements(
         case
             when jsonb_typeof({{ json_object(column, path) }}) = 'array'
                 then {{ json_object(column, path) }}

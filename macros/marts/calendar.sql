@@ -29,49 +29,21 @@
 {%- endmacro %}
 
 {#-
-    The calendar's bounds, read from the data when the model runs: the first
-    of January of the year of the earliest instant the warehouse holds, and
-    the first of January after the year of the latest one (exclusive), so
-    dim_date covers every fact's dates and every MRR month in whole years.
-    An empty warehouse gets the current year.
+    One row per day from first_day to the day before after_last_day, as a
+    lateral relation with one date column, for `cross join ... as alias
+    (date_day)`. The bounds are SQL expressions, so the calendar is computed
+    by the query itself and compiling it needs no database.
 -#}
-{% macro calendar_bounds() -%}
-    {%- set instants = [
-        ('charges', 'created_at'),
-        ('refunds', 'created_at'),
-        ('disputes', 'created_at'),
-        ('invoices', 'created_at'),
-        ('subscriptions', 'created_at'),
-        ('subscriptions', 'loaded_at'),
-        ('balance_transactions', 'created_at'),
-        ('balance_transactions', 'available_at'),
-        ('payouts', 'arrival_at'),
-    ] -%}
-    {%- set bounds_query -%}
-        select
-            cast(date_trunc('year', min(instant_at) at time zone 'UTC')
-                as date) as first_day,
-            cast(date_trunc('year', max(instant_at) at time zone 'UTC')
-                + interval '1 year' as date) as after_last_day
-        from (
-            {%- for model, column in instants %}
-            select {{ column }} as instant_at from {{ ref(model) }}
-            {% if not loop.last %}union all{% endif %}
-            {%- endfor %}
-        ) as instants
-    {%- endset -%}
-    {%- set fallback = (
-        modules.datetime.date(modules.datetime.date.today().year, 1, 1),
-        modules.datetime.date(modules.datetime.date.today().year + 1, 1, 1),
-    ) -%}
-    {%- if not execute -%}
-        {{ return(fallback) }}
-    {%- endif -%}
-    {%- set row = run_query(bounds_query).rows[0] -%}
-    {%- if row[0] is none -%}
-        {{ return(fallback) }}
-    {%- endif -%}
-    {{ return((row[0], row[1])) }}
+{% macro day_series(first_day, after_last_day) -%}
+    {{ return(adapter.dispatch('day_series')(first_day, after_last_day)) }}
+{%- endmacro %}
+
+{% macro default__day_series(first_day, after_last_day) -%}
+    lateral generate_series(
+        cast({{ first_day }} as timestamp),
+        cast({{ after_last_day }} as timestamp) - interval '1 day',
+        interval '1 day'
+    )
 {%- endmacro %}
 
 {% macro date_part_number(part, date) -%}

@@ -26,9 +26,9 @@ discount_documents as (
         discount_elements.position,
         subscriptions.loaded_at
     from subscriptions
-    cross join lateral
+    cross join
         {{ json_array_elements('subscriptions.discounts', '') }}
-        as discount_elements (element, position)
+            as discount_elements (element, position)
 
     union all
 
@@ -50,9 +50,9 @@ discount_documents as (
         discount_elements.position,
         invoices.loaded_at
     from invoices
-    cross join lateral
+    cross join
         {{ json_array_elements('invoices.discounts', '') }}
-        as discount_elements (element, position)
+            as discount_elements (element, position)
 
     union all
 

@@ -40,8 +40,7 @@ final as (
             'status_transitions.paid_at') }} as paid_at,
         invoices.loaded_at
     from invoices
-    cross join lateral
-        {{ json_array_elements('invoices.payments', '') }}
+    cross join {{ json_array_elements('invoices.payments', '') }}
         as payment_elements (element, position)
 
 )

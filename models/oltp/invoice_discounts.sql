@@ -31,9 +31,9 @@ discount_amounts as (
             as amount_cents,
         invoices.loaded_at
     from invoices
-    cross join lateral
+    cross join
         {{ json_array_elements('invoices.total_discount_amounts', '') }}
-        as amount_elements (element, position)
+            as amount_elements (element, position)
     where {{ is_new_since_last_run('invoices.loaded_at') }}
 
 ),

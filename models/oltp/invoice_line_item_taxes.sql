@@ -32,9 +32,9 @@ taxes_unpacked as (
         cast(null as boolean) as is_inclusive,
         line_items.loaded_at
     from line_items
-    cross join lateral
+    cross join
         {{ json_array_elements('line_items.taxes', '') }}
-        as tax_elements (element, position)
+            as tax_elements (element, position)
     where {{ is_new_since_last_run('line_items.loaded_at') }}
 
     union all
@@ -51,9 +51,9 @@ taxes_unpacked as (
         {{ json_bool('tax_elements.element', 'inclusive') }} as is_inclusive,
         line_items.loaded_at
     from line_items
-    cross join lateral
+    cross join
         {{ json_array_elements('line_items.legacy_tax_amounts', '') }}
-        as tax_elements (element, position)
+            as tax_elements (element, position)
     where {{ is_new_since_last_run('line_items.loaded_at') }}
 
 ),

@@ -73,27 +73,27 @@ lines_of_billed_subscriptions as (
 lines_joined_to_prices as (
 
     select
-        lines.*,
+        billed_lines.*,
         prices.product_id,
         prices.usage_type,
         prices.recurring_interval,
         prices.recurring_interval_count,
         currencies.exponent,
         coalesce(
-            lines.unit_amount_decimal_cents,
+            billed_lines.unit_amount_decimal_cents,
             prices.unit_amount_decimal_cents
         ) as unit_amount_cents
-    from lines_of_billed_subscriptions as lines
+    from lines_of_billed_subscriptions as billed_lines
     inner join prices
-        on lines.price_id = prices.price_id
+        on billed_lines.price_id = prices.price_id
     inner join currencies
-        on lower(lines.currency) = currencies.currency_code
+        on lower(billed_lines.currency) = currencies.currency_code
     where
         prices.recurring_interval is not null
         and not (
-            lines.is_proration
-            and lines.amount_cents < 0
-            and lines.is_price_billed_on_invoice
+            billed_lines.is_proration
+            and billed_lines.amount_cents < 0
+            and billed_lines.is_price_billed_on_invoice
         )
 
 ),

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as balance_transaction_id,
+        source.id as balance_transaction_id,
         {{ json_id('data', 'source') }} as source_id,
         {{ json_text('data', 'type') }} as balance_transaction_type,
         {{ json_text('data', 'reporting_category') }} as reporting_category,

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as charge_id,
+        source.id as charge_id,
         {{ json_id('data', 'customer') }} as customer_id,
         -- `invoice` is gone since basil; invoice payments link them now.
         {{ json_id('data', 'invoice') }} as invoice_id,

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as coupon_id,
+        source.id as coupon_id,
         {{ json_text('data', 'name') }} as coupon_name,
         {{ json_text('data', 'currency') }} as currency,
         {{ json_text('data', 'duration') }} as duration,

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as credit_note_id,
+        source.id as credit_note_id,
         {{ json_id('data', 'invoice') }} as invoice_id,
         {{ json_id('data', 'customer') }} as customer_id,
         {{ json_text('data', 'number') }} as credit_note_number,

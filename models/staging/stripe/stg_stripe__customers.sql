@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as customer_id,
+        source.id as customer_id,
         {{ json_id('data', 'invoice_settings.default_payment_method') }}
             as default_payment_method_id,
         {{ json_text('data', 'email') }} as email,

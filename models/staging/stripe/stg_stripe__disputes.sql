@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as dispute_id,
+        source.id as dispute_id,
         {{ json_id('data', 'charge') }} as charge_id,
         {{ json_id('data', 'payment_intent') }} as payment_intent_id,
         {{ json_text('data', 'status') }} as status,

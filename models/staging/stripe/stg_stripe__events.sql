@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as event_id,
+        source.id as event_id,
         {{ json_text('data', 'data.object.id') }} as object_id,
         {{ json_text('data', 'type') }} as event_type,
         {{ json_text('data', 'data.object.object') }} as object_type,

@@ -9,8 +9,9 @@ source as (
 final as (
 
     select
-        id as invoice_line_item_id,
-        coalesce({{ json_id('data', 'invoice') }}, parent_id) as invoice_id,
+        source.id as invoice_line_item_id,
+        coalesce({{ json_id('data', 'invoice') }}, source.parent_id)
+            as invoice_id,
         coalesce(
             {{ json_id('data',
                 'parent.subscription_item_details.subscription') }},

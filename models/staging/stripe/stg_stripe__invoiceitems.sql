@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as invoice_item_id,
+        source.id as invoice_item_id,
         {{ json_id('data', 'customer') }} as customer_id,
         {{ json_id('data', 'invoice') }} as invoice_id,
         coalesce(

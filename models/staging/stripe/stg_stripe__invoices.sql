@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as invoice_id,
+        source.id as invoice_id,
         {{ json_id('data', 'customer') }} as customer_id,
         coalesce(
             {{ json_id('data', 'parent.subscription_details.subscription') }},
@@ -45,8 +45,9 @@ final as (
         {{ json_timestamp('data', 'status_transitions.paid_at') }} as paid_at,
         {{ json_timestamp('data', 'status_transitions.voided_at') }}
             as voided_at,
-        {{ json_timestamp('data', 'status_transitions.marked_uncollectible_at') }}
-            as marked_uncollectible_at,
+        {{ json_timestamp(
+            'data', 'status_transitions.marked_uncollectible_at'
+        ) }} as marked_uncollectible_at,
         {{ stripe_record_columns() }}
     from source
 

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as payment_intent_id,
+        source.id as payment_intent_id,
         {{ json_id('data', 'customer') }} as customer_id,
         {{ json_id('data', 'payment_method') }} as payment_method_id,
         {{ json_id('data', 'latest_charge') }} as latest_charge_id,

@@ -9,8 +9,9 @@ source as (
 final as (
 
     select
-        id as payment_method_id,
-        coalesce({{ json_id('data', 'customer') }}, parent_id) as customer_id,
+        source.id as payment_method_id,
+        coalesce({{ json_id('data', 'customer') }}, source.parent_id)
+            as customer_id,
         {{ json_text('data', 'type') }} as payment_method_type,
         {{ json_text('data', 'card.brand') }} as card_brand,
         {{ json_text('data', 'card.last4') }} as card_last4,

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as payout_id,
+        source.id as payout_id,
         {{ json_id('data', 'balance_transaction') }} as balance_transaction_id,
         {{ json_id('data', 'destination') }} as destination_id,
         {{ json_text('data', 'status') }} as status,

@@ -11,7 +11,7 @@ source as (
 final as (
 
     select
-        id as plan_id,
+        source.id as plan_id,
         {{ json_id('data', 'product') }} as product_id,
         {{ json_text('data', 'currency') }} as currency,
         {{ json_text('data', 'nickname') }} as nickname,

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as price_id,
+        source.id as price_id,
         {{ json_id('data', 'product') }} as product_id,
         {{ json_text('data', 'currency') }} as currency,
         {{ json_text('data', 'nickname') }} as nickname,

@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as product_id,
+        source.id as product_id,
         {{ json_id('data', 'default_price') }} as default_price_id,
         {{ json_text('data', 'name') }} as product_name,
         {{ json_text('data', 'description') }} as description,

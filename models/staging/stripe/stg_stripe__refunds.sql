@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as refund_id,
+        source.id as refund_id,
         {{ json_id('data', 'charge') }} as charge_id,
         {{ json_id('data', 'payment_intent') }} as payment_intent_id,
         {{ json_id('data', 'balance_transaction') }}

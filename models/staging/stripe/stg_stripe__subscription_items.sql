@@ -9,9 +9,9 @@ source as (
 final as (
 
     select
-        id as subscription_item_id,
+        source.id as subscription_item_id,
         coalesce(
-            {{ json_id('data', 'subscription') }}, parent_id
+            {{ json_id('data', 'subscription') }}, source.parent_id
         ) as subscription_id,
         coalesce(
             {{ json_id('data', 'price') }}, {{ json_id('data', 'plan') }}

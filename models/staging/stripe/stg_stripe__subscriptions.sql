@@ -9,7 +9,7 @@ source as (
 final as (
 
     select
-        id as subscription_id,
+        source.id as subscription_id,
         {{ json_id('data', 'customer') }} as customer_id,
         {{ json_id('data', 'default_payment_method') }}
             as default_payment_method_id,
