@@ -5,25 +5,24 @@
     The one place the conversion is written. An unknown currency gives null,
     which the `has_major_unit` test reports.
 -#}
-{% macro currency_exponent(currency) -%}
-    (
-        select currency_exponents.exponent
-        from {{ ref('currencies') }} as currency_exponents
-        where currency_exponents.currency_code = lower({{ currency }})
-    )
-{%- endmacro %}
-
-{% macro to_major_unit(cents, currency) -%}
-    round(
-        ({{ cents }})::numeric / power(10::numeric, {{ currency_exponent(currency) }}),
-        {{ currency_exponent(currency) }}
-    )
+{#- `exponent` is the currency's exponent, from the `currencies` seed joined
+    once per row (`left join currencies on currency_code = lower(currency)`):
+    a lookup per row, not per amount. Zero is zero in every currency, so a
+    zero amount needs none (Stripe leaves a customer's currency null until
+    its first invoice, with a balance of 0). -#}
+{% macro to_major_unit(cents, exponent='currencies.exponent') -%}
+    case
+        when ({{ cents }}) = 0 then 0
+        else round(
+            ({{ cents }})::numeric / power(10::numeric, {{ exponent }}),
+            {{ exponent }}
+        )
+    end
 {%- endmacro %}
 
 {#- The column pair of one amount: `<name>_cents` as Stripe gives it, and
     `<name>` in the major unit. -#}
-{% macro money_columns(column, path, name) -%}
+{% macro money_columns(column, path, name, exponent='currencies.exponent') -%}
     {{ json_bigint(column, path) }} as {{ name }}_cents,
-    {{ to_major_unit(json_bigint(column, path), json_text(column, 'currency')) }}
-        as {{ name }}
+    {{ to_major_unit(json_bigint(column, path), exponent) }} as {{ name }}
 {%- endmacro %}

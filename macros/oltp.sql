@@ -71,3 +71,15 @@
     ) as ranked_references
     where reference_rank = 1
 {%- endmacro %}
+
+{#- Statistics for a table just built (a post-hook of oltp and marts), so
+    the models after it are planned on its real size; nothing for views. -#}
+{% macro analyze_table() -%}
+    {{ return(adapter.dispatch('analyze_table')()) }}
+{%- endmacro %}
+
+{% macro default__analyze_table() -%}
+    {%- if model.config.materialized in ('table', 'incremental') -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}

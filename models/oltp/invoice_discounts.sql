@@ -70,6 +70,12 @@ coupons_of_discounts as (
 
 ),
 
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
 final as (
 
     select
@@ -78,8 +84,8 @@ final as (
         coupons_of_discounts.coupon_id,
         invoices.currency,
         coalesce(discount_amounts.amount_cents, 0) as amount_cents,
-        {{ to_major_unit('coalesce(discount_amounts.amount_cents, 0)',
-            'invoices.currency') }} as amount,
+        {{ to_major_unit('coalesce(discount_amounts.amount_cents, 0)') }}
+            as amount,
         invoice_discount_ids.loaded_at
     from invoice_discount_ids
     inner join invoices
@@ -90,6 +96,8 @@ final as (
             and invoice_discount_ids.discount_id = discount_amounts.discount_id
     left join coupons_of_discounts
         on invoice_discount_ids.discount_id = coupons_of_discounts.discount_id
+    left join currencies
+        on lower(invoices.currency) = currencies.currency_code
 
 )
 

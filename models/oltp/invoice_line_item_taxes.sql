@@ -58,21 +58,29 @@ taxes_unpacked as (
 
 ),
 
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
 final as (
 
     select
-        invoice_line_item_id,
-        tax_rate_id,
-        tax_behavior,
-        taxability_reason,
-        currency,
-        tax_position,
-        amount_cents,
-        {{ to_major_unit('amount_cents', 'currency') }} as amount,
-        taxable_amount_cents,
-        is_inclusive,
-        loaded_at
+        taxes_unpacked.invoice_line_item_id,
+        taxes_unpacked.tax_rate_id,
+        taxes_unpacked.tax_behavior,
+        taxes_unpacked.taxability_reason,
+        taxes_unpacked.currency,
+        taxes_unpacked.tax_position,
+        taxes_unpacked.amount_cents,
+        {{ to_major_unit('taxes_unpacked.amount_cents') }} as amount,
+        taxes_unpacked.taxable_amount_cents,
+        taxes_unpacked.is_inclusive,
+        taxes_unpacked.loaded_at
     from taxes_unpacked
+    left join currencies
+        on lower(taxes_unpacked.currency) = currencies.currency_code
 
 )
 

@@ -15,27 +15,36 @@ invoice_payments as (
 
 ),
 
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
 final as (
 
     select
-        invoice_payment_id,
-        invoice_id,
-        payment_intent_id,
-        charge_id,
-        payment_type,
-        status,
-        currency,
-        amount_paid_cents,
-        {{ to_major_unit('amount_paid_cents', 'currency') }} as amount_paid,
-        amount_requested_cents,
-        {{ to_major_unit('amount_requested_cents', 'currency') }}
+        invoice_payments.invoice_payment_id,
+        invoice_payments.invoice_id,
+        invoice_payments.payment_intent_id,
+        invoice_payments.charge_id,
+        invoice_payments.payment_type,
+        invoice_payments.status,
+        invoice_payments.currency,
+        invoice_payments.amount_paid_cents,
+        {{ to_major_unit('invoice_payments.amount_paid_cents') }}
+            as amount_paid,
+        invoice_payments.amount_requested_cents,
+        {{ to_major_unit('invoice_payments.amount_requested_cents') }}
             as amount_requested,
-        is_default,
-        created_at,
-        paid_at,
-        loaded_at
+        invoice_payments.is_default,
+        invoice_payments.created_at,
+        invoice_payments.paid_at,
+        invoice_payments.loaded_at
     from invoice_payments
-    where {{ is_new_since_last_run() }}
+    left join currencies
+        on lower(invoice_payments.currency) = currencies.currency_code
+    where {{ is_new_since_last_run('invoice_payments.loaded_at') }}
 
 )
 

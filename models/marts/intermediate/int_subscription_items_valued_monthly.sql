@@ -12,6 +12,11 @@
     item; an amount off is normalized like the subscription's prices and
     shared among its items in proportion to their value.
 -#}
+{#- A table, unlike the other intermediate steps: fct_mrr,
+    metrics_product_monthly and four tests read it, and as a view each of
+    them would evaluate the whole valuation again. -#}
+{{ config(materialized='table') }}
+
 with
 
 invoice_lines as (

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'balance_transactions') }}
+    {{ raw_documents(source('stripe', 'balance_transactions')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -24,6 +30,10 @@ final as (
         {{ json_timestamp('data', 'available_on') }} as available_at,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

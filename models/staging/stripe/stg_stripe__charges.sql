@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'charges') }}
+    {{ raw_documents(source('stripe', 'charges')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -33,6 +39,10 @@ final as (
         {{ json_bool('data', 'disputed') }} as is_disputed,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'coupons') }}
+    {{ raw_documents(source('stripe', 'coupons')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -23,6 +29,10 @@ final as (
         {{ json_timestamp('data', 'redeem_by') }} as redeem_by_at,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'credit_notes') }}
+    {{ raw_documents(source('stripe', 'credit_notes')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -24,6 +30,10 @@ final as (
         {{ money_columns('data', 'total', 'total') }},
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'customers') }}
+    {{ raw_documents(source('stripe', 'customers')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -23,6 +29,10 @@ final as (
         {{ json_bool('data', 'delinquent') }} as is_delinquent,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'disputes') }}
+    {{ raw_documents(source('stripe', 'disputes')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -23,6 +29,10 @@ final as (
             as is_charge_refundable,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'events') }}
+    {{ raw_documents(source('stripe', 'events')) }}
 
 ),
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'invoice_line_items') }}
+    {{ raw_documents(source('stripe', 'invoice_line_items'), ['parent_id']) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -71,6 +77,10 @@ final as (
         {{ json_timestamp('data', 'period.end') }} as period_end_at,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'invoiceitems') }}
+    {{ raw_documents(source('stripe', 'invoiceitems')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -38,6 +44,10 @@ final as (
         {{ json_timestamp('data', 'date') }} as invoiced_at,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

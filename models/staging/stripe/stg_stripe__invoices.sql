@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'invoices') }}
+    {{ raw_documents(source('stripe', 'invoices')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -50,6 +56,10 @@ final as (
         ) }} as marked_uncollectible_at,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

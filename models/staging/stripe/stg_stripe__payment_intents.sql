@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'payment_intents') }}
+    {{ raw_documents(source('stripe', 'payment_intents')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -26,6 +32,10 @@ final as (
         {{ json_timestamp('data', 'canceled_at') }} as canceled_at,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'payment_methods') }}
+    {{ raw_documents(source('stripe', 'payment_methods'), ['parent_id']) }}
 
 ),
 

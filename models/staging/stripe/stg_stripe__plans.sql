@@ -4,7 +4,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'plans') }}
+    {{ raw_documents(source('stripe', 'plans')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -28,6 +34,10 @@ final as (
         {{ json_bool('data', 'active') }} as is_active,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'prices') }}
+    {{ raw_documents(source('stripe', 'prices')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -31,6 +37,10 @@ final as (
         {{ json_bool('data', 'active') }} as is_active,
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'products') }}
+    {{ raw_documents(source('stripe', 'products')) }}
 
 ),
 

@@ -2,7 +2,13 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'refunds') }}
+    {{ raw_documents(source('stripe', 'refunds')) }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
 
 ),
 
@@ -21,6 +27,10 @@ final as (
         {{ money_columns('data', 'amount', 'amount') }},
         {{ stripe_record_columns() }}
     from source
+    left join currencies
+        on
+            lower({{ json_text('source.data', 'currency') }})
+            = currencies.currency_code
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'subscription_items') }}
+    {{ raw_documents(source('stripe', 'subscription_items'), ['parent_id']) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'subscriptions') }}
+    {{ raw_documents(source('stripe', 'subscriptions')) }}
 
 ),
 
