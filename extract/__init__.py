@@ -23,7 +23,14 @@ from extract import settings
 from extract.api import ApiExtraction, Row, StoredRows, TablePlan
 from extract.client import StripeClient
 from extract.progress import Progress
-from extract.rows import RowBatch, empty_table, has_secret, parent_of, table_columns
+from extract.rows import (
+    RowBatch,
+    empty_table,
+    has_secret,
+    parent_of,
+    prepare,
+    table_columns,
+)
 from extract.snapshot import (
     SnapshotLineError,
     embedded_parents,
@@ -92,27 +99,49 @@ def plan_tables(
 
 
 class _QueueSink:
-    """Hands rows from the API threads to the dlt resources, table by table."""
+    """Hands rows from the API threads to the dlt resources, table by table.
+
+    Each table's queue holds at most QUEUE_PAGES pages: an API thread that
+    gets ahead of the load waits, so memory stays bounded whatever the size
+    of the account. The dlt side never blocks on one table (it polls them
+    all), so a full queue always drains.
+    """
 
     def __init__(self) -> None:
-        self.queues = {r.name: queue.SimpleQueue() for r in settings.RESOURCES}
+        self.queues = {
+            r.name: queue.Queue(maxsize=settings.QUEUE_PAGES)
+            for r in settings.RESOURCES
+        }
         self._finished: set[str] = set()
         self._lock = threading.Lock()
+        # Set when the dlt side stops reading: waiting producers give up.
+        self.abandoned = threading.Event()
+
+    def _put(self, table: str, item: tuple) -> None:
+        while not self.abandoned.is_set():
+            try:
+                self.queues[table].put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def emit(self, table: str, rows: list[Row]) -> None:
         if rows:
-            self.queues[table].put(("rows", rows))
+            prepared = [
+                prepare(obj, None, parent, deleted) for obj, parent, deleted in rows
+            ]
+            self._put(table, ("rows", prepared))
 
     def finish(self, table: str, cursor: int | None, note: str = "") -> None:
         with self._lock:
             self._finished.add(table)
-        self.queues[table].put(("done", cursor))
+        self._put(table, ("done", cursor))
 
     def fail(self, error: BaseException) -> None:
         with self._lock:
             open_tables = [t for t in self.queues if t not in self._finished]
         for table in open_tables:
-            self.queues[table].put(("error", error))
+            self._put(table, ("error", error))
 
 
 class _ApiRun:
@@ -144,19 +173,30 @@ class _ApiRun:
     ) -> Iterator[pa.Table]:
         self.start()
         batch = RowBatch(table, api_version)
-        yielded = False
+        yielded = finished = False
         items = self.sink.queues[table]
-        while True:
-            kind, payload = items.get()
-            if kind == "error":
-                raise payload
-            if kind == "done":
-                break
-            for obj, parent_id, is_deleted in payload:
-                batch.add(obj, None, parent_id, is_deleted)
-            if len(batch) >= settings.ARROW_BATCH_ROWS:
-                yielded = True
-                yield batch.to_table()
+        try:
+            while True:
+                try:
+                    kind, payload = items.get_nowait()
+                except queue.Empty:
+                    # Nothing for this table yet: dlt goes on to the others.
+                    yield None
+                    continue
+                if kind == "error":
+                    raise payload
+                if kind == "done":
+                    finished = True
+                    break
+                for row in payload:
+                    batch.add_prepared(row)
+                if len(batch) >= settings.ARROW_BATCH_ROWS:
+                    yielded = True
+                    yield batch.to_table()
+        finally:
+            if not finished:  # dlt stopped reading (a failure elsewhere)
+                self.extraction.stop.set()
+                self.sink.abandoned.set()
         if len(batch) or (first_load and not yielded):
             # An empty table on the first load makes dlt create the table.
             yield batch.to_table()

@@ -9,6 +9,7 @@ methods) come with their parents. Output goes to a sink, table by table.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import defaultdict
@@ -68,6 +69,18 @@ _CHILDREN = {
     "subscriptions": ("subscription_items",),
     "invoices": ("invoice_line_items",),
 }
+# Parent table -> (child table, the parent's field embedding its first page).
+_EMBEDDED_LISTS = {
+    "subscriptions": ("subscription_items", "items"),
+    "invoices": ("invoice_line_items", "lines"),
+}
+
+
+class _NoIds(set):
+    """The ids of a run that needs none of them: adding keeps nothing."""
+
+    def add(self, _item: str) -> None:
+        pass
 
 
 class ApiExtraction:
@@ -88,9 +101,10 @@ class ApiExtraction:
         self.stored_rows = stored_rows
         self.stop = threading.Event()
         self._pm_path_fallback = False
-        # Payment-method listings in flight, per customer (customers task only).
-        self._pending_methods: list[tuple[dict, Future]] = []
-        self._child_pool: ThreadPoolExecutor | None = None
+        # Child listings in flight, per child table: (parent, future). Only
+        # the parent table's task touches its children's list.
+        self._pending: dict[str, list[tuple[dict, Future]]] = defaultdict(list)
+        self._child_pools: dict[str, ThreadPoolExecutor] = {}
 
     # -- orchestration -----------------------------------------------------
 
@@ -102,11 +116,20 @@ class ApiExtraction:
             for r in settings.RESOURCES
             if r.parent is None and r.name != "events" and r.name in self.plans
         ]
-        with (
-            ThreadPoolExecutor(settings.API_WORKERS, "stripe") as pool,
-            ThreadPoolExecutor(settings.API_WORKERS, "stripe-child") as child_pool,
-        ):
-            self._child_pool = child_pool
+        # Parents of child lists first: their children (a request per
+        # customer, invoice lines past the first ten) make them the longest.
+        tops.sort(key=lambda r: r.name not in _CHILDREN)
+        with contextlib.ExitStack() as pools:
+            pool = pools.enter_context(
+                ThreadPoolExecutor(settings.API_WORKERS, "stripe")
+            )
+            # A pool per child table, so a request per customer never holds
+            # up the invoice lines, nor the lines the customers.
+            for children in _CHILDREN.values():
+                for child in children:
+                    self._child_pools[child] = pools.enter_context(
+                        ThreadPoolExecutor(settings.API_WORKERS, f"stripe-{child}")
+                    )
             changed = pool.submit(self._events)
             futures = [changed] + [pool.submit(self._table, r, changed) for r in tops]
             try:
@@ -156,7 +179,13 @@ class ApiExtraction:
     def _table(self, resource: Resource, changed: Future) -> None:
         plan = self.plans[resource.name]
         tables = (resource.name, *_CHILDREN.get(resource.name, ()))
-        seen: dict[str, set[str]] = {table: set() for table in tables}
+        # Ids listed this run: what events need not re-fetch, and what a full
+        # reload of stored rows compares with. A first full load needs
+        # neither, and keeps none (millions of ids on a large account).
+        keep_ids = not plan.full or plan.has_rows
+        seen: dict[str, set[str]] = {
+            table: set() if keep_ids else _NoIds() for table in tables
+        }
         cursor = plan.since
         params: dict[str, Any] = dict(resource.params)
         if resource.expand:
@@ -175,7 +204,7 @@ class ApiExtraction:
                 for obj in objs:
                     cursor = max(cursor or 0, obj.get("created") or 0)
                 self._emit_with_children(resource.name, objs, seen)
-            self._drain_payment_methods(seen)
+            self._drain_children(seen)
         except EndpointMissing:
             log.info(
                 "%s: %s is not offered by the Stripe at %s; the table stays empty",
@@ -189,7 +218,7 @@ class ApiExtraction:
         for table in tables:
             updates = changed.result().get(table, {})
             self._apply_changes(resource.name, table, updates, seen)
-            self._drain_payment_methods(seen)
+            self._drain_children(seen)
         if plan.full and plan.has_rows and self.stored_rows is not None:
             for table in tables:
                 self._flag_vanished(table, seen[table])
@@ -204,29 +233,47 @@ class ApiExtraction:
             seen[table].add(obj["id"])
             rows.append((obj, None, bool(obj.get("deleted"))))
         self._emit(table, rows)
-        if table == "subscriptions":
+        embedded = _EMBEDDED_LISTS.get(table)
+        if embedded:
+            child_table, field = embedded
             for obj in objs:
-                self._emit_children(
-                    "subscription_items", obj, self._embedded(obj, "items"), seen
-                )
-        elif table == "invoices":
-            for obj in objs:
-                self._emit_children(
-                    "invoice_line_items", obj, self._embedded(obj, "lines"), seen
-                )
+                first_page = obj.get(field) or {}
+                if first_page.get("has_more"):
+                    # Completed from its own endpoint while listing goes on.
+                    self._submit_child(child_table, obj, seen, self._embedded, field)
+                else:
+                    children = list(first_page.get("data") or [])
+                    self._emit_children(child_table, obj, children, seen)
         elif table == "customers":
             # One request per customer: in flight while the next page is listed.
             for obj in objs:
                 if not obj.get("deleted"):
-                    future = self._child_pool.submit(self._payment_methods, obj)
-                    self._pending_methods.append((obj, future))
+                    self._submit_child(
+                        "payment_methods", obj, seen, self._payment_methods
+                    )
 
-    def _drain_payment_methods(self, seen: dict[str, set[str]]) -> None:
-        if "payment_methods" not in seen:
-            return  # only the customers task has payment methods in flight
-        pending, self._pending_methods = self._pending_methods, []
-        for customer, future in pending:
-            self._emit_children("payment_methods", customer, future.result(), seen)
+    def _submit_child(self, table, parent, seen, listing, *args) -> None:
+        pending = self._pending[table]
+        pending.append(
+            (parent, self._child_pools[table].submit(listing, parent, *args))
+        )
+        if len(pending) > settings.PENDING_CHILD_LISTINGS:
+            # Far enough ahead: emit the older half before listing more.
+            self._drain_children(seen, table, keep=len(pending) // 2)
+
+    def _drain_children(
+        self, seen: dict[str, set[str]], table: str | None = None, keep: int = 0
+    ) -> None:
+        """Emit the children of listings in flight, oldest first, all but the
+        newest `keep`; every child table of this task when `table` is None."""
+        for child in [table] if table else [t for t in seen if t in self._pending]:
+            pending = self._pending[child]
+            done, self._pending[child] = (
+                pending[: len(pending) - keep],
+                pending[len(pending) - keep :],
+            )
+            for parent, future in done:
+                self._emit_children(child, parent, future.result(), seen)
 
     def _emit_children(
         self, table: str, parent: dict, children: list[dict], seen: dict[str, set[str]]

@@ -24,6 +24,9 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 HTTP_TIMEOUT_SECONDS = 60.0
 API_WORKERS = 8
+# Child listings (a customer's payment methods, an invoice's lines past the
+# first ten) in flight per child table before the oldest are emitted.
+PENDING_CHILD_LISTINGS = 400
 
 # Stripe keeps events this long; a cursor older than that cannot be caught up.
 EVENTS_RETENTION_SECONDS = 30 * 24 * 3600
@@ -32,7 +35,10 @@ EVENTS_RETENTION_SECONDS = 30 * 24 * 3600
 EVENTS_OVERLAP_SECONDS = 300
 
 # Rows per arrow table handed to dlt.
-ARROW_BATCH_ROWS = 20_000
+ARROW_BATCH_ROWS = 5_000
+# Pages (up to 100 objects each) waiting per table between the API threads
+# and dlt; a thread that gets this far ahead waits (bounded memory).
+QUEUE_PAGES = 10
 # Keys removed from every object, at any depth, before anything is written.
 SECRET_KEYS = frozenset({"client_secret"})
 

@@ -109,3 +109,57 @@ def test_snapshot_object_without_id_names_file_and_line(tmp_path):
     path.write_text('{"id": "cus_1"}\n{"object": "customer"}\n')
     with pytest.raises(SnapshotLineError, match="customers.jsonl:2"):
         list(read_objects(path))
+
+
+class _IdleExtraction:
+    """Stands in for ApiExtraction: the test feeds the sink by hand."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        self.stop.wait(30)
+
+
+def test_rows_waiting_for_the_load_are_bounded_per_table(monkeypatch):
+    import threading
+
+    from extract import _QueueSink
+
+    monkeypatch.setattr(settings, "QUEUE_PAGES", 2)
+    sink = _QueueSink()
+    page = [({"id": f"cus_{i}", "object": "customer"}, None, False) for i in range(3)]
+    producer = threading.Thread(
+        target=lambda: [sink.emit("customers", page) for _ in range(5)]
+    )
+    producer.start()
+    producer.join(timeout=1.5)
+    assert producer.is_alive(), "a producer that is far ahead must wait"
+    assert sink.queues["customers"].qsize() == 2
+    # rows are queued as compact raw rows, not parsed objects
+    kind, rows = sink.queues["customers"].get_nowait()
+    assert kind == "rows" and rows[0][0] == "cus_0" and isinstance(rows[0][5], str)
+    sink.abandoned.set()  # the load stopped reading: waiting producers give up
+    producer.join(timeout=3)
+    assert not producer.is_alive()
+
+
+def test_the_load_never_waits_on_one_table():
+    from extract import _ApiRun, _QueueSink
+
+    sink = _QueueSink()
+    extraction = _IdleExtraction()
+    run = _ApiRun(extraction, sink)
+    customers = run.table_items("customers", "v", 0, first_load=True)
+    invoices = run.table_items("invoices", "v", 0, first_load=True)
+    sink.emit("invoices", [({"id": "in_1", "object": "invoice"}, None, False)])
+    sink.finish("invoices", 5)
+    # customers has nothing yet: its generator hands control back at once
+    assert next(customers) is None
+    table = next(item for item in invoices if item is not None)
+    assert table.num_rows == 1 and table.column("id").to_pylist() == ["in_1"]
+    invoices.close()
+    customers.close()  # dlt stopping early stops the API threads
+    assert extraction.stop.is_set() and sink.abandoned.is_set()
