@@ -30,9 +30,10 @@ help: ## List the targets
 venv: $(STAMP) ## Create the virtual environment from uv.lock (first use only)
 
 .PHONY: all
-all: $(STAMP) ## Build the whole warehouse: up, populate (dev), extract, build, check-db
+all: $(STAMP) ## Build the whole warehouse: up, populate (dev, SOURCE=api), extract, build, check-db
 	@$(MAKE) up
-	@if [ "$$(echo $(ENV) | tr A-Z a-z)" = dev ]; then $(MAKE) populate; fi
+	@if [ "$$(echo $(ENV) | tr A-Z a-z)" = dev ] && [ "$$(echo $${SOURCE:-api} | tr A-Z a-z)" = api ]; then \
+		$(MAKE) populate; fi
 	@$(MAKE) extract
 	@$(MAKE) build
 	@$(MAKE) check-db
@@ -72,6 +73,11 @@ synth: $(STAMP) ## Write a synthetic Stripe snapshot to JSON_DIR (SYNTH_CUSTOMER
 .PHONY: replay
 replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--port 12111 --rate 100 --latency-ms 50')
 	@$(RUN) $(PY) -m tools.replay $(REPLAY_ARGS)
+
+.PHONY: bench
+bench: $(STAMP) ## Benchmarks on a synthetic company: loader, extraction, dbt build full/incremental, make all (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
+	@$(PY) -m tools.stack up >/dev/null
+	@$(PY) -m tools.bench
 
 .PHONY: seed
 seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
