@@ -363,3 +363,68 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from pg_constraint"
             " where contype = 'f' and connamespace = 'oltp'::regnamespace",
         ) == (foreign,)
+
+
+def _execute(env, statement: str) -> None:
+    conn = connect(env)
+    with conn, conn.cursor() as cur:
+        cur.execute(statement)
+    conn.close()
+
+
+def test_incremental_build_tests_the_rows_it_wrote_until_they_pass(stack_env, tmp_path):
+    build_charges = (
+        "build",
+        "--select",
+        "charges",
+        "--exclude",
+        "test_type:unit",
+        "--indirect-selection",
+        "cautious",
+    )
+    with fresh_database(stack_env) as env:
+        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        dbt(env, "build", "--select", "+charges", *build_charges[3:])
+        (watermark,) = one(
+            env,
+            "select loaded_at from dbt_meta.build_watermarks"
+            " where model_id = 'model.stripe_warehouse.charges'",
+        )
+        assert watermark == one(env, "select max(loaded_at) from oltp.charges")[0]
+
+        # A row the last passing build tested is not read again by the next
+        # one; `dbt test` still reads every row.
+        _execute(
+            env,
+            "update oltp.charges set status = 'bogus' where charge_id = 'ch_fx0012'",
+        )
+        assert "ERROR=0" in dbt(env, *build_charges).stdout
+        tested_all = dbt(env, "test", *build_charges[1:], check=False)
+        assert tested_all.returncode != 0
+        assert "accepted_values_charges_status" in tested_all.stdout
+        _execute(
+            env,
+            "update oltp.charges set status = 'succeeded' where charge_id = 'ch_fx0012'",
+        )
+
+        # A new row that fails stays under test until it is fixed.
+        line = (FIXTURE_SNAPSHOT / "charges.jsonl").read_text().splitlines()[0]
+        bogus = dict(json.loads(line), id="ch_fx_bogus", status="bogus")
+        later = tmp_path / "later"
+        later.mkdir()
+        shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", later)
+        (later / "charges.jsonl").write_text(json.dumps(bogus) + "\n")
+        raw_from_snapshot(env, later, "1792540800.000003")
+        for _ in range(2):
+            failed = dbt(env, *build_charges, check=False)
+            assert failed.returncode != 0
+            assert "accepted_values_charges_status" in failed.stdout
+        assert one(
+            env,
+            "select loaded_at from dbt_meta.build_watermarks"
+            " where model_id = 'model.stripe_warehouse.charges'",
+        ) == (watermark,)
+        bogus["status"] = "failed"
+        (later / "charges.jsonl").write_text(json.dumps(bogus) + "\n")
+        raw_from_snapshot(env, later, "1792540800.000004")
+        assert "ERROR=0" in dbt(env, *build_charges).stdout
