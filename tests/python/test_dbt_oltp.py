@@ -404,7 +404,8 @@ def test_incremental_build_tests_the_rows_it_wrote_until_they_pass(stack_env, tm
         assert "accepted_values_charges_status" in tested_all.stdout
         _execute(
             env,
-            "update oltp.charges set status = 'succeeded' where charge_id = 'ch_fx0012'",
+            "update oltp.charges set status = 'succeeded'"
+            " where charge_id = 'ch_fx0012'",
         )
 
         # A new row that fails stays under test until it is fixed.
