@@ -221,10 +221,19 @@ def synthetic_snapshot(bench: Bench, customers: int) -> Path:
 
 
 def snapshot_objects(directory: Path) -> int:
+    """Objects in a snapshot: its lines (one object each), or the entries of
+    a list-envelope file."""
     from extract.snapshot import open_snapshot, read_objects
 
     files, _ = open_snapshot(directory)
-    return sum(1 for path in files.values() for _ in read_objects(path))
+    total = 0
+    for path in files.values():
+        if path.name.endswith(".jsonl"):
+            with open(path, "rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += sum(1 for _ in read_objects(path))
+    return total
 
 
 def write_changed_snapshot(source: Path, target: Path, offset: int) -> int:

@@ -116,7 +116,11 @@ def oltp_diagram(manifest: dict) -> str:
     """The 3NF layer from the enforced contracts' keys."""
     entities, relations = [], []
     for node in mf.models(manifest):
-        if mf.layer(node) != "oltp" or node["config"]["materialized"] == "ephemeral":
+        if (
+            mf.layer(node) != "oltp"
+            or node["config"]["materialized"] == "ephemeral"
+            or node["name"].startswith("int_")  # helper tables, no entities
+        ):
             continue
         pk = mf.primary_key(node)
         not_null = mf.not_null_columns(manifest, node)

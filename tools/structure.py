@@ -20,7 +20,8 @@ The rules, and the decisions behind them:
 - fk_relationships_test: every OLTP foreign-key constraint has a
   relationships test from the same column to the same model and column.
 - naming: stg_stripe__<table of the stripe source> in staging; plural
-  snake_case in oltp (int_* only for ephemeral helpers); dim_, fct_,
+  snake_case in oltp (int_* only for helpers: ephemeral, or tables without
+  key constraints, which are no entity of the 3NF layer); dim_, fct_,
   metrics_ or int_ in marts.
 - pii_tagged: every column whose name matches a PII pattern (PII_PATTERNS)
   carries `meta: {pii: true}`, in models, snapshots and sources.
@@ -250,8 +251,15 @@ def naming(manifest: dict) -> list[Violation]:
                 problem = "staging models are stg_stripe__<table of the stripe source>"
         elif own == "oltp":
             helper = name.startswith("int_")
-            if helper and node["config"]["materialized"] != "ephemeral":
-                problem = "int_ models in oltp must be ephemeral helpers"
+            if (
+                helper
+                and node["config"]["materialized"] != "ephemeral"
+                and (mf.primary_key(node) or mf.foreign_keys(node))
+            ):
+                problem = (
+                    "int_ models in oltp are helpers: ephemeral, or tables "
+                    "without key constraints"
+                )
             elif not helper and (
                 not SNAKE_PLURAL.match(name)
                 or name.startswith(("stg_", *MARTS_PREFIXES))

@@ -1,19 +1,33 @@
 {#- One row per discount applied to a subscription or an invoice, from both
     API shapes: the `discounts` array (ids, or objects when expanded) and
-    the older single `discount` object that carries its coupon. -#}
-{{ config(materialized='ephemeral', contract={'enforced': false}) }}
+    the older single `discount` object that carries its coupon.
+    A helper table (no contract, not an entity), incremental: three models
+    read it, and as a CTE it would unpack every invoice again for each. -#}
+{{ config(
+    unique_key=['owner_object', 'owner_id', 'list_field', 'position'],
+    contract={'enforced': false},
+    indexes=[
+        {
+            'columns': ['owner_object', 'owner_id', 'list_field', 'position'],
+            'unique': True,
+        },
+        {'columns': ['loaded_at']},
+    ],
+) }}
 
 with
 
 subscriptions as (
 
     select * from {{ ref('stg_stripe__subscriptions') }}
+    where {{ is_new_since_last_run() }}
 
 ),
 
 invoices as (
 
     select * from {{ ref('stg_stripe__invoices') }}
+    where {{ is_new_since_last_run() }}
 
 ),
 
@@ -22,6 +36,7 @@ discount_documents as (
     select
         'subscription' as owner_object,
         subscriptions.subscription_id as owner_id,
+        'discounts' as list_field,
         discount_elements.element as discount,
         discount_elements.position,
         subscriptions.loaded_at
@@ -35,6 +50,7 @@ discount_documents as (
     select
         'subscription' as owner_object,
         subscription_id as owner_id,
+        'discount' as list_field,
         legacy_discount as discount,
         1 as position,
         loaded_at
@@ -46,6 +62,7 @@ discount_documents as (
     select
         'invoice' as owner_object,
         invoices.invoice_id as owner_id,
+        'discounts' as list_field,
         discount_elements.element as discount,
         discount_elements.position,
         invoices.loaded_at
@@ -59,6 +76,7 @@ discount_documents as (
     select
         'invoice' as owner_object,
         invoice_id as owner_id,
+        'discount' as list_field,
         legacy_discount as discount,
         1 as position,
         loaded_at
@@ -72,6 +90,7 @@ final as (
     select
         owner_object,
         owner_id,
+        list_field,
         {{ json_id('discount', '') }} as discount_id,
         coalesce(
             {{ json_id('discount', 'source.coupon') }},

@@ -1,13 +1,24 @@
 {#- The payments of an invoice (basil+: `invoice.payments`, InvoicePayment
     objects naming a payment intent or a charge). Older objects link the
-    other way round (`charge.invoice`, `payment_intent.invoice`). -#}
-{{ config(materialized='ephemeral', contract={'enforced': false}) }}
+    other way round (`charge.invoice`, `payment_intent.invoice`).
+    A helper table (no contract, not an entity), incremental: three models
+    read it, one of them whole, and as a CTE it would unpack every invoice
+    again for each. -#}
+{{ config(
+    unique_key='invoice_payment_id',
+    contract={'enforced': false},
+    indexes=[
+        {'columns': ['invoice_payment_id'], 'unique': True},
+        {'columns': ['loaded_at']},
+    ],
+) }}
 
 with
 
 invoices as (
 
     select * from {{ ref('stg_stripe__invoices') }}
+    where {{ is_new_since_last_run() }}
 
 ),
 

@@ -119,6 +119,7 @@ def test_oltp_cardinality_follows_nullability_and_keys():
             constraints=[{"type": "primary_key", "columns": ["order_id", "position"]}],
         ),
         _model("helper", "oltp", [_column("x", PK)], materialized="ephemeral"),
+        _model("int_orders_unpacked", "oltp", [_column("order_id")]),
     )
     text = erd.oltp_diagram(manifest)
     assert 'accounts ||--o{ orders : "account_id"' in text
@@ -130,6 +131,7 @@ def test_oltp_cardinality_follows_nullability_and_keys():
     assert 'text order_id PK, FK "orders.order_id"' in text
     assert "note" not in text, "only key columns are drawn"
     assert "helper" not in text, "ephemeral helpers are no tables"
+    assert "int_orders_unpacked" not in text, "helper tables are no entities"
 
 
 def test_marts_relationships_come_from_tests():
