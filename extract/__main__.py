@@ -115,18 +115,24 @@ def load(environ: Mapping[str, str]) -> None:
         settings.DATASET_NAME,
         elapsed,
         total / max(elapsed, 1e-6),
-        _request_rate(client, elapsed),
+        _request_rate(client, elapsed, progress),
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     )
     if errors:
         raise errors[0]
 
 
-def _request_rate(client: StripeClient | None, elapsed: float) -> str:
+def _request_rate(
+    client: StripeClient | None, elapsed: float, progress: Progress | None = None
+) -> str:
     if client is None:
         return ""
     made = client.requests_made
-    return f", {made} API requests, {made / max(elapsed, 1e-6):.1f}/s"
+    text = f", {made} API requests, {made / max(elapsed, 1e-6):.1f}/s"
+    if progress is not None:
+        listing = progress.listing_seconds()
+        text += f" ({made / listing:.1f}/s over the {listing:.1f}s of listing)"
+    return text
 
 
 class _SnapshotSink:

@@ -28,6 +28,7 @@ class Progress:
         self.started = time.monotonic()
         self._counters: dict[str, _Counter] = {}
         self._lock = threading.Lock()
+        self.last_done = self.started
 
     def add(self, table: str, objects: int, pages: int = 1) -> None:
         with self._lock:
@@ -44,8 +45,14 @@ class Progress:
     def done(self, table: str, note: str = "") -> None:
         with self._lock:
             counter = self._counters.setdefault(table, _Counter(self.started))
-            line = self._line(table, counter, time.monotonic())
+            self.last_done = time.monotonic()
+            line = self._line(table, counter, self.last_done)
         log.info("%s, done%s", line, f" ({note})" if note else "")
+
+    def listing_seconds(self) -> float:
+        """From the start to the last table read: the time the source was
+        read, before dlt's normalize and load of the last rows."""
+        return max(self.last_done - self.started, 1e-6)
 
     def total(self) -> int:
         with self._lock:

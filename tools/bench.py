@@ -417,7 +417,7 @@ def bench_extraction(
     from tools.replay import DEFAULT_KEY, replay_process
 
     ceiling = rate * PAGE_OBJECTS
-    rates, request_rates, peaks, pager = [], [], [], []
+    rates, request_rates, listing_rates, peaks, pager = [], [], [], [], []
     objects = 0
     for run in range(1, bench.runs + 1):
         with (
@@ -441,6 +441,8 @@ def bench_extraction(
             requests = int(made.group(1)) if made else 0
             rates.append(objects / done.seconds)
             request_rates.append(requests / done.seconds)
+            listed = re.search(r"([\d.]+)/s over the", done.output)
+            listing_rates.append(float(listed.group(1)) if listed else 0.0)
             peaks.append(done.peak_mib)
             paged, _ = sequential_pager(url, DEFAULT_KEY, pager_seconds)
             pager.append(paged / pager_seconds)
@@ -470,16 +472,26 @@ def bench_extraction(
             ),
         )
     )
-    used = [r / rate for r in request_rates]
+    listing = [r / rate for r in listing_rates]
     bench.add(
         Row(
             "extraction",
-            f"requests/s as a fraction of the limit ({requests:,} requests)",
+            f"requests/s while listing, fraction of the limit ({requests:,} requests)",
             "fraction",
-            used,
+            listing,
             target=f">= {EXTRACTION_TARGET:.2f}, never above 1",
-            met=statistics.median(used) >= EXTRACTION_TARGET and max(used) <= 1.01,
-            note="whole run: listing, then dlt's normalize and load",
+            met=statistics.median(listing) >= EXTRACTION_TARGET
+            and max(listing) <= 1.01,
+            note="from the first request to the last table read",
+        )
+    )
+    bench.add(
+        Row(
+            "extraction",
+            "requests/s over the whole run, fraction of the limit",
+            "fraction",
+            [r / rate for r in request_rates],
+            note="listing, then dlt's normalize and load of the last rows",
         )
     )
     bench.add(

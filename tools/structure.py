@@ -61,13 +61,8 @@ STAGING_NAME = re.compile(r"^stg_stripe__([a-z][a-z0-9_]*)$")
 SNAKE_PLURAL = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*s$")
 MARTS_PREFIXES = ("dim_", "fct_", "metrics_", "int_")
 
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("int_charges_outcomes_unpacked", "source_only_in_staging"): (
-        "Radar's outcome, the card as charged and the fraud reports are not "
-        "in stg_stripe__charges yet; the fix is to add them there and to "
-        "oltp charges, then read oltp charges (see the model's header)."
-    ),
-}
+# (model, rule) pairs allowed to break a rule, with the reason; none now.
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True, order=True)

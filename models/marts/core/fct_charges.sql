@@ -14,12 +14,6 @@ charges as (
 
 ),
 
-outcomes as (
-
-    select * from {{ ref('int_charges_outcomes_unpacked') }}
-
-),
-
 payment_methods as (
 
     select * from {{ ref('payment_methods') }}
@@ -44,20 +38,20 @@ charges_joined as (
         lower(charges.currency) as currency,
         charges.status,
         charges.failure_code,
-        outcomes.decline_code,
-        coalesce(outcomes.outcome_type, charges.outcome_type) as outcome_type,
-        outcomes.outcome_network_status,
-        outcomes.risk_level,
+        charges.decline_code,
+        charges.outcome_type,
+        charges.outcome_network_status,
+        charges.risk_level,
         coalesce(
-            outcomes.payment_method_type, payment_methods.payment_method_type
+            charges.payment_method_type, payment_methods.payment_method_type
         ) as payment_method_type,
-        coalesce(outcomes.card_brand, payment_methods.card_brand)
+        coalesce(charges.card_brand, payment_methods.card_brand)
             as card_brand,
-        coalesce(outcomes.card_country, upper(payment_methods.card_country))
+        coalesce(charges.card_country, upper(payment_methods.card_country))
             as card_country,
-        coalesce(outcomes.card_funding, payment_methods.card_funding)
+        coalesce(charges.card_funding, payment_methods.card_funding)
             as card_funding,
-        outcomes.risk_score,
+        charges.risk_score,
         charges.amount,
         charges.amount_captured,
         charges.amount_refunded,
@@ -68,8 +62,8 @@ charges_joined as (
         charges.is_disputed,
         charges.status = 'failed' as is_failed,
         coalesce(
-            outcomes.stripe_fraud_report = 'fraudulent'
-            or outcomes.user_fraud_report = 'fraudulent',
+            charges.stripe_fraud_report = 'fraudulent'
+            or charges.user_fraud_report = 'fraudulent',
             false
         ) as is_reported_fraudulent,
         {{ utc_date('charges.created_at') }} as created_date,
@@ -77,8 +71,6 @@ charges_joined as (
         greatest(charges.loaded_at, balance_transactions.loaded_at)
             as loaded_at
     from charges
-    left join outcomes
-        on charges.charge_id = outcomes.charge_id
     left join payment_methods
         on charges.payment_method_id = payment_methods.payment_method_id
     left join balance_transactions

@@ -29,7 +29,27 @@ final as (
         {{ json_text('data', 'failure_code') }} as failure_code,
         {{ json_text('data', 'failure_message') }} as failure_message,
         {{ json_text('data', 'outcome.type') }} as outcome_type,
+        {{ json_text('data', 'outcome.network_status') }}
+            as outcome_network_status,
+        coalesce(
+            {{ json_text('data', 'outcome.reason') }},
+            {{ json_text('data', 'failure_code') }}
+        ) as decline_code,
+        {{ json_text('data', 'outcome.risk_level') }} as risk_level,
+        {{ json_text('data', 'payment_method_details.type') }}
+            as payment_method_type,
+        {{ json_text('data', 'payment_method_details.card.brand') }}
+            as card_brand,
+        upper({{ json_text('data', 'payment_method_details.card.country') }})
+            as card_country,
+        {{ json_text('data', 'payment_method_details.card.funding') }}
+            as card_funding,
+        {{ json_text('data', 'fraud_details.stripe_report') }}
+            as stripe_fraud_report,
+        {{ json_text('data', 'fraud_details.user_report') }}
+            as user_fraud_report,
         {{ json_object('data', 'metadata') }} as metadata,
+        {{ json_bigint('data', 'outcome.risk_score') }} as risk_score,
         {{ money_columns('data', 'amount', 'amount') }},
         {{ money_columns('data', 'amount_captured', 'amount_captured') }},
         {{ money_columns('data', 'amount_refunded', 'amount_refunded') }},
