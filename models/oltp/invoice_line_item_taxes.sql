@@ -10,7 +10,10 @@ with
 
 line_items as (
 
+    {#- Filtered here, where the filter reaches the raw table's scan: read
+        twice below, this CTE is computed once, in full otherwise. -#}
     select * from {{ ref('stg_stripe__invoice_line_items') }}
+    where {{ is_new_since_last_run() }}
 
 ),
 
@@ -35,7 +38,6 @@ taxes_unpacked as (
     cross join
         {{ json_array_elements('line_items.taxes', '') }}
             as tax_elements (element, position)
-    where {{ is_new_since_last_run('line_items.loaded_at') }}
 
     union all
 
@@ -54,7 +56,6 @@ taxes_unpacked as (
     cross join
         {{ json_array_elements('line_items.legacy_tax_amounts', '') }}
             as tax_elements (element, position)
-    where {{ is_new_since_last_run('line_items.loaded_at') }}
 
 ),
 
