@@ -124,11 +124,16 @@ class ApiExtraction:
                 ThreadPoolExecutor(settings.API_WORKERS, "stripe")
             )
             # A pool per child table, so a request per customer never holds
-            # up the invoice lines, nor the lines the customers.
+            # up the invoice lines, nor the lines the customers; their
+            # requests yield the rate limit to the lists paged in sequence.
             for children in _CHILDREN.values():
                 for child in children:
                     self._child_pools[child] = pools.enter_context(
-                        ThreadPoolExecutor(settings.API_WORKERS, f"stripe-{child}")
+                        ThreadPoolExecutor(
+                            settings.CHILD_WORKERS,
+                            f"stripe-{child}",
+                            initializer=self.client.lower_thread_priority,
+                        )
                     )
             changed = pool.submit(self._events)
             futures = [changed] + [pool.submit(self._table, r, changed) for r in tops]

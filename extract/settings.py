@@ -24,6 +24,9 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 HTTP_TIMEOUT_SECONDS = 60.0
 API_WORKERS = 8
+# Threads per child table (a request per customer): enough requests in flight
+# to fill the rate ceiling at the API's latency once the lists are done.
+CHILD_WORKERS = 16
 # Child listings (a customer's payment methods, an invoice's lines past the
 # first ten) in flight per child table before the oldest are emitted.
 PENDING_CHILD_LISTINGS = 400

@@ -169,6 +169,30 @@ def test_rate_ceiling_is_never_exceeded_by_parallel_callers():
     assert elapsed < callers * each / rate * 1.25
 
 
+def test_rate_limiter_gives_the_next_start_to_the_lowest_priority_waiting():
+    limiter = RateLimiter(10)  # a start every ~0.1 s
+    order: list[str] = []
+
+    def take(name: str, priority: int) -> None:
+        limiter.acquire(priority)
+        order.append(name)
+
+    limiter.acquire()  # the next start is ~0.1 s away: the others queue
+    background = [
+        threading.Thread(target=take, args=(f"child-{n}", 1)) for n in range(3)
+    ]
+    for thread in background:
+        thread.start()
+        time.sleep(0.005)
+    time.sleep(0.01)
+    listing = threading.Thread(target=take, args=("list", 0))
+    listing.start()
+    for thread in [*background, listing]:
+        thread.join()
+    # Queued last, taken first; the children keep their order among themselves.
+    assert order == ["list", "child-0", "child-1", "child-2"]
+
+
 def test_rate_limiter_rejects_nonsense():
     with pytest.raises(ValueError):
         RateLimiter(0)
