@@ -185,15 +185,20 @@ def snapshot_ids(directory: Path, resource: str) -> tuple[int, int] | None:
         path = directory / name
         if not path.exists():
             continue
+        # Read on its own (not through extract's reader, which it checks),
+        # a line at a time, keeping ids only: memory grows with the ids of
+        # one file, not with its objects.
         opener = gzip.open if name.endswith(".gz") else open
+        live: set[str] = set()
+        deleted: set[str] = set()
         with opener(path, "rt", encoding="utf-8") as handle:
             if name.endswith(".json"):
-                objects = json.load(handle)["data"]
+                objects = iter(json.load(handle)["data"])
             else:
-                objects = [json.loads(line) for line in handle if line.strip()]
-        live = {o["id"] for o in objects if not o.get("deleted")}
-        deleted = {o["id"] for o in objects if o.get("deleted")} - live
-        return len(live), len(deleted)
+                objects = (json.loads(line) for line in handle if line.strip())
+            for obj in objects:
+                (deleted if obj.get("deleted") else live).add(obj["id"])
+        return len(live), len(deleted - live)
     return None
 
 
