@@ -193,7 +193,7 @@ def snapshot_ids(directory: Path, resource: str) -> tuple[int, int] | None:
         deleted: set[str] = set()
         with opener(path, "rt", encoding="utf-8") as handle:
             if name.endswith(".json"):
-                objects = iter(json.load(handle)["data"])
+                objects = json.load(handle)["data"]
             else:
                 objects = (json.loads(line) for line in handle if line.strip())
             for obj in objects:
