@@ -83,3 +83,26 @@
         analyze {{ this }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of a child table replaced per parent (delete+insert or a
+    merge on the parent's key): that replaces the rows of parents that
+    still have children, but a parent left with fewer or none (a
+    subscription whose coupon was removed) leaves its old rows behind. They
+    are the rows loaded before their parent's latest load, since a child
+    row carries its parent's `loaded_at`. `parent` is the parent's staging
+    model; `key` the parent's key, `column` the child's column holding it;
+    `where` limits the rows (a child table of two parents). -#}
+{% macro delete_rows_of_replaced_parents(
+    parent, key, column=none, where='true'
+) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as children
+        using {{ ref(parent) }} as parents
+        where
+            children.{{ column or key }} = parents.{{ key }}
+            and children.loaded_at < parents.loaded_at
+            and {{ where }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

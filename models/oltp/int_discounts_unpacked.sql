@@ -6,6 +6,12 @@
 {{ config(
     unique_key=['owner_object', 'owner_id', 'list_field', 'position'],
     contract={'enforced': false},
+    post_hook=[
+        "{{ delete_rows_of_replaced_parents('stg_stripe__subscriptions',"
+        " 'subscription_id', 'owner_id', \"owner_object = 'subscription'\") }}",
+        "{{ delete_rows_of_replaced_parents('stg_stripe__invoices',"
+        " 'invoice_id', 'owner_id', \"owner_object = 'invoice'\") }}",
+    ],
     indexes=[
         {
             'columns': ['owner_object', 'owner_id', 'list_field', 'position'],

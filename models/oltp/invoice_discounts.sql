@@ -4,6 +4,10 @@
 {{ config(
     unique_key='invoice_id',
     incremental_strategy='delete+insert',
+    post_hook=(
+        "{{ delete_rows_of_replaced_parents("
+        "'stg_stripe__invoices', 'invoice_id') }}"
+    ),
     indexes=[{'columns': ['invoice_id']}, {'columns': ['coupon_id']}],
 ) }}
 

@@ -3,6 +3,10 @@
 {{ config(
     unique_key='invoice_line_item_id',
     incremental_strategy='delete+insert',
+    post_hook=(
+        "{{ delete_rows_of_replaced_parents("
+        "'stg_stripe__invoice_line_items', 'invoice_line_item_id') }}"
+    ),
     indexes=[{'columns': ['invoice_line_item_id']}],
 ) }}
 

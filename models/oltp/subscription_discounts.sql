@@ -3,8 +3,14 @@
 {{ config(
     unique_key='subscription_id',
     incremental_strategy='delete+insert',
+    post_hook=(
+        "{{ delete_rows_of_replaced_parents("
+        "'stg_stripe__subscriptions', 'subscription_id') }}"
+    ),
     indexes=[{'columns': ['subscription_id']}, {'columns': ['coupon_id']}],
 ) }}
+
+-- depends_on: {{ ref('stg_stripe__subscriptions') }}
 
 with
 

@@ -273,7 +273,8 @@ def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
 
 def _changed_snapshot(tmp_path: Path) -> Path:
     """The fixture plus a day of changes: a new customer with a charge, an
-    email changed, a refund on another charge, a deleted product."""
+    email changed, a coupon removed, a refund on another charge, a deleted
+    product."""
     changed = tmp_path / "snapshot"
     changed.mkdir()
     shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
@@ -287,6 +288,9 @@ def _changed_snapshot(tmp_path: Path) -> Path:
         (changed / f"{name}.jsonl").write_text(text)
 
     alice = next(c for c in objects("customers") if c["id"] == "cus_fx_alice")
+    # Lena's coupon removed: her subscription has no discount left.
+    subscription = next(s for s in objects("subscriptions") if s["id"] == "sub_fx_lena")
+    write("subscriptions", [dict(subscription, discount=None)])
     newcomer = dict(alice, id="cus_fx_new", email="new@example.com")
     write("customers", [dict(alice, email="alice@new.example.com"), newcomer])
     charge = next(c for c in objects("charges") if c["customer"] == "cus_fx_emil")
@@ -361,6 +365,11 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             env,
             "select is_deleted from oltp.products where product_id = 'prod_fx_setup'",
         ) == (True,)
+        assert one(
+            env,
+            "select count(*) from oltp.subscription_discounts"
+            " where subscription_id = 'sub_fx_lena'",
+        ) == (0,)
         (foreign,) = one(
             env,
             "select count(*) from pg_constraint"
