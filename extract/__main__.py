@@ -15,14 +15,13 @@ import dlt
 import orjson
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from extract import settings, stripe_snapshot_source, stripe_source
+from extract import config, settings, stripe_snapshot_source, stripe_source
 from extract.api import ApiExtraction, Row, TablePlan
 from extract.client import ExtractError, StripeClient, default_rate
 from extract.progress import Progress
 from extract.rows import scrub
 from extract.snapshot import SnapshotLineError, SnapshotWriter
 from extract.warehouse import StoredRaw, pg_settings, pipelines_dir
-from tools import config
 
 log = logging.getLogger("extract")
 TRUE_VALUES = ("1", "true", "yes", "on")

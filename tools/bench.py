@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 import orjson
 import psycopg2
 
-from tools import config
+from extract import config
 
 ROOT = config.ROOT
 PY = sys.executable

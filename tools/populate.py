@@ -31,7 +31,7 @@ from typing import Any
 
 import stripe
 
-from tools import config
+from extract import config
 from tools import populate_plan as plan
 
 DEFAULT_CUSTOMERS = 200

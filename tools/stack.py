@@ -23,7 +23,7 @@ import time
 import warnings
 from pathlib import Path
 
-from tools import config
+from extract import config
 
 PG_SYSTEM_USER = "embedded_postgres"
 

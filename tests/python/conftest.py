@@ -68,7 +68,7 @@ def run(
 
 
 def project_environment(env: dict[str, str]) -> dict[str, str]:
-    from tools import config
+    from extract import config
 
     return config.child_environment(env)
 
