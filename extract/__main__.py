@@ -5,177 +5,22 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import sys
-import threading
-import time
 from collections.abc import Mapping
 
-import dlt
-import orjson
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from extract import config, settings, stripe_snapshot_source, stripe_source
-from extract.api import ApiExtraction, Row, TablePlan
-from extract.client import ExtractError, StripeClient, default_rate
-from extract.progress import Progress
-from extract.rows import scrub
-from extract.snapshot import SnapshotLineError, SnapshotWriter
-from extract.warehouse import StoredRaw, pg_settings, pipelines_dir
+from extract.commands import fetch, load
+from extract.errors import UserError, run_main
 
 log = logging.getLogger("extract")
-TRUE_VALUES = ("1", "true", "yes", "on")
 
 
-def _api_settings(environ: Mapping[str, str]) -> tuple[str, str, float]:
-    api_key = environ.get("STRIPE_API_KEY", "")
-    if not api_key:
-        raise ExtractError(
-            "STRIPE_API_KEY is not set; set it to a secret (sk_...) or "
-            "restricted (rk_...) key, or run through `make extract`."
-        )
-    api_base = environ.get("STRIPE_API_BASE") or config.DEFAULT_API_BASE
-    return api_base, api_key, default_rate(api_key, environ.get("STRIPE_MAX_RPS"))
-
-
-def _checked_client(environ: Mapping[str, str]) -> StripeClient:
-    """A client whose key and reachability were checked with one cheap request."""
-    api_base, api_key, max_rps = _api_settings(environ)
-    probe = StripeClient(api_base, api_key, max_rps, max_retries=2)
-    probe.get("/v1/events", {"limit": 1})
-    log.info(
-        "reading %s at Stripe-Version %s, at most %g requests/s",
-        api_base,
-        settings.STRIPE_API_VERSION,
-        max_rps,
-    )
-    return StripeClient(api_base, api_key, max_rps)
-
-
-def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:
-    credentials = pg_settings(environ)
-    stack_dir = config.load(dict(environ)).stack_dir
-    pipeline = dlt.pipeline(
-        pipeline_name=settings.PIPELINE_NAME,
-        destination=dlt.destinations.postgres(credentials=dict(credentials)),
-        dataset_name=settings.DATASET_NAME,
-        pipelines_dir=str(pipelines_dir(stack_dir, credentials)),
-    )
-    return pipeline, credentials
-
-
-def load(environ: Mapping[str, str]) -> None:
-    source_kind = (environ.get("SOURCE") or "api").strip().lower()
-    if source_kind not in ("api", "json"):
-        raise ExtractError(
-            f"SOURCE={source_kind!r} is not known; use SOURCE=api or SOURCE=json."
-        )
-    pipeline, credentials = make_pipeline(environ)
-    if pipeline.has_pending_data:
-        log.info("finishing the load an interrupted run left behind")
-        pipeline.run(loader_file_format="csv")
-    stored = StoredRaw(credentials)
-    if pipeline.state.get("sources") and not stored.has_pipeline_state():
-        # Local cursors for a warehouse that never got them (a new or emptied
-        # database of the same name) would make an incremental load of nothing.
-        log.info("the warehouse holds no state of this pipeline: starting afresh")
-        pipeline = pipeline.drop()
-    progress = Progress()
-    errors: list[SnapshotLineError] = []
-    client = None
-    if source_kind == "json":
-        json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
-        source = stripe_snapshot_source(
-            json_dir=json_dir,
-            progress=progress,
-            errors=errors,
-            filled=stored.filled_tables(),
-        )
-    else:
-        client = _checked_client(environ)
-        source = stripe_source(
-            api_base=client.api_base,
-            api_key=environ["STRIPE_API_KEY"],
-            max_rps=client.limiter.rate,
-            full_refresh=(environ.get("FULL_REFRESH") or "").lower() in TRUE_VALUES,
-            stored_rows=stored,
-            progress=progress,
-            client=client,
-            filled=stored.filled_tables(),
-        )
-    started = time.monotonic()
-    pipeline.run(source, loader_file_format="csv")
-    elapsed = time.monotonic() - started
-    total = progress.total()
-    log.info(
-        "loaded %d objects into %s.%s in %.1fs (%.0f objects/s%s), peak memory %d MiB",
-        total,
-        credentials["database"],
-        settings.DATASET_NAME,
-        elapsed,
-        total / max(elapsed, 1e-6),
-        _request_rate(client, elapsed, progress),
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-    )
-    if errors:
-        raise errors[0]
-
-
-def _request_rate(
-    client: StripeClient | None, elapsed: float, progress: Progress | None = None
-) -> str:
-    if client is None:
-        return ""
-    made = client.requests_made
-    text = f", {made} API requests, {made / max(elapsed, 1e-6):.1f}/s"
-    if progress is not None:
-        listing = progress.listing_seconds()
-        text += f" ({made / listing:.1f}/s over the {listing:.1f}s of listing)"
-    return text
-
-
-class _SnapshotSink:
-    def __init__(self, writer: SnapshotWriter) -> None:
-        self.writer = writer
-        self._lock = threading.Lock()
-
-    def emit(self, table: str, rows: list[Row]) -> None:
-        lines = [orjson.dumps(scrub(obj)) for obj, _, _ in rows]
-        with self._lock:
-            for line in lines:
-                self.writer.write(table, line)
-
-    def finish(self, table: str, cursor: int | None, note: str = "") -> None:
-        pass
-
-
-def fetch(environ: Mapping[str, str]) -> None:
-    json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
-    client = _checked_client(environ)
-    writer = SnapshotWriter(json_dir)
-    plans = {r.name: TablePlan(full=True) for r in settings.RESOURCES}
-    progress = Progress()
-    try:
-        ApiExtraction(client, plans, None, _SnapshotSink(writer), progress).run()
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit(settings.STRIPE_API_VERSION)
-    elapsed = time.monotonic() - progress.started
-    log.info(
-        "wrote %d objects to %s in %.1fs%s",
-        progress.total(),
-        json_dir,
-        elapsed,
-        _request_rate(client, elapsed),
-    )
-
-
-def _user_error(exc: BaseException) -> ExtractError | None:
-    """The ExtractError behind a dlt step failure, if there is one."""
+def _user_error(exc: BaseException) -> UserError | None:
+    """The UserError behind a dlt step failure, if there is one."""
     seen = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, ExtractError):
+        if isinstance(exc, UserError):
             return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
@@ -205,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("dlt").addFilter(_ArrowHintNotice())
     environ = dict(os.environ)
     # dlt reads FULL_REFRESH as its own deprecated dev-mode switch (a fresh,
-    # timestamped dataset); here it means reload every table, read above.
+    # timestamped dataset); here it means reload every table (config.full_refresh
+    # reads it from `environ`).
     os.environ.pop("FULL_REFRESH", None)
     try:
         if args == ["fetch"]:
@@ -215,9 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(__doc__, file=sys.stderr)
             return 2
-    except ExtractError as exc:
-        print(f"error: {_redact(str(exc), environ)}", file=sys.stderr)
-        return 1
+    except UserError as exc:
+        raise UserError(_redact(str(exc), environ)) from None
     except PipelineStepFailed as exc:
         cause = _user_error(exc)
         if cause is not None:
@@ -230,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 "check that the warehouse (PG* variables) is up (`make up`) and "
                 "run again - loads resume where they stopped."
             )
-        print(f"error: {_redact(message, environ)}", file=sys.stderr)
-        return 1
+        raise UserError(_redact(message, environ)) from None
     except KeyboardInterrupt:
         print("interrupted; run again to resume.", file=sys.stderr)
         return 130
@@ -239,4 +83,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

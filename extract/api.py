@@ -41,8 +41,10 @@ class TablePlan:
 
 
 class Sink(Protocol):
+    """Where an extraction's rows go: dlt's queues, or a snapshot directory."""
+
     def emit(self, table: str, rows: list[Row]) -> None: ...
-    def finish(self, table: str, cursor: int | None, note: str = "") -> None: ...
+    def finish(self, table: str, cursor: int | None) -> None: ...
 
 
 class EndpointMissing(Exception):
@@ -64,15 +66,15 @@ _OPTIONAL_PARAMS = ("created[gte]", "expand[]")
 # Line items have no endpoint of their own: they come with their invoice.
 _NOT_RETRIEVABLE = frozenset({"invoice_line_items", "events"})
 
+# Parent table -> its child tables.
 _CHILDREN = {
-    "customers": ("payment_methods",),
-    "subscriptions": ("subscription_items",),
-    "invoices": ("invoice_line_items",),
+    parent.name: tuple(r.name for r in settings.RESOURCES if r.parent == parent.name)
+    for parent in settings.RESOURCES
+    if any(r.parent == parent.name for r in settings.RESOURCES)
 }
-# Parent table -> (child table, the parent's field embedding its first page).
-_EMBEDDED_LISTS = {
-    "subscriptions": ("subscription_items", "items"),
-    "invoices": ("invoice_line_items", "lines"),
+# Parent table -> its children listed in a field of the parent (first page).
+_EMBEDDED_CHILDREN = {
+    r.parent: r for r in settings.RESOURCES if r.parent and r.embedded
 }
 
 
@@ -238,17 +240,18 @@ class ApiExtraction:
             seen[table].add(obj["id"])
             rows.append((obj, None, bool(obj.get("deleted"))))
         self._emit(table, rows)
-        embedded = _EMBEDDED_LISTS.get(table)
+        embedded = _EMBEDDED_CHILDREN.get(table)
         if embedded:
-            child_table, field = embedded
             for obj in objs:
-                first_page = obj.get(field) or {}
+                first_page = obj.get(embedded.embedded) or {}
                 if first_page.get("has_more"):
                     # Completed from its own endpoint while listing goes on.
-                    self._submit_child(child_table, obj, seen, self._embedded, field)
+                    self._submit_child(
+                        embedded.name, obj, seen, self._embedded, embedded
+                    )
                 else:
                     children = list(first_page.get("data") or [])
-                    self._emit_children(child_table, obj, children, seen)
+                    self._emit_children(embedded.name, obj, children, seen)
         elif table == "customers":
             # One request per customer: in flight while the next page is listed.
             for obj in objs:
@@ -290,16 +293,14 @@ class ApiExtraction:
         if rows:
             self._emit(table, rows, pages=0)
 
-    def _embedded(self, parent: dict, field: str) -> list[dict]:
+    def _embedded(self, parent: dict, child: Resource) -> list[dict]:
         """An embedded list, completed from its own endpoint past the first page."""
+        field = child.embedded
         embedded = parent.get(field) or {}
         items = list(embedded.get("data") or [])
         if not embedded.get("has_more") or not items:
             return items
-        if field == "lines":
-            path, params = f"/v1/invoices/{parent['id']}/lines", {}
-        else:
-            path, params = "/v1/subscription_items", {"subscription": parent["id"]}
+        path, params = child.listing(parent["id"])
         params["starting_after"] = items[-1]["id"]
         try:
             for page in self.client.pages(path, params):
@@ -318,9 +319,10 @@ class ApiExtraction:
     def _payment_methods(self, customer: dict) -> list[dict]:
         if self.stop.is_set():
             return []
+        resource = RESOURCES_BY_NAME["payment_methods"]
         if not self._pm_path_fallback:
             try:
-                return self._collect(f"/v1/customers/{customer['id']}/payment_methods")
+                return self._collect(*resource.listing(customer["id"]))
             except ApiError as exc:
                 if exc.status != 404:
                     raise
@@ -329,9 +331,7 @@ class ApiExtraction:
                 # No such route: a local Stripe lists them only as
                 # /v1/payment_methods?customer=...&type=card.
                 self._pm_path_fallback = True
-        return self._collect(
-            "/v1/payment_methods", {"customer": customer["id"], "type": "card"}
-        )
+        return self._collect(*resource.listing(customer["id"], fallback=True))
 
     def _collect(self, path: str, params: dict | None = None) -> list[dict]:
         items: list[dict] = []
@@ -443,5 +443,5 @@ class ApiExtraction:
         self.progress.add(table, len(rows), pages)
 
     def _finish(self, table: str, cursor: int | None, note: str = "") -> None:
-        self.sink.finish(table, cursor, note)
+        self.sink.finish(table, cursor)
         self.progress.done(table, note)

@@ -15,12 +15,9 @@ import orjson
 import requests
 
 from extract import settings
+from extract.errors import UserError
 
 log = logging.getLogger("extract")
-
-
-class ExtractError(Exception):
-    """A failure the user can act on; the message names the cause and the fix."""
 
 
 class ApiError(Exception):
@@ -34,7 +31,7 @@ class ApiError(Exception):
         self.code = code
 
 
-class RetriesExhausted(ExtractError):
+class RetriesExhausted(UserError):
     """Stripe kept answering 429/5xx past the retry budget."""
 
     def __init__(self, message: str, status: int) -> None:
@@ -88,7 +85,7 @@ def default_rate(api_key: str, override: str | None) -> float:
         except ValueError:
             rate = 0.0
         if rate <= 0:
-            raise ExtractError(
+            raise UserError(
                 f"STRIPE_MAX_RPS={override!r} is not a positive number; "
                 "set it to the requests per second allowed, e.g. 25."
             )
@@ -160,7 +157,7 @@ class StripeClient:
                 response = self._session().get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
                 if attempt >= retries:
-                    raise ExtractError(
+                    raise UserError(
                         f"cannot reach the Stripe API at {self.api_base} "
                         f"({type(exc).__name__}); check STRIPE_API_BASE and the "
                         "network (in dev, start the local Stripe with `make up`)."
@@ -198,13 +195,13 @@ class StripeClient:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             message = response.text[:200]
         if status == 401:
-            raise ExtractError(
+            raise UserError(
                 f"the Stripe API at {self.api_base} rejected the API key (401 "
                 "Unauthorized); set STRIPE_API_KEY to a valid secret (sk_...) "
                 "or restricted (rk_...) key with read access."
             )
         if status == 403:
-            raise ExtractError(
+            raise UserError(
                 f"the API key may not read {path} (403 Forbidden); give the "
                 "restricted key read access to it, or use a secret key."
             )

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from extract.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,8 +27,13 @@ PG_DATABASE = "stripe"
 PG_SUPERUSER = "postgres"
 
 
+# FULL_REFRESH's words for yes, compared lowercased.
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
 class ConfigError(SystemExit):
-    """A setting is missing or wrong; the message names the fix."""
+    """Deprecated: raise extract.errors.UserError. Kept only for tools/populate.py
+    until it moves to UserError (tools/fake_stripe); remove with that last use."""
 
     def __init__(self, message: str) -> None:
         super().__init__(f"error: {message}")
@@ -55,7 +63,7 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("ENV", "dev").strip().lower() or "dev"
     if env not in ("dev", "prod"):
-        raise ConfigError(f"ENV={env!r} is not known; use ENV=dev or ENV=prod.")
+        raise UserError(f"ENV={env!r} is not known; use ENV=dev or ENV=prod.")
     stack_dir = Path(environ.get("STACK_DIR", ROOT / ".stack"))
     if not stack_dir.is_absolute():
         stack_dir = ROOT / stack_dir
@@ -67,10 +75,17 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
 def require_warehouse(environ: dict[str, str]) -> None:
     """Stop with the fix when no warehouse is configured (ENV=prod, no PGHOST)."""
     if not environ.get("PGHOST"):
-        raise ConfigError(
-            "ENV=prod starts no local server, so it needs a warehouse: set "
-            "PGHOST (and PGPORT, PGUSER, PGPASSWORD, PGDATABASE)."
+        raise UserError(
+            "ENV=prod starts nothing and uses your own PostgreSQL: set PGHOST, "
+            "PGPORT, PGUSER, PGPASSWORD and PGDATABASE to it."
         )
+
+
+def full_refresh(environ: Mapping[str, str]) -> bool:
+    """FULL_REFRESH=1|true|yes|on, in any case: reload every table, rebuild every
+    model. The one parser of the variable: the extractor asks here, and so does
+    the Makefile for dbt's --full-refresh (`python -m tools.stack dbt-flags`)."""
+    return (environ.get("FULL_REFRESH") or "").strip().lower() in TRUE_WORDS
 
 
 def _port_is_free(port: int) -> bool:

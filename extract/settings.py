@@ -50,54 +50,185 @@ PROGRESS_INTERVAL_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Resource:
-    """One raw table and how the API lists it."""
+    """One raw table: how the API lists it and where its objects land in OLTP.
+
+    The one list of resources: the extractor, check-db, the synthetic data and
+    the tests all read it.
+    """
 
     name: str
     path: str
     object: str
+    # Query parameters of the listing; "{id}" stands for the parent's id.
     params: tuple[tuple[str, str], ...] = ()
     # For child tables: the parent resource whose listing yields them.
     parent: str | None = None
     # Fields expanded in place because they have no list endpoint of their own.
     expand: tuple[str, ...] = ()
+    # The parent's field embedding the first page of these children
+    # (subscription.items, invoice.lines); `path` then lists the rest.
+    embedded: str | None = None
+    # A second listing for a Stripe lacking `path` (the local one lists
+    # payment methods only as /v1/payment_methods?customer=...&type=card).
+    fallback_path: str | None = None
+    fallback_params: tuple[tuple[str, str], ...] = ()
+    # The OLTP table its objects land in (None: none of its own) and its key.
+    oltp: str | None = None
+    key: str | None = None
+    # (raw JSON field, OLTP column) pairs whose sums must agree.
+    money: tuple[tuple[str, str], ...] = ()
+    # The raw tables whose distinct ids make up the OLTP table's real rows,
+    # when more than this one (prices: the prices and the legacy plans).
+    raw_tables: tuple[str, ...] = ()
+
+    def listing(
+        self, parent_id: str | None = None, fallback: bool = False
+    ) -> tuple[str, dict[str, str]]:
+        """The path and query parameters that list it (under a parent's id)."""
+        path, params = (
+            (self.fallback_path, self.fallback_params)
+            if fallback
+            else (self.path, self.params)
+        )
+        if parent_id is None:
+            return path, dict(params)
+        return path.format(id=parent_id), {
+            key: value.format(id=parent_id) for key, value in params
+        }
+
+    @property
+    def oltp_raw_tables(self) -> tuple[str, ...]:
+        """The raw tables whose ids make up its OLTP table's real rows."""
+        return self.raw_tables or (self.name,)
 
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource("customers", "/v1/customers", "customer"),
-    Resource("products", "/v1/products", "product"),
-    Resource("prices", "/v1/prices", "price"),
+    Resource(
+        "customers",
+        "/v1/customers",
+        "customer",
+        oltp="customers",
+        key="customer_id",
+        money=(("balance", "balance_cents"),),
+    ),
+    Resource("products", "/v1/products", "product", oltp="products", key="product_id"),
+    Resource(
+        "prices",
+        "/v1/prices",
+        "price",
+        oltp="prices",
+        key="price_id",
+        money=(("unit_amount", "unit_amount_cents"),),
+        raw_tables=("prices", "plans"),
+    ),
     Resource("plans", "/v1/plans", "plan"),
-    Resource("coupons", "/v1/coupons", "coupon"),
+    Resource(
+        "coupons",
+        "/v1/coupons",
+        "coupon",
+        oltp="coupons",
+        key="coupon_id",
+        money=(("amount_off", "amount_off_cents"),),
+    ),
     Resource(
         "subscriptions",
         "/v1/subscriptions",
         "subscription",
         (("status", "all"),),
         expand=("discounts",),
+        oltp="subscriptions",
+        key="subscription_id",
     ),
     Resource(
         "subscription_items",
         "/v1/subscription_items",
         "subscription_item",
+        (("subscription", "{id}"),),
         parent="subscriptions",
+        embedded="items",
+        oltp="subscription_items",
+        key="subscription_item_id",
     ),
-    Resource("invoices", "/v1/invoices", "invoice"),
     Resource(
-        "invoice_line_items", "/v1/invoices/{id}/lines", "line_item", parent="invoices"
+        "invoices",
+        "/v1/invoices",
+        "invoice",
+        oltp="invoices",
+        key="invoice_id",
+        money=(("total", "total_cents"), ("amount_paid", "amount_paid_cents")),
+    ),
+    Resource(
+        "invoice_line_items",
+        "/v1/invoices/{id}/lines",
+        "line_item",
+        parent="invoices",
+        embedded="lines",
+        oltp="invoice_line_items",
+        key="invoice_line_item_id",
+        money=(("amount", "amount_cents"),),
     ),
     Resource("invoiceitems", "/v1/invoiceitems", "invoiceitem"),
-    Resource("charges", "/v1/charges", "charge"),
-    Resource("refunds", "/v1/refunds", "refund"),
-    Resource("disputes", "/v1/disputes", "dispute"),
-    Resource("payment_intents", "/v1/payment_intents", "payment_intent"),
+    Resource(
+        "charges",
+        "/v1/charges",
+        "charge",
+        oltp="charges",
+        key="charge_id",
+        money=(
+            ("amount", "amount_cents"),
+            ("amount_refunded", "amount_refunded_cents"),
+        ),
+    ),
+    Resource(
+        "refunds",
+        "/v1/refunds",
+        "refund",
+        oltp="refunds",
+        key="refund_id",
+        money=(("amount", "amount_cents"),),
+    ),
+    Resource(
+        "disputes",
+        "/v1/disputes",
+        "dispute",
+        oltp="disputes",
+        key="dispute_id",
+        money=(("amount", "amount_cents"),),
+    ),
+    Resource(
+        "payment_intents",
+        "/v1/payment_intents",
+        "payment_intent",
+        oltp="payment_intents",
+        key="payment_intent_id",
+        money=(("amount", "amount_cents"),),
+    ),
     Resource(
         "payment_methods",
         "/v1/customers/{id}/payment_methods",
         "payment_method",
         parent="customers",
+        fallback_path="/v1/payment_methods",
+        fallback_params=(("customer", "{id}"), ("type", "card")),
+        oltp="payment_methods",
+        key="payment_method_id",
     ),
-    Resource("balance_transactions", "/v1/balance_transactions", "balance_transaction"),
-    Resource("payouts", "/v1/payouts", "payout"),
+    Resource(
+        "balance_transactions",
+        "/v1/balance_transactions",
+        "balance_transaction",
+        oltp="balance_transactions",
+        key="balance_transaction_id",
+        money=(("amount", "amount_cents"), ("fee", "fee_cents"), ("net", "net_cents")),
+    ),
+    Resource(
+        "payouts",
+        "/v1/payouts",
+        "payout",
+        oltp="payouts",
+        key="payout_id",
+        money=(("amount", "amount_cents"),),
+    ),
     Resource("credit_notes", "/v1/credit_notes", "credit_note"),
     Resource("events", "/v1/events", "event"),
 )

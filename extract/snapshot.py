@@ -5,20 +5,23 @@ from __future__ import annotations
 import gzip
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
 import orjson
+import pyarrow as pa
 
 from extract import settings
-from extract.client import ExtractError
+from extract.errors import UserError
+from extract.progress import Progress
+from extract.rows import RowBatch, empty_table, has_secret, parent_of
 
 MANIFEST = "manifest.json"
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json")
 
 
-class SnapshotLineError(ExtractError):
+class SnapshotLineError(UserError):
     """A malformed object in a snapshot file."""
 
 
@@ -27,7 +30,7 @@ def _resource_file(directory: Path, resource: str) -> Path | None:
     found = [path for path in found if path.is_file()]
     if len(found) > 1:
         names = ", ".join(path.name for path in found)
-        raise ExtractError(
+        raise UserError(
             f"{directory} holds {names} for the same resource; keep one of them."
         )
     return found[0] if found else None
@@ -37,7 +40,7 @@ def open_snapshot(directory: str | os.PathLike) -> tuple[dict[str, Path], dict]:
     """The resource files and manifest of a snapshot directory, checked."""
     path = Path(directory)
     if not path.is_dir():
-        raise ExtractError(
+        raise UserError(
             f"JSON_DIR={path} is not a directory; point JSON_DIR at a snapshot "
             "directory (write one with `make fetch`)."
         )
@@ -48,13 +51,13 @@ def open_snapshot(directory: str | os.PathLike) -> tuple[dict[str, Path], dict]:
             files[resource.name] = found
     manifest_path = path / MANIFEST
     if not files:
-        raise ExtractError(
+        raise UserError(
             f"JSON_DIR={path} holds no snapshot (no <resource>.jsonl, "
             ".jsonl.gz or .json file such as customers.jsonl); write one with "
             "`make fetch` or point JSON_DIR at a snapshot directory."
         )
     if not manifest_path.is_file():
-        raise ExtractError(
+        raise UserError(
             f"{manifest_path} is missing; a snapshot names its API version "
             'there: {"api_version": "...", "captured_at": "..."}.'
         )
@@ -62,12 +65,12 @@ def open_snapshot(directory: str | os.PathLike) -> tuple[dict[str, Path], dict]:
         manifest = orjson.loads(manifest_path.read_bytes())
         api_version = manifest["api_version"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise ExtractError(
+        raise UserError(
             f"{manifest_path} is not a JSON object with an api_version; fix it "
             'to read {"api_version": "...", "captured_at": "..."}.'
         ) from None
     if not isinstance(api_version, str) or not api_version:
-        raise ExtractError(f"{manifest_path}: api_version must be a non-empty string.")
+        raise UserError(f"{manifest_path}: api_version must be a non-empty string.")
     return files, manifest
 
 
@@ -171,3 +174,47 @@ class SnapshotWriter:
         for resource, handle in self._handles.items():
             handle.close()
             (self.directory / f".{resource}.jsonl.partial").unlink(missing_ok=True)
+
+
+def snapshot_items(
+    table: str,
+    files: Mapping[str, Path],
+    api_version: str,
+    progress: Progress,
+    errors: list[SnapshotLineError],
+) -> Iterator[pa.Table]:
+    """One table of a snapshot as arrow tables; an absent file is an empty table.
+
+    A malformed line ends this table there: what came before it is loaded and
+    the error is collected for the caller to report after the load.
+    """
+    batch = RowBatch(table, api_version)
+    path = files.get(table)
+    if path is None:
+        yield empty_table(table)
+        return
+    resource = settings.RESOURCES_BY_NAME[table]
+    child = resource.parent is not None
+    parents: dict[str, str] | None = None
+    try:
+        for obj, raw in read_objects(path):
+            clean = raw if raw is not None and not has_secret(raw) else None
+            parent_id = parent_of(table, obj) if child else None
+            if child and parent_id is None and resource.embedded:
+                if parents is None:
+                    parent_file = files.get(resource.parent)
+                    parents = (
+                        embedded_parents(parent_file, resource.embedded)
+                        if parent_file
+                        else {}
+                    )
+                parent_id = parents.get(obj["id"])
+            batch.add(obj, clean, parent_id)
+            if len(batch) >= settings.ARROW_BATCH_ROWS:
+                progress.add(table, len(batch))
+                yield batch.to_table()
+    except SnapshotLineError as exc:
+        errors.append(exc)
+    progress.add(table, len(batch))
+    yield batch.to_table()
+    progress.done(table)

@@ -14,16 +14,18 @@ import psycopg2
 
 from extract import settings
 from extract.api import Row
-from extract.client import ExtractError
+from extract.errors import UserError
 
 
 def pg_settings(environ: Mapping[str, str]) -> dict[str, str | int]:
     """dlt's postgres credentials, built from libpq's variables (one place)."""
     missing = [v for v in ("PGHOST", "PGUSER", "PGDATABASE") if not environ.get(v)]
     if missing:
-        raise ExtractError(
-            f"{', '.join(missing)} not set; run through `make extract` (which "
-            "fills them in) or set PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."
+        raise UserError(
+            f"{', '.join(missing)} not set. ENV=dev: run through make (`make "
+            "extract` starts the embedded PostgreSQL and fills them in). ENV=prod "
+            "uses your own PostgreSQL: set PGHOST, PGPORT, PGUSER, PGPASSWORD "
+            "and PGDATABASE."
         )
     return {
         "host": environ["PGHOST"],
@@ -61,7 +63,7 @@ class StoredRaw:
             first = (
                 str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
             )
-            raise ExtractError(
+            raise UserError(
                 f"cannot connect to the warehouse at {c['host']}:{c['port']}/"
                 f"{c['database']} ({first}); start it with `make up` or fix "
                 "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE."

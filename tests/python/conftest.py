@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tools.synth_objects import RESOURCES  # noqa: E402
+from extract.settings import RESOURCES  # noqa: E402
 
 TEST_STACK = ROOT / ".stack-test"
 MANAGED_VARS = (
@@ -137,7 +137,7 @@ def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-RAW_RESOURCES = RESOURCES  # the raw tables, one per snapshot file
+RAW_RESOURCES = tuple(r.name for r in RESOURCES)  # one per snapshot file
 # The raw contract's parent_id: the field of the object that names its parent.
 RAW_PARENT_FIELD = {
     "invoice_line_items": "invoice",

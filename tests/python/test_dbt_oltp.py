@@ -25,23 +25,10 @@ from conftest import (
     raw_from_snapshot,
 )
 
-OLTP_FROM_RAW = {
-    "customers": "customer_id",
-    "products": "product_id",
-    "prices": "price_id",
-    "coupons": "coupon_id",
-    "subscriptions": "subscription_id",
-    "subscription_items": "subscription_item_id",
-    "invoices": "invoice_id",
-    "invoice_line_items": "invoice_line_item_id",
-    "charges": "charge_id",
-    "refunds": "refund_id",
-    "disputes": "dispute_id",
-    "payment_intents": "payment_intent_id",
-    "payment_methods": "payment_method_id",
-    "balance_transactions": "balance_transaction_id",
-    "payouts": "payout_id",
-}
+from extract import settings
+
+# Raw table -> (its OLTP table, that table's key), from the one resource list.
+OLTP_FROM_RAW = {r.name: (r.oltp, r.key) for r in settings.RESOURCES if r.oltp}
 
 
 # seeds, staging and oltp with their data tests (the marts are test_marts')
@@ -72,11 +59,12 @@ def test_dbt_build_passes_every_model_and_test(oltp_warehouse):
     assert passed > 250
 
 
-@pytest.mark.parametrize(("table", "key"), sorted(OLTP_FROM_RAW.items()))
-def test_every_raw_object_is_in_oltp(oltp_warehouse, table, key):
+@pytest.mark.parametrize("table", sorted(OLTP_FROM_RAW))
+def test_every_raw_object_is_in_oltp(oltp_warehouse, table):
+    oltp, key = OLTP_FROM_RAW[table]
     lost = query(
         oltp_warehouse,
-        f"select id from stripe_raw.{table} except select {key} from oltp.{table}",
+        f"select id from stripe_raw.{table} except select {key} from oltp.{oltp}",
     )
     assert lost == []
     (rows,) = one(oltp_warehouse, f"select count(*) from stripe_raw.{table}")

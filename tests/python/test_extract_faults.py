@@ -18,7 +18,8 @@ import pytest
 
 from extract import settings
 from extract.api import ApiExtraction, TablePlan
-from extract.client import ExtractError, RateLimiter, RetriesExhausted, StripeClient
+from extract.client import RateLimiter, RetriesExhausted, StripeClient
+from extract.errors import UserError
 from extract.progress import Progress
 
 # (status, headers, body) or None to drop the connection without an answer.
@@ -121,7 +122,7 @@ def test_retries_are_bounded_and_end_in_a_clear_error():
     error = (502, {}, {"error": {"message": "bad gateway"}})
     with (
         FakeStripe(scripted(*[error] * 10)) as fake,
-        pytest.raises(ExtractError, match="HTTP 502"),
+        pytest.raises(UserError, match="HTTP 502"),
     ):
         client_for(fake, retries=3).get("/v1/charges/ch_1")
     assert len(fake.paths) == 4
@@ -131,7 +132,7 @@ def test_bad_key_names_the_fix():
     denied = (401, {}, {"error": {"message": "Invalid API Key provided"}})
     with (
         FakeStripe(scripted(denied)) as fake,
-        pytest.raises(ExtractError, match="STRIPE_API_KEY") as caught,
+        pytest.raises(UserError, match="STRIPE_API_KEY") as caught,
     ):
         client_for(fake).get("/v1/events")
     assert "sk_test_fake" not in str(caught.value)

@@ -7,7 +7,8 @@ import gzip
 import orjson
 import pytest
 
-from extract import plan_tables, settings
+from extract import settings
+from extract.plan import plan_tables
 from extract.rows import RowBatch, parent_of
 from extract.snapshot import SnapshotLineError, open_snapshot, read_objects
 
@@ -126,10 +127,10 @@ class _IdleExtraction:
 def test_rows_waiting_for_the_load_are_bounded_per_table(monkeypatch):
     import threading
 
-    from extract import _QueueSink
+    from extract.handoff import QueueSink
 
     monkeypatch.setattr(settings, "QUEUE_PAGES", 2)
-    sink = _QueueSink()
+    sink = QueueSink()
     page = [({"id": f"cus_{i}", "object": "customer"}, None, False) for i in range(3)]
     producer = threading.Thread(
         target=lambda: [sink.emit("customers", page) for _ in range(5)]
@@ -147,11 +148,11 @@ def test_rows_waiting_for_the_load_are_bounded_per_table(monkeypatch):
 
 
 def test_the_load_never_waits_on_one_table():
-    from extract import _ApiRun, _QueueSink
+    from extract.handoff import ApiRun, QueueSink
 
-    sink = _QueueSink()
+    sink = QueueSink()
     extraction = _IdleExtraction()
-    run = _ApiRun(extraction, sink)
+    run = ApiRun(extraction, sink)
     customers = run.table_items("customers", "v", 0, first_load=True)
     invoices = run.table_items("invoices", "v", 0, first_load=True)
     sink.emit("invoices", [({"id": "in_1", "object": "invoice"}, None, False)])

@@ -1,0 +1,171 @@
+"""The two commands of `python -m extract`: load stripe_raw, fetch a snapshot."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import threading
+import time
+from collections.abc import Mapping
+
+import dlt
+import orjson
+
+from extract import config, settings, stripe_snapshot_source, stripe_source
+from extract.api import ApiExtraction, Row, TablePlan
+from extract.client import StripeClient, default_rate
+from extract.errors import UserError
+from extract.progress import Progress
+from extract.rows import scrub
+from extract.snapshot import SnapshotLineError, SnapshotWriter
+from extract.warehouse import StoredRaw, pg_settings, pipelines_dir
+
+log = logging.getLogger("extract")
+
+
+def _api_settings(environ: Mapping[str, str]) -> tuple[str, str, float]:
+    api_key = environ.get("STRIPE_API_KEY", "")
+    if not api_key:
+        raise UserError(
+            "STRIPE_API_KEY is not set; set it to a secret (sk_...) or "
+            "restricted (rk_...) key, or run through `make extract`."
+        )
+    api_base = environ.get("STRIPE_API_BASE") or config.DEFAULT_API_BASE
+    return api_base, api_key, default_rate(api_key, environ.get("STRIPE_MAX_RPS"))
+
+
+def _checked_client(environ: Mapping[str, str]) -> StripeClient:
+    """A client whose key and reachability were checked with one cheap request."""
+    api_base, api_key, max_rps = _api_settings(environ)
+    probe = StripeClient(api_base, api_key, max_rps, max_retries=2)
+    probe.get("/v1/events", {"limit": 1})
+    log.info(
+        "reading %s at Stripe-Version %s, at most %g requests/s",
+        api_base,
+        settings.STRIPE_API_VERSION,
+        max_rps,
+    )
+    return StripeClient(api_base, api_key, max_rps)
+
+
+def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:
+    credentials = pg_settings(environ)
+    stack_dir = config.load(dict(environ)).stack_dir
+    pipeline = dlt.pipeline(
+        pipeline_name=settings.PIPELINE_NAME,
+        destination=dlt.destinations.postgres(credentials=dict(credentials)),
+        dataset_name=settings.DATASET_NAME,
+        pipelines_dir=str(pipelines_dir(stack_dir, credentials)),
+    )
+    return pipeline, credentials
+
+
+def load(environ: Mapping[str, str]) -> None:
+    """Load stripe_raw from the API or a snapshot directory (SOURCE=api|json)."""
+    source_kind = (environ.get("SOURCE") or "api").strip().lower()
+    if source_kind not in ("api", "json"):
+        raise UserError(
+            f"SOURCE={source_kind!r} is not known; use SOURCE=api or SOURCE=json."
+        )
+    pipeline, credentials = make_pipeline(environ)
+    if pipeline.has_pending_data:
+        log.info("finishing the load an interrupted run left behind")
+        pipeline.run(loader_file_format="csv")
+    stored = StoredRaw(credentials)
+    if pipeline.state.get("sources") and not stored.has_pipeline_state():
+        # Local cursors for a warehouse that never got them (a new or emptied
+        # database of the same name) would make an incremental load of nothing.
+        log.info("the warehouse holds no state of this pipeline: starting afresh")
+        pipeline = pipeline.drop()
+    progress = Progress()
+    errors: list[SnapshotLineError] = []
+    client = None
+    if source_kind == "json":
+        json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
+        source = stripe_snapshot_source(
+            json_dir=json_dir,
+            progress=progress,
+            errors=errors,
+            filled=stored.filled_tables(),
+        )
+    else:
+        client = _checked_client(environ)
+        source = stripe_source(
+            api_base=client.api_base,
+            api_key=environ["STRIPE_API_KEY"],
+            max_rps=client.limiter.rate,
+            full_refresh=config.full_refresh(environ),
+            stored_rows=stored,
+            progress=progress,
+            client=client,
+            filled=stored.filled_tables(),
+        )
+    started = time.monotonic()
+    pipeline.run(source, loader_file_format="csv")
+    elapsed = time.monotonic() - started
+    total = progress.total()
+    log.info(
+        "loaded %d objects into %s.%s in %.1fs (%.0f objects/s%s), peak memory %d MiB",
+        total,
+        credentials["database"],
+        settings.DATASET_NAME,
+        elapsed,
+        total / max(elapsed, 1e-6),
+        _request_rate(client, elapsed, progress),
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    )
+    if errors:
+        raise errors[0]
+
+
+def _request_rate(
+    client: StripeClient | None, elapsed: float, progress: Progress | None = None
+) -> str:
+    if client is None:
+        return ""
+    made = client.requests_made
+    text = f", {made} API requests, {made / max(elapsed, 1e-6):.1f}/s"
+    if progress is not None:
+        listing = progress.listing_seconds()
+        text += f" ({made / listing:.1f}/s over the {listing:.1f}s of listing)"
+    return text
+
+
+class _SnapshotSink:
+    """Writes the rows of an API extraction to a snapshot directory."""
+
+    def __init__(self, writer: SnapshotWriter) -> None:
+        self.writer = writer
+        self._lock = threading.Lock()
+
+    def emit(self, table: str, rows: list[Row]) -> None:
+        lines = [orjson.dumps(scrub(obj)) for obj, _, _ in rows]
+        with self._lock:
+            for line in lines:
+                self.writer.write(table, line)
+
+    def finish(self, table: str, cursor: int | None) -> None:
+        pass
+
+
+def fetch(environ: Mapping[str, str]) -> None:
+    """Write a snapshot directory (JSON_DIR) from the Stripe API."""
+    json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
+    client = _checked_client(environ)
+    writer = SnapshotWriter(json_dir)
+    plans = {r.name: TablePlan(full=True) for r in settings.RESOURCES}
+    progress = Progress()
+    try:
+        ApiExtraction(client, plans, None, _SnapshotSink(writer), progress).run()
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit(settings.STRIPE_API_VERSION)
+    elapsed = time.monotonic() - progress.started
+    log.info(
+        "wrote %d objects to %s in %.1fs%s",
+        progress.total(),
+        json_dir,
+        elapsed,
+        _request_rate(client, elapsed),
+    )
