@@ -11,10 +11,18 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
 RUN := $(PY) -m tools.stack exec --
 DBT := $(RUN) $(CURDIR)/$(VENV)/bin/dbt
+# Every target that needs the warehouse or the local Stripe starts them first;
+# `up` is idempotent, and in ENV=prod it starts nothing (and names the PG*
+# variables to set when none are).
+UP := $(PY) -m tools.stack up >/dev/null
 ENV ?= dev
 export ENV
+# FULL_REFRESH=1|true|yes|on, in any case: reload every table (extract) and
+# rebuild every model (dbt --full-refresh). One parser, extract.config
+# .full_refresh, serves both: the extractor reads the variable itself, and
+# dbt's flag comes from `python -m tools.stack dbt-flags` (evaluated on use).
 FULL_REFRESH ?=
-DBT_FULL_REFRESH := $(if $(filter 1 true yes,$(FULL_REFRESH)),--full-refresh,)
+DBT_FULL_REFRESH = $(shell FULL_REFRESH='$(FULL_REFRESH)' $(PY) -m tools.stack dbt-flags)
 
 $(STAMP): uv.lock pyproject.toml
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
@@ -52,44 +60,51 @@ status: $(STAMP) ## Say what runs where
 
 .PHONY: psql
 psql: $(STAMP) ## Open psql on the warehouse (or run PSQL_ARGS, e.g. PSQL_ARGS='-c "select 1"')
+	@$(UP)
 	@$(PY) -m tools.stack psql $(PSQL_ARGS)
 
 .PHONY: populate
 populate: $(STAMP) ## Fill the (test-mode) Stripe with a demo business; dev only
-	@$(RUN) $(PY) -m tools.populate
+	@$(UP)
+	@$(RUN) $(PY) -m tools.fake_stripe.populate
 
 .PHONY: extract
 extract: $(STAMP) ## Run the dlt pipeline `stripe` into schema stripe_raw (SOURCE=api|json)
+	@$(UP)
 	@$(RUN) $(PY) -m extract
 
 .PHONY: fetch
 fetch: $(STAMP) ## Write a snapshot directory (JSON_DIR) from the Stripe API
+	@$(UP)
 	@$(RUN) $(PY) -m extract fetch
 
 .PHONY: synth
 synth: $(STAMP) ## Write a synthetic Stripe snapshot to JSON_DIR (SYNTH_CUSTOMERS, SYNTH_SEED, SYNTH_NOW, SYNTH_GZIP=1, SYNTH_WORKERS)
-	@$(RUN) $(PY) -m tools.synth
+	@$(RUN) $(PY) -m tools.fake_stripe.synth
 
 .PHONY: replay
 replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--port 12111 --rate 100 --latency-ms 50')
-	@$(RUN) $(PY) -m tools.replay $(REPLAY_ARGS)
+	@$(RUN) $(PY) -m tools.fake_stripe.replay $(REPLAY_ARGS)
 
 .PHONY: bench
 bench: $(STAMP) ## Benchmarks on a synthetic company: loader, extraction, dbt build full/incremental, make all (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
-	@$(PY) -m tools.stack up >/dev/null
+	@$(UP)
 	@$(PY) -m tools.bench
 
 .PHONY: seed
 seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
+	@$(UP)
 	@$(DBT) seed $(DBT_FULL_REFRESH)
 
 .PHONY: build
 build: $(STAMP) ## dbt build: seeds, staging, oltp, marts, snapshots, with their tests
+	@$(UP)
 	@$(DBT) build $(DBT_FULL_REFRESH)
 
 .PHONY: check-db
 check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per resource
-	@$(RUN) $(PY) -m tools.check_db
+	@$(UP)
+	@$(RUN) $(PY) -m tools.checks.check_db
 
 .PHONY: test
 test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests)
@@ -104,14 +119,14 @@ SQLFLUFF := PYTHONWARNINGS=ignore::UserWarning $(RUN) $(CURDIR)/$(VENV)/bin/sqlf
 lint: $(STAMP) ## ruff over Python; sqlfluff (dbt templater, needs the warehouse: starts it) over models, tests, snapshots
 	@$(VENV)/bin/ruff check $(PY_SOURCES)
 	@$(VENV)/bin/ruff format --check $(PY_SOURCES)
-	@$(MAKE) up >/dev/null
+	@$(UP)
 	@$(SQLFLUFF) lint $(SQL_SOURCES)
 
 .PHONY: fmt
 fmt: $(STAMP) ## Format Python with ruff and fix what sqlfluff can fix in the SQL
 	@$(VENV)/bin/ruff format $(PY_SOURCES)
 	@$(VENV)/bin/ruff check --fix $(PY_SOURCES)
-	@$(MAKE) up >/dev/null
+	@$(UP)
 	@$(SQLFLUFF) fix $(SQL_SOURCES)
 
 # Documentation: dbt docs, generated ER diagrams, description coverage.
@@ -121,18 +136,20 @@ MMDC := $(MERMAID_DIR)/node_modules/.bin/mmdc
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || true)
 
 .PHONY: docs
-docs: $(STAMP) ## dbt docs generate (needs `make up` and a built warehouse), then print the description coverage
+docs: $(STAMP) ## dbt docs generate (starts the warehouse; columns need `make build`), then the description coverage
+	@$(UP)
 	@$(DBT) docs generate
-	@$(PY) -m tools.docs_coverage
+	@$(PY) -m tools.checks.docs_coverage
 
 .PHONY: docs-serve
 docs-serve: $(STAMP) ## Serve the generated docs on 127.0.0.1, port DOCS_PORT (default 8580)
 	@test -f target/catalog.json || { echo "error: no target/catalog.json; run make docs first" >&2; exit 1; }
+	@$(UP)
 	@$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 .PHONY: erd
 erd: $(STAMP) ## Write schemas/oltp_er.mmd and marts_star.mmd from the models; render them when node and chromium exist
-	@$(PY) -m tools.erd
+	@$(PY) -m tools.checks.erd
 	@if command -v node >/dev/null && [ -n "$(CHROMIUM)" ]; then $(MAKE) erd-render; \
 	else echo "erd: node or chromium missing, images not rendered (apt-get install -y chromium nodejs npm; make erd-render)"; fi
 

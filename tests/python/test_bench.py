@@ -10,7 +10,7 @@ import sys
 import orjson
 from conftest import run
 
-from tools import bench
+from tools.bench import cli as bench
 
 
 def test_loader_and_extraction_sections_measure_and_report(stack_env, tmp_path):

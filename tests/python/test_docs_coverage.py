@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tools import docs_coverage
-from tools.manifest import PROJECT
+from tools.checks import docs_coverage
+from tools.checks.manifest import PROJECT
 
 
 def _model(name, description, columns):

@@ -1,5 +1,5 @@
 """The committed ER diagrams match the models, and the generator draws keys
-and cardinalities the way tools/erd.py documents. `dbt parse` only (shared
+and cardinalities the way tools/checks/erd.py documents. `dbt parse` only (shared
 with test_structure in the same pytest process), no database."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import difflib
 import hashlib
 import warnings
 
-from tools import erd
-from tools import manifest as mf
+from tools.checks import erd
+from tools.checks import manifest as mf
 
 
 def test_committed_diagrams_match_the_models():

@@ -84,7 +84,7 @@ def test_local_stripe_killed_keeps_what_was_written(stack_env):
     """The fake Stripe saves its store shortly after writes, so a killed
     server (a reboot, a closed terminal) does not lose the business that the
     warehouse already holds."""
-    from tools import localstripe_server  # the test stack put ROOT on the path
+    from tools.stack import localstripe_server  # conftest put ROOT on the path
 
     base, key = stack_env["STRIPE_API_BASE"], stack_env["STRIPE_API_KEY"]
     headers = {"Authorization": f"Bearer {key}"}

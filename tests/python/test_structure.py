@@ -1,4 +1,4 @@
-"""Project-structure rules (tools/structure.py) hold on the real project, and
+"""Project-structure rules (tools/checks/structure.py) hold on the real project, and
 each rule fails on a tiny hand-made manifest that breaks it. `dbt parse`
 once per pytest process (shared with test_erd), no database."""
 
@@ -8,8 +8,8 @@ import copy
 
 import pytest
 
-from tools import manifest as mf
-from tools import structure
+from tools.checks import manifest as mf
+from tools.checks import structure
 
 P = mf.PROJECT
 
@@ -25,7 +25,7 @@ def test_every_known_exception_is_still_needed():
     stale = set(structure.KNOWN_EXCEPTIONS) - found
     assert not stale, (
         f"{sorted(stale)} no longer violate their rule: remove them from "
-        "KNOWN_EXCEPTIONS in tools/structure.py"
+        "KNOWN_EXCEPTIONS in tools/checks/structure.py"
     )
 
 

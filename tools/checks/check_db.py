@@ -1,6 +1,6 @@
 """Reconcile the source, the raw layer and the OLTP layer (`make check-db`).
 
-    python -m tools.check_db
+    python -m tools.checks.check_db
 
 Per resource it counts the objects the source holds (SOURCE=json: the ids in
 the snapshot files; SOURCE=api: the API's own lists), the raw rows (live and
@@ -29,143 +29,17 @@ from pathlib import Path
 
 import psycopg2
 
+from extract.errors import UserError, run_main
+from extract.settings import RESOURCES, STRIPE_API_VERSION, Resource
+
 RAW_SCHEMA = os.environ.get("RAW_SCHEMA", "stripe_raw")
 OLTP_SCHEMA = "oltp"
 
 
-@dataclass(frozen=True)
-class Resource:
-    """A raw table, the OLTP table its objects land in, and its money."""
-
-    name: str
-    oltp: str | None
-    key: str | None = None
-    # (raw JSON field, OLTP column) pairs whose sums must agree
-    money: tuple[tuple[str, str], ...] = ()
-    # raw tables whose distinct ids make up the OLTP table's real rows
-    raw_tables: tuple[str, ...] = field(default=())
-    # how the API lists it: a path, or a (parent resource, path template)
-    api_path: str | None = None
-    api_parent: str | None = None
-    # the parent's field embedding the first page of children (the path
-    # then lists the rest), and a second path for a Stripe lacking the first
-    api_embedded: str | None = None
-    api_fallback_path: str | None = None
-
-
-RESOURCES = (
-    Resource(
-        "customers",
-        "customers",
-        "customer_id",
-        (("balance", "balance_cents"),),
-        api_path="/v1/customers",
-    ),
-    Resource("products", "products", "product_id", api_path="/v1/products"),
-    Resource(
-        "prices",
-        "prices",
-        "price_id",
-        (("unit_amount", "unit_amount_cents"),),
-        raw_tables=("prices", "plans"),
-        api_path="/v1/prices",
-    ),
-    Resource("plans", None, api_path="/v1/plans"),
-    Resource(
-        "coupons",
-        "coupons",
-        "coupon_id",
-        (("amount_off", "amount_off_cents"),),
-        api_path="/v1/coupons",
-    ),
-    Resource(
-        "subscriptions",
-        "subscriptions",
-        "subscription_id",
-        api_path="/v1/subscriptions?status=all",
-    ),
-    Resource(
-        "subscription_items",
-        "subscription_items",
-        "subscription_item_id",
-        api_path="/v1/subscription_items?subscription={id}",
-        api_parent="subscriptions",
-        api_embedded="items",
-    ),
-    Resource(
-        "invoices",
-        "invoices",
-        "invoice_id",
-        (("total", "total_cents"), ("amount_paid", "amount_paid_cents")),
-        api_path="/v1/invoices",
-    ),
-    Resource(
-        "invoice_line_items",
-        "invoice_line_items",
-        "invoice_line_item_id",
-        (("amount", "amount_cents"),),
-        api_path="/v1/invoices/{id}/lines",
-        api_parent="invoices",
-        api_embedded="lines",
-    ),
-    Resource("invoiceitems", None, api_path="/v1/invoiceitems"),
-    Resource(
-        "charges",
-        "charges",
-        "charge_id",
-        (("amount", "amount_cents"), ("amount_refunded", "amount_refunded_cents")),
-        api_path="/v1/charges",
-    ),
-    Resource(
-        "refunds",
-        "refunds",
-        "refund_id",
-        (("amount", "amount_cents"),),
-        api_path="/v1/refunds",
-    ),
-    Resource(
-        "disputes",
-        "disputes",
-        "dispute_id",
-        (("amount", "amount_cents"),),
-        api_path="/v1/disputes",
-    ),
-    Resource(
-        "payment_intents",
-        "payment_intents",
-        "payment_intent_id",
-        (("amount", "amount_cents"),),
-        api_path="/v1/payment_intents",
-    ),
-    Resource(
-        "payment_methods",
-        "payment_methods",
-        "payment_method_id",
-        api_path="/v1/customers/{id}/payment_methods",
-        api_parent="customers",
-        api_fallback_path="/v1/payment_methods?customer={id}&type=card",
-    ),
-    Resource(
-        "balance_transactions",
-        "balance_transactions",
-        "balance_transaction_id",
-        (("amount", "amount_cents"), ("fee", "fee_cents"), ("net", "net_cents")),
-        api_path="/v1/balance_transactions",
-    ),
-    Resource(
-        "payouts",
-        "payouts",
-        "payout_id",
-        (("amount", "amount_cents"),),
-        api_path="/v1/payouts",
-    ),
-    Resource("credit_notes", None, api_path="/v1/credit_notes"),
-    Resource("events", None, api_path="/v1/events"),
-)
-
-
 @dataclass
-class Row:
+class Reconciliation:
+    """One resource's counts in the source, raw and OLTP, and what disagrees."""
+
     resource: str
     source: int | None = None  # None: the source lacks the resource
     raw_live: int = 0
@@ -229,13 +103,13 @@ class StripeCounter:
             except urllib.error.HTTPError as error:
                 if error.code == 404:
                     return None
-                raise SystemExit(
-                    f"error: the Stripe API answered {error.code} for {path}; check "
+                raise UserError(
+                    f"the Stripe API answered {error.code} for {path}; check "
                     "STRIPE_API_KEY and STRIPE_API_BASE."
                 ) from None
             except urllib.error.URLError as error:
-                raise SystemExit(
-                    f"error: cannot reach the Stripe API at {self.base} "
+                raise UserError(
+                    f"cannot reach the Stripe API at {self.base} "
                     f"({error.reason}); start it (`make up`) or set STRIPE_API_BASE."
                 ) from None
             objects += page["data"]
@@ -246,39 +120,38 @@ class StripeCounter:
     def children(self, resource: Resource, parent: dict) -> list[dict]:
         """A parent's children: its embedded first page completed from the
         list endpoint, or the list endpoint (or its fallback) alone."""
-        path = resource.api_path.format(id=parent["id"])
-        if resource.api_embedded:
-            embedded = parent.get(resource.api_embedded) or {}
+        path = _url(*resource.listing(parent["id"]))
+        if resource.embedded:
+            embedded = parent.get(resource.embedded) or {}
             found = list(embedded.get("data") or [])
             if embedded.get("has_more") and found:
                 found += self.objects(path, after=found[-1]["id"]) or []
             return found
         found = self.objects(path)
-        if found is None and resource.api_fallback_path:
-            found = self.objects(resource.api_fallback_path.format(id=parent["id"]))
+        if found is None and resource.fallback_path:
+            found = self.objects(_url(*resource.listing(parent["id"], fallback=True)))
         return found or []
 
 
+def _url(path: str, params: dict[str, str]) -> str:
+    """A list endpoint's path with its query string."""
+    return f"{path}?{urllib.parse.urlencode(params)}" if params else path
+
+
 def api_counts() -> dict[str, tuple[int, int] | None]:
-    try:
-        from extract.settings import STRIPE_API_VERSION
-    except ImportError:
-        raise SystemExit(
-            "error: SOURCE=api needs the extract package (extract/settings.py "
-            "pins the Stripe API version); use SOURCE=json or install it."
-        ) from None
+    """(objects, 0) per resource as the API lists them; None: no such list."""
     counter = StripeCounter(
         os.environ["STRIPE_API_BASE"], os.environ["STRIPE_API_KEY"], STRIPE_API_VERSION
     )
     listed: dict[str, list[dict] | None] = {}
     for resource in RESOURCES:
-        if resource.api_parent is None:
-            listed[resource.name] = counter.objects(resource.api_path)
+        if resource.parent is None:
+            listed[resource.name] = counter.objects(_url(*resource.listing()))
     for resource in RESOURCES:
-        if resource.api_parent is not None:
+        if resource.parent is not None:
             listed[resource.name] = [
                 child
-                for parent in listed[resource.api_parent] or []
+                for parent in listed[resource.parent] or []
                 if not parent.get("deleted")
                 for child in counter.children(resource, parent)
             ]
@@ -293,8 +166,8 @@ def source_counts() -> tuple[str, dict[str, tuple[int, int] | None]]:
     if source == "json":
         directory = Path(os.environ.get("JSON_DIR", "data/snapshot"))
         if not (directory / "manifest.json").exists():
-            raise SystemExit(
-                f"error: {directory} holds no snapshot (no manifest.json); set "
+            raise UserError(
+                f"{directory} holds no snapshot (no manifest.json); set "
                 "JSON_DIR to the directory `make fetch` wrote."
             )
         return f"json:{directory}", {
@@ -302,7 +175,7 @@ def source_counts() -> tuple[str, dict[str, tuple[int, int] | None]]:
         }
     if source == "api":
         return f"api:{os.environ.get('STRIPE_API_BASE')}", api_counts()
-    raise SystemExit(f"error: SOURCE={source!r} is not known; use api or json.")
+    raise UserError(f"SOURCE={source!r} is not known; use api or json.")
 
 
 # --- the warehouse -----------------------------------------------------------
@@ -332,8 +205,8 @@ def raw_money_sql(resource: Resource, raw_field: str) -> str:
     return f"select sum(amount) from ({sql}) as raw_amounts (amount)"
 
 
-def check(cur, resource: Resource, source: tuple[int, int] | None) -> Row:
-    row = Row(resource.name)
+def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconciliation:
+    row = Reconciliation(resource.name)
     if not relation_exists(cur, RAW_SCHEMA, resource.name):
         row.problems.append(
             f"raw table {RAW_SCHEMA}.{resource.name} is missing: run `make extract`"
@@ -375,7 +248,7 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Row:
     row.oltp_placeholders = scalar(
         cur, f"select count(*) from {oltp} where not ({real})"
     )
-    raw_tables = resource.raw_tables or (resource.name,)
+    raw_tables = resource.oltp_raw_tables
     expected = scalar(
         cur,
         "select count(distinct id) from ("
@@ -405,7 +278,7 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Row:
     return row
 
 
-def render(rows: list[Row], source_name: str) -> str:
+def render(rows: list[Reconciliation], source_name: str) -> str:
     header = ("resource", "source", "raw", "raw del", "oltp", "placeh.", "status")
     lines = [
         (
@@ -438,8 +311,8 @@ def main() -> int:
     try:
         conn = psycopg2.connect("")  # libpq reads the PG* variables
     except psycopg2.OperationalError as error:
-        raise SystemExit(
-            f"error: cannot connect to the warehouse ({str(error).strip()}); "
+        raise UserError(
+            f"cannot connect to the warehouse ({str(error).strip()}); "
             "run `make up` or set PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE."
         ) from None
     with conn, conn.cursor() as cur:
@@ -455,4 +328,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

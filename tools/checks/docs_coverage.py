@@ -1,6 +1,6 @@
 """Description coverage of the dbt docs (`make docs` prints it).
 
-    python -m tools.docs_coverage [--target target] [--fail-under 100]
+    python -m tools.checks.docs_coverage [--target target] [--fail-under 100]
 
 Reads target/manifest.json and target/catalog.json (written by `dbt docs
 generate`). The catalog lists the columns the relations really have in the
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.manifest import PROJECT, ROOT
+from extract.errors import UserError, run_main
+from tools.checks.manifest import PROJECT, ROOT
 
 
 @dataclass
@@ -102,12 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads((args.target / "manifest.json").read_text())
         catalog = json.loads((args.target / "catalog.json").read_text())
     except FileNotFoundError as error:
-        print(
-            f"error: {error.filename} is missing: run `make docs` first "
-            "(it needs the warehouse: `make up`, and `make build` for columns)",
-            file=sys.stderr,
-        )
-        return 2
+        raise UserError(
+            f"{error.filename} is missing: run `make docs` first "
+            "(it needs the warehouse: `make up`, and `make build` for columns)"
+        ) from None
     tallies = coverage(manifest, catalog)
     print(report(tallies))
     worst = min((t.percent() for t in tallies.values()), default=100.0)
@@ -115,4 +113,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

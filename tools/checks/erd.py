@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import manifest as mf
+from tools.checks import manifest as mf
 
 SCHEMAS = mf.ROOT / "schemas"
 OLTP_FILE = SCHEMAS / "oltp_er.mmd"

@@ -18,13 +18,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from extract.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "stripe_warehouse"
 LAYERS = ("staging", "oltp", "marts")
 _REF = re.compile(r"""ref\(\s*(?:['"][^'"]+['"]\s*,\s*)?['"]([^'"]+)['"]""")
 
 
-class ManifestError(RuntimeError):
+class ManifestError(UserError):
     """dbt could not parse the project; the message carries dbt's output."""
 
 

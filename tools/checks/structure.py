@@ -1,6 +1,6 @@
 """Project-structure rules, checked on dbt's manifest (`dbt parse`).
 
-    python -m tools.structure      print every violation; exit 1 if any
+    python -m tools.checks.structure      print every violation; exit 1 if any
 
 Each rule returns violations that name the model (or source) and the rule.
 The rules, and the decisions behind them:
@@ -36,10 +36,10 @@ with its reason; the tests fail when one is no longer needed.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 
-from tools import manifest as mf
+from extract.errors import run_main
+from tools.checks import manifest as mf
 
 # (column name pattern, model name pattern): personal data about a person
 # (the customer, a card holder, a payer). Matched with re.search.
@@ -363,11 +363,7 @@ def unexpected(found: list[Violation]) -> list[Violation]:
 
 
 def main() -> int:
-    try:
-        manifest = mf.fresh_manifest()
-    except mf.ManifestError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    manifest = mf.fresh_manifest()  # a ManifestError is a UserError: exit 2
     found = violations(manifest)
     for violation in found:
         reason = KNOWN_EXCEPTIONS.get((violation.model, violation.rule))
@@ -378,4 +374,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -3,6 +3,7 @@
     python -m tools.stack up|down|status
     python -m tools.stack psql [args...]
     python -m tools.stack exec -- command [args...]
+    python -m tools.stack dbt-flags    (--full-refresh when FULL_REFRESH says so)
 
 `up` starts what the settings say the project manages (PostgreSQL unless
 PGHOST is set; localstripe when ENV=dev and STRIPE_API_BASE is not set) and is
@@ -24,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from extract import config
+from extract.errors import UserError
 
 PG_SYSTEM_USER = "embedded_postgres"
 
@@ -164,8 +166,8 @@ def pg_up(settings: config.Settings, env: dict[str, str]) -> str:
         if result.returncode != 0:
             log = settings.pg_dir / "server.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
-            raise SystemExit(
-                f"error: PostgreSQL did not start on 127.0.0.1:{port}.\n"
+            raise UserError(
+                f"PostgreSQL did not start on 127.0.0.1:{port}.\n"
                 f"{result.stdout}\n{tail}\n"
                 "If another program holds that port, set PGPORT to a free one, "
                 f"or remove {settings.stack_dir / 'pg.port'} to pick a new one."
@@ -219,7 +221,9 @@ def _stripe_pid(settings: config.Settings) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return None
-    return pid if "tools.localstripe_server" in cmdline else None
+    # Matches tools.stack.localstripe_server and a server started before it
+    # moved (tools.localstripe_server).
+    return pid if "localstripe_server" in cmdline else None
 
 
 def _spawn_localstripe(settings: config.Settings, port: int, log) -> subprocess.Popen:
@@ -227,7 +231,7 @@ def _spawn_localstripe(settings: config.Settings, port: int, log) -> subprocess.
         [
             sys.executable,
             "-m",
-            "tools.localstripe_server",
+            "tools.stack.localstripe_server",
             "--port",
             str(port),
             "--state-dir",
@@ -251,8 +255,8 @@ def stripe_up(settings: config.Settings, env: dict[str, str]) -> str:
         deadline = time.monotonic() + 30
         while not _port_answers(port):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"error: localstripe did not start on 127.0.0.1:{port}; see "
+                raise UserError(
+                    f"localstripe did not start on 127.0.0.1:{port}; see "
                     f"{settings.stripe_dir / 'server.log'}. If the port is taken, "
                     "set LOCALSTRIPE_PORT to a free one."
                 )
@@ -321,9 +325,7 @@ def status() -> list[str]:
 
 def exec_with_env(command: list[str]) -> int:
     if not command:
-        raise SystemExit(
-            "error: nothing to run; usage: python -m tools.stack exec -- cmd"
-        )
+        raise UserError("nothing to run; usage: python -m tools.stack exec -- cmd")
     env = config.child_environment()
     os.execvpe(command[0], command, env)
     return 0
@@ -343,13 +345,11 @@ def main(argv: list[str]) -> int:
     elif verb == "psql":
         config.require_warehouse(config.child_environment())
         return exec_with_env([_pg_bin("psql"), *rest])
+    elif verb == "dbt-flags":
+        print("--full-refresh" if config.full_refresh(os.environ) else "")
     elif verb == "exec":
         return exec_with_env(rest[1:] if rest[:1] == ["--"] else rest)
     else:
         print(__doc__)
         return 2
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

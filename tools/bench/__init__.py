@@ -1,0 +1,1 @@
+"""Benchmarks of the pipeline on a synthetic company (`make bench`)."""

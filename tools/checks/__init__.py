@@ -1,0 +1,1 @@
+"""Checks of the warehouse and the dbt project: data, structure, diagrams, docs."""
