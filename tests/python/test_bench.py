@@ -10,7 +10,7 @@ import sys
 import orjson
 from conftest import run
 
-from tools.bench import cli as bench
+from tools.bench import report, runs
 
 
 def test_loader_and_extraction_sections_measure_and_report(stack_env, tmp_path):
@@ -67,7 +67,7 @@ def test_changed_snapshot_changes_one_object_in_a_hundred(tmp_path):
     ]
     (source / "customers.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     (source / "manifest.json").write_text('{"api_version": "2026-10-28.endive"}')
-    written = bench.write_changed_snapshot(source, tmp_path / "delta", offset=3)
+    written = runs.write_changed_snapshot(source, tmp_path / "delta", offset=3)
     changed = [
         orjson.loads(line)
         for line in (tmp_path / "delta" / "customers.jsonl").read_bytes().splitlines()
@@ -107,7 +107,7 @@ def test_node_times_are_summed_per_layer(tmp_path):
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     (tmp_path / "run_results.json").write_text(json.dumps(results))
-    assert bench.layer_seconds(tmp_path) == {
+    assert runs.layer_seconds(tmp_path) == {
         "seeds": 16,
         "staging": 1,
         "oltp": 2,
@@ -118,14 +118,16 @@ def test_node_times_are_summed_per_layer(tmp_path):
 
 
 def test_table_shows_median_min_max_and_verdict(tmp_path):
-    report = bench.Bench(1, 3, 7, tmp_path, {})
-    report.add(
-        bench.Row("loader", "rate", "objects/s", [10, 30, 20], 100, ">= 15", True)
+    bench = report.Bench(1, 3, 7, tmp_path, {})
+    bench.add(
+        report.Result("loader", "rate", "objects/s", [10, 30, 20], 100, ">= 15", True)
     )
-    report.add(
-        bench.Row("transform", "ratio", "fraction", [0.5], target="<= 0.1", met=False)
+    bench.add(
+        report.Result(
+            "transform", "ratio", "fraction", [0.5], target="<= 0.1", met=False
+        )
     )
-    text = bench.table(report)
+    text = report.table(bench)
     lines = text.splitlines()
     assert lines[1].split()[:5] == ["loader", "rate", "20.0", "10.0", "30.0"]
     assert ">= 15 (met)" in lines[1] and "<= 0.1 (MISSED)" in lines[2]

@@ -1,0 +1,247 @@
+"""What the benchmarks run: processes, databases, snapshots, loads, dbt builds."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import psycopg2
+
+from extract import config
+from extract.errors import UserError
+from tools.bench.report import ROOT, Bench, Measured
+
+PY = sys.executable
+CHANGED_FRACTION = 100  # 1 object in 100 changes before the incremental build
+# Layers of run_results.json nodes: a model's folder, or its resource type.
+LAYERS = ("seeds", "staging", "oltp", "marts", "snapshots", "tests")
+
+
+# -- processes and databases ---------------------------------------------------
+
+
+def measure(args: list[str], env: dict[str, str], log_path: Path, cwd=ROOT) -> Measured:
+    """Run a command, its output to log_path; wall time and the peak resident
+    memory of its process tree (wait4's rusage covers the waited children)."""
+    started = time.perf_counter()
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    output = log_path.read_text(errors="replace")
+    if child.returncode != 0:
+        raise UserError(
+            f"{' '.join(args)} exited {child.returncode} (log: {log_path}):\n"
+            f"{output[-3000:]}"
+        )
+    return Measured(seconds, usage.ru_maxrss / 1024, output)
+
+
+def _admin(env: dict[str, str], statement: str) -> None:
+    conn = psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def bench_database(bench: Bench, name: str) -> Iterator[dict[str, str]]:
+    """A new, empty database `bench_<name>` and the environment that uses it;
+    dropped afterwards, with the pipeline's local state for it."""
+    database = f"bench_{name}"
+    _admin(bench.env, f'drop database if exists "{database}" with (force)')
+    _admin(bench.env, f'create database "{database}"')
+    env = dict(bench.env, PGDATABASE=database)
+    try:
+        yield env
+    finally:
+        _admin(bench.env, f'drop database if exists "{database}" with (force)')
+        from extract.warehouse import pg_settings, pipelines_dir
+
+        stack_dir = config.load(env).stack_dir
+        shutil.rmtree(pipelines_dir(stack_dir, pg_settings(env)), ignore_errors=True)
+
+
+def raw_objects(env: dict[str, str], schema: str = "stripe_raw") -> int:
+    """Rows in the schema's tables, dlt's own tables aside."""
+    conn = psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname=env["PGDATABASE"],
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = %s and table_name not like '\\_dlt\\_%%'",
+                (schema,),
+            )
+            tables = [name for (name,) in cur.fetchall()]
+            total = 0
+            for table in tables:
+                cur.execute(f'select count(*) from "{schema}"."{table}"')
+                total += cur.fetchone()[0]
+            return total
+    finally:
+        conn.close()
+
+
+# -- snapshots -----------------------------------------------------------------
+
+
+def synthetic_snapshot(bench: Bench, customers: int) -> Path:
+    """The synthetic company of that size, generated once and reused."""
+    directory = bench.data_dir / f"synth-{customers}-seed{bench.seed}"
+    if (directory / "manifest.json").is_file():
+        return directory
+    bench.log(f"generating a company of {customers:,} customers in {directory}")
+    shutil.rmtree(directory, ignore_errors=True)
+    args = [PY, "-m", "tools.fake_stripe.synth", "--customers", str(customers)]
+    args += ["--seed", str(bench.seed), "--out", str(directory)]
+    measure(args, bench.env, bench.out_dir / f"synth-{customers}.log")
+    return directory
+
+
+def snapshot_objects(directory: Path) -> int:
+    """Objects in a snapshot: its lines (one object each), or the entries of
+    a list-envelope file."""
+    from extract.snapshot import open_snapshot, read_objects
+
+    files, _ = open_snapshot(directory)
+    total = 0
+    for path in files.values():
+        if path.name.endswith(".jsonl"):
+            with open(path, "rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += sum(1 for _ in read_objects(path))
+    return total
+
+
+def write_changed_snapshot(source: Path, target: Path, offset: int) -> int:
+    """One object in CHANGED_FRACTION of every resource, changed the way a
+    day of business changes it (metadata written, a later update time):
+    a delta snapshot for the incremental build. Returns the objects written."""
+    from extract import settings
+    from extract.snapshot import SnapshotWriter, open_snapshot, read_objects
+
+    files, manifest = open_snapshot(source)
+    shutil.rmtree(target, ignore_errors=True)
+    writer = SnapshotWriter(target)
+    written = 0
+    for name, path in files.items():
+        for number, (obj, _) in enumerate(read_objects(path)):
+            if number % CHANGED_FRACTION != offset % CHANGED_FRACTION:
+                continue
+            if isinstance(obj.get("metadata"), dict):
+                obj["metadata"]["bench_changed"] = str(offset)
+            writer.write(name, orjson.dumps(obj))
+            written += 1
+    writer.commit(manifest.get("api_version") or settings.STRIPE_API_VERSION)
+    return written
+
+
+# -- loads --------------------------------------------------------------------
+
+
+def extract_command() -> list[str]:
+    return [PY, "-m", "extract"]
+
+
+def load_snapshot(bench: Bench, env: dict[str, str], directory: Path, log: Path):
+    run_env = dict(env, SOURCE="json", JSON_DIR=str(directory), FULL_REFRESH="")
+    return measure(extract_command(), run_env, log)
+
+
+def dlt_default_command(directory: Path, env: dict[str, str]) -> list[str]:
+    return [PY, "-m", "tools.bench", "dlt-default", str(directory)]
+
+
+def dlt_default_load(directory: Path) -> None:
+    """dlt as its documentation's first example uses it: dict items, no hints,
+    the destination's default file format; run from a directory without the
+    project's .dlt/config.toml, so every setting is dlt's default."""
+    import dlt
+
+    from extract.snapshot import open_snapshot, read_objects
+
+    files, _ = open_snapshot(directory)
+
+    def objects(path: Path):
+        for obj, _ in read_objects(path):
+            yield obj
+
+    resources = [dlt.resource(objects(path), name=name) for name, path in files.items()]
+    env = os.environ
+    pipeline = dlt.pipeline(
+        pipeline_name="stripe_dlt_default",
+        destination=dlt.destinations.postgres(
+            credentials={
+                "host": env["PGHOST"],
+                "port": int(env["PGPORT"]),
+                "username": env["PGUSER"],
+                "password": env["PGPASSWORD"],
+                "database": env["PGDATABASE"],
+            }
+        ),
+        dataset_name="stripe_dlt_default",
+        pipelines_dir=env["BENCH_PIPELINES_DIR"],
+    )
+    pipeline.run(resources)
+
+
+# -- dbt ----------------------------------------------------------------------
+
+
+def layer_of(unique_id: str, manifest: dict) -> str:
+    node = manifest["nodes"].get(unique_id) or {}
+    kind = unique_id.split(".", 1)[0]
+    if kind in ("test", "unit_test"):
+        return "tests"
+    if kind == "seed":
+        return "seeds"
+    if kind == "snapshot":
+        return "snapshots"
+    fqn = node.get("fqn") or unique_id.split(".")
+    return fqn[1] if len(fqn) > 2 and fqn[1] in LAYERS else "marts"
+
+
+def layer_seconds(target_path: Path) -> dict[str, float]:
+    """Sum of dbt's node times per layer (threads overlap, so their sum can
+    exceed the wall time)."""
+    results = json.loads((target_path / "run_results.json").read_text())
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    seconds = dict.fromkeys(LAYERS, 0.0)
+    for result in results["results"]:
+        seconds[layer_of(result["unique_id"], manifest)] += result["execution_time"]
+    return seconds
+
+
+def dbt_build(bench: Bench, env: dict[str, str], log: Path, *flags: str) -> Measured:
+    target = bench.out_dir / "dbt-target"
+    run_env = dict(env, DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target))
+    args = [PY, "-m", "tools.stack", "exec", "--"]
+    args += [str(Path(PY).parent / "dbt"), "build", *flags]
+    return measure(args, run_env, log)
