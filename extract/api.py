@@ -86,6 +86,14 @@ class _NoIds(set):
 
 
 class ApiExtraction:
+    """One run against the Stripe API: every table, its children, its changes.
+
+    Longer than 150 lines on purpose: its methods share one run's state (the
+    plans, the stop event, the child listings in flight and their pools), and
+    its sections (orchestration, a table with its children, updates and
+    deletions, plumbing) read top to bottom.
+    """
+
     def __init__(
         self,
         client: StripeClient,
