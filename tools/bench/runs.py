@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
-import psycopg2
 
 from extract import config
 from extract.errors import UserError
 from tools.bench.report import ROOT, Bench, Measured
+from tools.stack.cli import connect
 
 PY = sys.executable
 CHANGED_FRACTION = 100  # 1 object in 100 changes before the incremental build
@@ -49,13 +49,7 @@ def measure(args: list[str], env: dict[str, str], log_path: Path, cwd=ROOT) -> M
 
 
 def _admin(env: dict[str, str], statement: str) -> None:
-    conn = psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname="postgres",
-    )
+    conn = connect(env, "postgres")
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -84,13 +78,7 @@ def bench_database(bench: Bench, name: str) -> Iterator[dict[str, str]]:
 
 def raw_objects(env: dict[str, str], schema: str = "stripe_raw") -> int:
     """Rows in the schema's tables, dlt's own tables aside."""
-    conn = psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname=env["PGDATABASE"],
-    )
+    conn = connect(env)
     try:
         with conn.cursor() as cur:
             cur.execute(

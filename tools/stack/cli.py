@@ -176,16 +176,21 @@ def pg_up(settings: config.Settings, env: dict[str, str]) -> str:
     return f"postgresql  127.0.0.1:{port}  database {env['PGDATABASE']}"
 
 
-def _ensure_database(env: dict[str, str]) -> None:
+def connect(env: dict[str, str], dbname: str | None = None):
+    """A psycopg2 connection from the PG* variables (to `dbname` if given)."""
     import psycopg2
 
-    conn = psycopg2.connect(
+    return psycopg2.connect(
         host=env["PGHOST"],
         port=env["PGPORT"],
         user=env["PGUSER"],
         password=env["PGPASSWORD"],
-        dbname="postgres",
+        dbname=dbname or env["PGDATABASE"],
     )
+
+
+def _ensure_database(env: dict[str, str]) -> None:
+    conn = connect(env, "postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(
