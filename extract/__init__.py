@@ -80,7 +80,7 @@ def stripe_snapshot_source(
     errors: list[SnapshotLineError] | None = None,
     filled: set[str] | None = None,
 ) -> Iterator[DltResource]:
-    """Every raw table from a snapshot directory (format: extract/README.md).
+    """Every raw table from a snapshot directory (format: docs/design.md).
 
     Malformed lines are appended to `errors` (the valid objects still load).
     """
