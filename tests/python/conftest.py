@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tools.synth_objects import RESOURCES  # noqa: E402
+from tools.fake_stripe.objects import RESOURCES  # noqa: E402
 
 TEST_STACK = ROOT / ".stack-test"
 MANAGED_VARS = (

@@ -1,4 +1,4 @@
-"""tools.replay: Stripe's list semantics, auth, errors and injected faults."""
+"""fake_stripe.replay: Stripe's list semantics, auth, errors and injected faults."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import orjson
 import pytest
 import stripe
 
-from tools import replay, synth
+from tools.fake_stripe import replay, synth
 
 KEY = "sk_test_replay_tests"
 

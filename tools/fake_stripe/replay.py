@@ -1,6 +1,6 @@
 """A Stripe-compatible, read-only API over a snapshot directory, on 127.0.0.1.
 
-    python -m tools.replay --dir data/snapshot --port 0 --rate 100 \\
+    python -m tools.fake_stripe.replay --dir data/snapshot --port 0 --rate 100 \\
         --latency-ms 50 --error-rate 0.01 --drop-rate 0.005 --api-key sk_test_x
 
 Serves the list endpoints (`/v1/<resource>`, `/v1/invoices/{id}/lines`,
@@ -52,7 +52,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from tools.synth_objects import RESOURCES
+from extract.errors import run_main
+from tools.fake_stripe.objects import RESOURCES
 
 DEFAULT_KEY = "sk_test_replay"
 MAX_LIMIT = 100
@@ -738,9 +739,9 @@ def replay_process(
     environment, not on a command line that `ps` shows.
     """
     settings = Options(**options)
-    args = [sys.executable, "-m", "tools.replay", "--dir", str(directory)]
+    args = [sys.executable, "-m", "tools.fake_stripe.replay", "--dir", str(directory)]
     env = dict(os.environ, REPLAY_API_KEY=settings.api_key)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     child = subprocess.Popen(
         [*args, *settings.flags()],
         cwd=root,
@@ -777,7 +778,7 @@ def replay_process(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.replay", description=__doc__.split("\n")[0]
+        prog="python -m tools.fake_stripe.replay", description=__doc__.split("\n")[0]
     )
     env = os.environ
     parser.add_argument(
@@ -829,4 +830,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_main(main)

@@ -1,6 +1,6 @@
 """Write a synthetic Stripe account as a snapshot directory.
 
-    python -m tools.synth --customers 1000 [--seed 7] [--out DIR] [--gzip]
+    python -m tools.fake_stripe.synth --customers 1000 [--seed 7] [--out DIR] [--gzip]
     make synth SYNTH_CUSTOMERS=1000 [SYNTH_SEED=7] [JSON_DIR=DIR] [SYNTH_GZIP=1]
 
 The business: a SaaS company selling monthly, quarterly, yearly and weekly
@@ -51,8 +51,8 @@ from typing import Any
 
 import orjson
 
-from tools import synth_objects as obj
-from tools.synth_objects import RESOURCES
+from tools.fake_stripe import objects as obj
+from tools.fake_stripe.objects import RESOURCES
 
 try:  # the pinned version lives with the extractor
     from extract.settings import STRIPE_API_VERSION
@@ -1844,7 +1844,7 @@ def peak_rss_mib() -> float:
 def settings_from(argv: list[str] | None = None) -> SynthSettings:
     env = os.environ
     parser = argparse.ArgumentParser(
-        prog="python -m tools.synth", description=__doc__.split("\n")[0]
+        prog="python -m tools.fake_stripe.synth", description=__doc__.split("\n")[0]
     )
     # String defaults go through `type` too: a bad SYNTH_* value is an
     # argparse error naming the flag, not a traceback.
@@ -1906,7 +1906,3 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

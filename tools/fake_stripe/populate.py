@@ -1,6 +1,6 @@
 """Fill a test-mode Stripe with a consistent demo business (dev only).
 
-    python -m tools.populate        (what `make populate` runs)
+    python -m tools.fake_stripe.populate        (what `make populate` runs)
 
 It writes through the official `stripe` SDK to the Stripe that
 STRIPE_API_BASE and STRIPE_API_KEY name: the local Stripe by default, or a
@@ -32,7 +32,8 @@ from typing import Any
 import stripe
 
 from extract import config
-from tools import populate_plan as plan
+from extract.errors import run_main
+from tools.fake_stripe import plan
 
 DEFAULT_CUSTOMERS = 200
 DEFAULT_SEED = 42
@@ -668,4 +669,4 @@ def main(environ: dict[str, str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

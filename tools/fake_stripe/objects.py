@@ -1,4 +1,4 @@
-"""Builders of Stripe objects at the pinned API shape, for tools.synth.
+"""Builders of Stripe objects at the pinned API shape, for tools.fake_stripe.synth.
 
 Each builder returns a plain dict with exactly the keys the API returns for
 that object at 2026-10-28.endive (basil and later): no `charge.invoice`, the
