@@ -56,7 +56,9 @@ def read_jsonl(directory: Path, name: str) -> Iterator[dict]:
             yield orjson.loads(line)
 
 
-def make_snapshot(directory: Path, customers: int, seed: int = 7, **kw) -> synth.Stats:
+def make_snapshot(
+    directory: Path, customers: int, seed: int = 7, **kw
+) -> synth.SynthStats:
     settings = synth.SynthSettings(
         customers, seed, NOW, directory, kw.get("compress", False), kw.get("workers", 1)
     )
