@@ -28,3 +28,34 @@ LAST_NAMES = (  # noqa: SIM905
     "Allen Dijkstra Perlman Backus Lamarr Berners Johnson Rossum Borg "
     "Stroustrup Matsumoto Wilson Tanaka Meyer"
 ).split()
+ADDRESSES_BY_CURRENCY = {  # country, city, state, postal code
+    "usd": (
+        ("US", "New York", "NY", "100{:02d}"),
+        ("US", "Austin", "TX", "787{:02d}"),
+        ("US", "Seattle", "WA", "981{:02d}"),
+        ("US", "Chicago", "IL", "606{:02d}"),
+        ("US", "Denver", "CO", "802{:02d}"),
+    ),
+    "eur": (
+        ("DE", "Berlin", None, "101{:02d}"),
+        ("FR", "Lyon", None, "690{:02d}"),
+        ("NL", "Utrecht", None, "35{:02d} AB"),
+        ("ES", "Valencia", None, "460{:02d}"),
+        ("IT", "Torino", None, "101{:02d}"),
+    ),
+    "jpy": (
+        ("JP", "Tokyo", "Tokyo", "100-00{:02d}"),
+        ("JP", "Osaka", "Osaka", "530-00{:02d}"),
+        ("JP", "Fukuoka", "Fukuoka", "810-00{:02d}"),
+    ),
+}
+FIRST_NAMES_BY_CURRENCY = {
+    "usd": ("Olivia", "Liam", "Ava", "Noah", "Mia", "Ethan", "Harper", "Lucas"),
+    "eur": ("Lena", "Mathis", "Sofia", "Daan", "Lucía", "Jonas", "Chiara", "Élise"),
+    "jpy": ("Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Riku", "Mei"),
+}
+LAST_NAMES_BY_CURRENCY = {
+    "usd": ("Johnson", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Clark"),
+    "eur": ("Müller", "Dubois", "de Vries", "Fernández", "Rossi", "Schmidt"),
+    "jpy": ("Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito"),
+}
