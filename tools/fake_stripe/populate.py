@@ -508,6 +508,7 @@ class SubscriptionPopulator:
 
     def __init__(self, populator: Populator) -> None:
         self.populator = populator
+        self.legacy = LegacyApiPopulator(populator)
 
     def ensure_subscription(
         self, customer_id: str, spec: plan.PlannedSubscription
@@ -549,14 +550,72 @@ class SubscriptionPopulator:
         if spec.coupon:
             params["metadata"]["coupon"] = spec.coupon
             if self.populator.legacy_api:
-                self._credit_for_coupon(customer_id, spec)
+                self.legacy.credit_for_coupon(customer_id, spec)
             else:
                 params["discounts"] = [{"coupon": spec.coupon}]
         return self.populator._create(
             "subscription", self.populator.client.v1.subscriptions.create, params
         )
 
-    def _credit_for_coupon(
+    def _change_item(
+        self, customer_id: str, subscription: Any, spec: plan.PlannedSubscription
+    ) -> None:
+        """Upgrade, reseat or move to yearly mid-period, with prorations."""
+        item = subscription["items"]["data"][0]
+        current = _id(_field(item, "price") or _field(item, "plan"))
+        target = self.populator.price_ids[spec.new_price_key]
+        v1 = self.populator.client.v1
+        if current == target and item["quantity"] == spec.new_quantity:
+            self.populator.tally.add_existing("change")
+            if self.populator.legacy_api:
+                self.legacy.invoice_pending_change(customer_id, subscription.id)
+            return
+        if spec.story == "past_due":
+            self._make_declining_card_default(customer_id)
+        change = {
+            "id": item.id,
+            **self.populator.catalog.item(spec.new_price_key, spec.new_quantity),
+        }
+        params: dict[str, Any] = {"items": [change]}
+        if not self.populator.legacy_api:
+            params["proration_behavior"] = "always_invoice"
+        self.populator._update(
+            "change", v1.subscriptions.update, subscription.id, params
+        )
+        if self.populator.legacy_api:
+            self.legacy.invoice_pending_change(customer_id, subscription.id)
+
+    def _make_declining_card_default(self, customer_id: str) -> None:
+        """The customer's card on file now declines (expired, blocked...)."""
+        v1 = self.populator.client.v1
+        cards = self.populator._list(
+            v1.payment_methods.list, customer=customer_id, type="card"
+        )
+        declining = next(
+            (c.id for c in cards if c.card.last4 == DECLINING_CARD_LAST4), None
+        )
+        if declining is None:
+            declining = self.populator._create(
+                "payment_method",
+                v1.payment_methods.attach,
+                DECLINING_CARD,
+                {"customer": customer_id},
+            ).id
+        self.populator._update(
+            "card_swap",
+            v1.customers.update,
+            customer_id,
+            {"invoice_settings": {"default_payment_method": declining}},
+        )
+
+
+class LegacyApiPopulator:
+    """What a Stripe without prices (localstripe) needs done by hand."""
+
+    def __init__(self, populator: Populator) -> None:
+        self.populator = populator
+
+    def credit_for_coupon(
         self, customer_id: str, spec: plan.PlannedSubscription
     ) -> None:
         """A Stripe that cannot attach coupons gets the discount as a credit line.
@@ -584,35 +643,7 @@ class SubscriptionPopulator:
             },
         )
 
-    def _change_item(
-        self, customer_id: str, subscription: Any, spec: plan.PlannedSubscription
-    ) -> None:
-        """Upgrade, reseat or move to yearly mid-period, with prorations."""
-        item = subscription["items"]["data"][0]
-        current = _id(_field(item, "price") or _field(item, "plan"))
-        target = self.populator.price_ids[spec.new_price_key]
-        v1 = self.populator.client.v1
-        if current == target and item["quantity"] == spec.new_quantity:
-            self.populator.tally.add_existing("change")
-            if self.populator.legacy_api:
-                self._invoice_pending_change(customer_id, subscription.id)
-            return
-        if spec.story == "past_due":
-            self._make_declining_card_default(customer_id)
-        change = {
-            "id": item.id,
-            **self.populator.catalog.item(spec.new_price_key, spec.new_quantity),
-        }
-        params: dict[str, Any] = {"items": [change]}
-        if not self.populator.legacy_api:
-            params["proration_behavior"] = "always_invoice"
-        self.populator._update(
-            "change", v1.subscriptions.update, subscription.id, params
-        )
-        if self.populator.legacy_api:
-            self._invoice_pending_change(customer_id, subscription.id)
-
-    def _invoice_pending_change(self, customer_id: str, subscription_id: str) -> None:
+    def invoice_pending_change(self, customer_id: str, subscription_id: str) -> None:
         """Invoice and pay the credit for unused time a change left pending.
 
         localstripe invoices a change of billing interval itself but leaves
@@ -642,29 +673,6 @@ class SubscriptionPopulator:
         ):
             if invoice.status == "draft":
                 self.populator._update("invoice_payment", v1.invoices.pay, invoice.id)
-
-    def _make_declining_card_default(self, customer_id: str) -> None:
-        """The customer's card on file now declines (expired, blocked...)."""
-        v1 = self.populator.client.v1
-        cards = self.populator._list(
-            v1.payment_methods.list, customer=customer_id, type="card"
-        )
-        declining = next(
-            (c.id for c in cards if c.card.last4 == DECLINING_CARD_LAST4), None
-        )
-        if declining is None:
-            declining = self.populator._create(
-                "payment_method",
-                v1.payment_methods.attach,
-                DECLINING_CARD,
-                {"customer": customer_id},
-            ).id
-        self.populator._update(
-            "card_swap",
-            v1.customers.update,
-            customer_id,
-            {"invoice_settings": {"default_payment_method": declining}},
-        )
 
 
 def summary(tally: PopulateTally, elapsed: float, outcome: str = "done") -> list[str]:

@@ -10,7 +10,7 @@ from tools.fake_stripe import objects as obj
 from tools.fake_stripe.people import COUNTRIES, FIRST_NAMES, LAST_NAMES
 from tools.fake_stripe.synth.cards import CardWallet
 from tools.fake_stripe.synth.catalog import local_amount
-from tools.fake_stripe.synth.payments import CustomerPayments
+from tools.fake_stripe.synth.payments import CustomerPayments, PaymentWriter
 from tools.fake_stripe.synth.settlement import Settlement
 from tools.fake_stripe.synth.subscription_life import SubscriptionLife
 from tools.fake_stripe.synth.timeline import DAY
@@ -56,6 +56,7 @@ class CustomerLife:
         self.fragments: dict[str, Any] = {}
         self.cards = CardWallet(self)
         self.payments = CustomerPayments(self)
+        self.payment_writer = PaymentWriter(self)
         self.settlement = Settlement(self)
         self.pm_id, self.pm_card = self.cards.new_payment_method(created)
         self.risky = rng.random() < 0.08  # a card that fails often
@@ -78,7 +79,7 @@ class CustomerLife:
             self.one_off_purchases()
         self.cards.write_payment_methods()
         for payment in self.one_off:
-            self.payments.write_payment(payment)
+            self.payment_writer.write_payment(payment)
         for life in subscriptions:
             life.writer.write()
         currency = self.currency if (subscriptions or self.one_off) else None

@@ -41,7 +41,7 @@ RETRY_DAYS = (3, 5, 7)  # Smart Retries: further attempts after the first
 
 
 class CustomerPayments:
-    """Charges the customer's default card; writes charges and intents."""
+    """Charges the customer's default card, with Smart Retries."""
 
     def __init__(self, customer: CustomerLife) -> None:
         self.customer = customer
@@ -86,6 +86,15 @@ class CustomerPayments:
             "amount": amount,
             "description": description,
         }
+
+
+class PaymentWriter:
+    """Writes a payment's charges (failed and paid) and its intent."""
+
+    def __init__(self, customer: CustomerLife) -> None:
+        self.customer = customer
+        self.gen, self.rng, self.ids = customer.gen, customer.rng, customer.ids
+        self.sink, self.now = customer.sink, customer.now
 
     def write_payment(self, payment: dict, canceled_at: int | None = None) -> None:
         """Charges, balance transactions, refunds, disputes, the intent."""

@@ -19,16 +19,13 @@ DISPUTE_FEE = {"usd": 1500, "eur": 2000, "gbp": 2000, "jpy": 2000}
 
 
 class Settlement:
-    """Balance transactions of a customer's money, with refunds and disputes.
-
-    Slightly over 150 lines: a charge's refund and dispute share its
-    balance entries and random stream, and read best next to each other.
-    """
+    """Balance transactions of a customer's money: fees, refunds, disputes."""
 
     def __init__(self, customer: CustomerLife) -> None:
         self.customer = customer
         self.gen, self.rng, self.ids = customer.gen, customer.rng, customer.ids
         self.sink, self.now = customer.sink, customer.now
+        self.disputes = Disputes(self)
 
     def balance_entry(
         self,
@@ -89,7 +86,7 @@ class Settlement:
             None,
             None,
         )
-        data = self.customer.payments.write_charge(
+        data = self.customer.payment_writer.write_charge(
             charge_id,
             when,
             amount,
@@ -110,7 +107,7 @@ class Settlement:
             gen.emit_event("charge.refunded", refund_at, data)
         if disputed:
             brand = self.customer.cards.pm_at(when)[1]["brand"]
-            self.write_dispute(charge_id, pi_id, dispute_at, amount, brand)
+            self.disputes.write_dispute(charge_id, pi_id, dispute_at, amount, brand)
 
     def write_refund(self, charge_id: str, pi_id: str, at: int, amount: int) -> None:
         refund_id = self.ids.new("re")
@@ -135,6 +132,16 @@ class Settlement:
         )
         self.gen.emit_event("refund.created", at, data)
 
+
+class Disputes:
+    """A charge's dispute: the chargeback, its fee, and a reversal if won."""
+
+    def __init__(self, settlement: Settlement) -> None:
+        self.settlement = settlement
+        self.customer = settlement.customer
+        self.gen, self.rng, self.ids = settlement.gen, settlement.rng, settlement.ids
+        self.sink, self.now = settlement.sink, settlement.now
+
     def write_dispute(self, charge_id, pi_id, at, amount, brand) -> None:
         rng = self.rng
         dispute_id = self.ids.new("du")
@@ -147,7 +154,7 @@ class Settlement:
         else:
             status = "won" if rng.random() < 0.4 else "lost"
         bts = [
-            self.balance_entry(
+            self.settlement.balance_entry(
                 at,
                 -amount,
                 DISPUTE_FEE[self.customer.currency],
@@ -160,7 +167,7 @@ class Settlement:
         ]
         if status == "won":
             bts.append(
-                self.balance_entry(
+                self.settlement.balance_entry(
                     decided,
                     amount,
                     0,

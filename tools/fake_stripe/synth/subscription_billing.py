@@ -14,12 +14,13 @@ if TYPE_CHECKING:
 
 
 class SubscriptionBilling:
-    """Bills each period, applies the coupon, and follows failed payments."""
+    """Bills each period and applies the coupon; dunning follows failures."""
 
     def __init__(self, sub: SubscriptionLife) -> None:
         self.sub = sub
         self.gen, self.rng, self.ids = sub.gen, sub.rng, sub.ids
         self.owner, self.now = sub.owner, sub.now
+        self.dunning = SubscriptionDunning(sub)
 
     def billed(
         self,
@@ -161,7 +162,15 @@ class SubscriptionBilling:
                 self.sub.updated(first, {"status": "active"})
                 self.sub.updated(payment["paid_at"], {"status": "past_due"})
             return True
-        return self.unpaid(record, payment, reason)
+        return self.dunning.unpaid(record, payment, reason)
+
+
+class SubscriptionDunning:
+    """After a failed payment: incomplete, past_due, unpaid or cancelled."""
+
+    def __init__(self, sub: SubscriptionLife) -> None:
+        self.sub = sub
+        self.owner, self.rng, self.now = sub.owner, sub.rng, sub.now
 
     def unpaid(self, record: dict, payment: dict, reason: str) -> bool:
         owner = self.owner

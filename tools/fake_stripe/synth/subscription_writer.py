@@ -161,7 +161,7 @@ class InvoiceWriter:
             self.write_invoice_item(pending, invoice_id)
         payment = record["payment"]
         if payment is not None:
-            owner.payments.write_payment(payment, payment.get("canceled_at"))
+            owner.payment_writer.write_payment(payment, payment.get("canceled_at"))
         discount = record["discount"]
         line_fragments = []
         for line in record["lines"]:
