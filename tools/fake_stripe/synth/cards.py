@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tools.fake_stripe import objects as obj
+from tools.fake_stripe.synth.parts import CustomerPart
 
 if TYPE_CHECKING:
-    from tools.fake_stripe.synth.customer_life import CustomerLife
+    pass
 
 Fragment = orjson.Fragment
 
@@ -25,13 +26,8 @@ CARDS = (  # brand, funding, weight
 )
 
 
-class CardWallet:
+class CardWallet(CustomerPart):
     """The customer's payment methods: which card was the default when."""
-
-    def __init__(self, customer: CustomerLife) -> None:
-        self.customer = customer
-        self.gen, self.rng, self.ids = customer.gen, customer.rng, customer.ids
-        self.sink = customer.sink
 
     def new_payment_method(self, created: int) -> tuple[str, dict]:
         rng = self.rng

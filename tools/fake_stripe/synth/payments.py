@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tools.fake_stripe import objects as obj
+from tools.fake_stripe.synth.parts import CustomerPart
 from tools.fake_stripe.synth.timeline import DAY
 
 if TYPE_CHECKING:
-    from tools.fake_stripe.synth.customer_life import CustomerLife
+    pass
 
 DECLINES = (  # failure code, decline code, message, advice, weight
     (
@@ -40,13 +41,8 @@ DECLINES = (  # failure code, decline code, message, advice, weight
 RETRY_DAYS = (3, 5, 7)  # Smart Retries: further attempts after the first
 
 
-class CustomerPayments:
+class CustomerPayments(CustomerPart):
     """Charges the customer's default card, with Smart Retries."""
-
-    def __init__(self, customer: CustomerLife) -> None:
-        self.customer = customer
-        self.gen, self.rng, self.ids = customer.gen, customer.rng, customer.ids
-        self.sink, self.now = customer.sink, customer.now
 
     def pay(
         self, amount: int, at: int, description: str, first_attempt_fails: bool
@@ -88,13 +84,8 @@ class CustomerPayments:
         }
 
 
-class PaymentWriter:
+class PaymentWriter(CustomerPart):
     """Writes a payment's charges (failed and paid) and its intent."""
-
-    def __init__(self, customer: CustomerLife) -> None:
-        self.customer = customer
-        self.gen, self.rng, self.ids = customer.gen, customer.rng, customer.ids
-        self.sink, self.now = customer.sink, customer.now
 
     def write_payment(self, payment: dict, canceled_at: int | None = None) -> None:
         """Charges, balance transactions, refunds, disputes, the intent."""

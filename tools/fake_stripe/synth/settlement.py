@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tools.fake_stripe import objects as obj
+from tools.fake_stripe.synth.parts import CustomerPart
 from tools.fake_stripe.synth.timeline import DAY
 
 if TYPE_CHECKING:
@@ -18,14 +19,12 @@ FEE = {"usd": (290, 30), "eur": (150, 25), "gbp": (150, 20), "jpy": (360, 0)}
 DISPUTE_FEE = {"usd": 1500, "eur": 2000, "gbp": 2000, "jpy": 2000}
 
 
-class Settlement:
+class Settlement(CustomerPart):
     """Balance transactions of a customer's money: fees, refunds, disputes."""
 
     def __init__(self, customer: CustomerLife) -> None:
-        self.customer = customer
-        self.gen, self.rng, self.ids = customer.gen, customer.rng, customer.ids
-        self.sink, self.now = customer.sink, customer.now
-        self.disputes = Disputes(self)
+        super().__init__(customer)
+        self.disputes = Disputes(customer)
 
     def balance_entry(
         self,
@@ -133,14 +132,8 @@ class Settlement:
         self.gen.emit_event("refund.created", at, data)
 
 
-class Disputes:
+class Disputes(CustomerPart):
     """A charge's dispute: the chargeback, its fee, and a reversal if won."""
-
-    def __init__(self, settlement: Settlement) -> None:
-        self.settlement = settlement
-        self.customer = settlement.customer
-        self.gen, self.rng, self.ids = settlement.gen, settlement.rng, settlement.ids
-        self.sink, self.now = settlement.sink, settlement.now
 
     def write_dispute(self, charge_id, pi_id, at, amount, brand) -> None:
         rng = self.rng
@@ -154,7 +147,7 @@ class Disputes:
         else:
             status = "won" if rng.random() < 0.4 else "lost"
         bts = [
-            self.settlement.balance_entry(
+            self.customer.settlement.balance_entry(
                 at,
                 -amount,
                 DISPUTE_FEE[self.customer.currency],
@@ -167,7 +160,7 @@ class Disputes:
         ]
         if status == "won":
             bts.append(
-                self.settlement.balance_entry(
+                self.customer.settlement.balance_entry(
                     decided,
                     amount,
                     0,

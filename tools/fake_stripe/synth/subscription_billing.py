@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tools.fake_stripe import objects as obj
+from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.payments import RETRY_DAYS
 from tools.fake_stripe.synth.timeline import add_months
 
@@ -13,13 +14,11 @@ if TYPE_CHECKING:
     from tools.fake_stripe.synth.subscription_life import SubscriptionLife
 
 
-class SubscriptionBilling:
+class SubscriptionBilling(SubscriptionPart):
     """Bills each period and applies the coupon; dunning follows failures."""
 
     def __init__(self, sub: SubscriptionLife) -> None:
-        self.sub = sub
-        self.gen, self.rng, self.ids = sub.gen, sub.rng, sub.ids
-        self.owner, self.now = sub.owner, sub.now
+        super().__init__(sub)
         self.dunning = SubscriptionDunning(sub)
 
     def billed(
@@ -165,12 +164,8 @@ class SubscriptionBilling:
         return self.dunning.unpaid(record, payment, reason)
 
 
-class SubscriptionDunning:
+class SubscriptionDunning(SubscriptionPart):
     """After a failed payment: incomplete, past_due, unpaid or cancelled."""
-
-    def __init__(self, sub: SubscriptionLife) -> None:
-        self.sub = sub
-        self.owner, self.rng, self.now = sub.owner, sub.rng, sub.now
 
     def unpaid(self, record: dict, payment: dict, reason: str) -> bool:
         owner = self.owner

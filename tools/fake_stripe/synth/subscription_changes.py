@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.timeline import DAY, format_day
 
 if TYPE_CHECKING:
-    from tools.fake_stripe.synth.subscription_life import SubscriptionLife
+    pass
 
 CANCEL_FEEDBACK = (
     "too_expensive",
@@ -21,13 +22,8 @@ CANCEL_FEEDBACK = (
 )
 
 
-class SubscriptionChanges:
+class SubscriptionChanges(SubscriptionPart):
     """Prorated plan and seat changes, and churn at period boundaries."""
-
-    def __init__(self, sub: SubscriptionLife) -> None:
-        self.sub = sub
-        self.gen, self.rng, self.ids = sub.gen, sub.rng, sub.ids
-        self.owner, self.now = sub.owner, sub.now
 
     def maybe_change(self, start: int, end: int) -> None:
         """Upgrades, downgrades and seat changes, prorated to the period end."""

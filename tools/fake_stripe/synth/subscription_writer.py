@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tools.fake_stripe import objects as obj
+from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.payments import RETRY_DAYS
 from tools.fake_stripe.synth.timeline import DAY
 
@@ -17,13 +18,11 @@ Fragment = orjson.Fragment
 dumps = orjson.dumps
 
 
-class SubscriptionWriter:
+class SubscriptionWriter(SubscriptionPart):
     """Writes the subscription as it is now and the events of its life."""
 
     def __init__(self, sub: SubscriptionLife) -> None:
-        self.sub = sub
-        self.gen, self.rng, self.ids = sub.gen, sub.rng, sub.ids
-        self.owner, self.now = sub.owner, sub.now
+        super().__init__(sub)
         self.invoice_writer = InvoiceWriter(sub)
 
     # -- output -----------------------------------------------------------------
@@ -133,13 +132,8 @@ class SubscriptionWriter:
         }
 
 
-class InvoiceWriter:
+class InvoiceWriter(SubscriptionPart):
     """Writes an invoice with its lines, items, payment and events."""
-
-    def __init__(self, sub: SubscriptionLife) -> None:
-        self.sub = sub
-        self.gen, self.rng, self.ids = sub.gen, sub.rng, sub.ids
-        self.owner, self.now = sub.owner, sub.now
 
     def write_invoice_item(self, pending: dict, invoice_id: str | None) -> None:
         data = self.owner.sink.write(
