@@ -7,7 +7,7 @@ STRIPE_API_BASE and STRIPE_API_KEY name: the local Stripe by default, or a
 Stripe test-mode account. POPULATE_CUSTOMERS (default 200) sets the size,
 POPULATE_SEED (default 42) the business, POPULATE_WORKERS (default 4) how
 many customers are written at once. The business itself is planned in
-`tools/populate_plan.py`; this module only makes Stripe match the plan.
+`tools/fake_stripe/plan.py`; this module only makes Stripe match the plan.
 
 Every object it creates carries `metadata.populate_key` (coupons: their
 id), so a re-run lists what exists once and creates only what is missing: a

@@ -45,8 +45,6 @@ class SubscriptionBilling(SubscriptionPart):
             item_id,
         )
 
-    # -- invoices -------------------------------------------------------------
-
     def discount_applies(self, at: int) -> bool:
         coupon = self.sub.coupon
         if coupon is None:

@@ -25,8 +25,6 @@ class SubscriptionWriter(SubscriptionPart):
         super().__init__(sub)
         self.invoice_writer = InvoiceWriter(sub)
 
-    # -- output -----------------------------------------------------------------
-
     def final_status(self) -> str:
         if (
             self.sub.status == "active"
