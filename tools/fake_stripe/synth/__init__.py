@@ -29,7 +29,8 @@ Modules: timeline (dates and periods), ids, sinks (files and block
 buffers), catalog (products, prices, coupons), generator (the account,
 blocks of customers, payouts, events), customer_life with cards, payments
 and settlement, subscription_life with subscription_changes,
-subscription_billing and subscription_writer, and cli.
+subscription_billing and subscription_writer (their pieces share the
+bases in parts), and cli. Names and places come from fake_stripe.people.
 """
 
 from extract.settings import STRIPE_API_VERSION
