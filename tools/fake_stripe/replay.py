@@ -30,6 +30,7 @@ import argparse
 import base64
 import bisect
 import contextlib
+import gc
 import gzip
 import http.server
 import itertools
@@ -829,6 +830,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # What is loaded by now (extract's imports too) lives as long as the
+    # process: keep it out of the garbage collector's passes over requests.
+    gc.freeze()
     server.start()
     stop.wait()
     server.stop()
