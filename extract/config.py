@@ -31,14 +31,6 @@ PG_SUPERUSER = "postgres"
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
-class ConfigError(SystemExit):
-    """Deprecated: raise extract.errors.UserError. Kept only for tools/populate.py
-    until it moves to UserError (tools/fake_stripe); remove with that last use."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"error: {message}")
-
-
 @dataclass(frozen=True)
 class Settings:
     env: str

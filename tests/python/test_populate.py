@@ -18,12 +18,11 @@ import stripe
 from conftest import ROOT, base_environment, run
 
 sys.path.insert(0, str(ROOT))
-from tools import populate  # noqa: E402
-from tools import populate_plan as plan  # noqa: E402
+from tools.fake_stripe import plan, populate  # noqa: E402
 
 SEED = 9103
 CUSTOMERS = 30
-POPULATE = [sys.executable, "-m", "tools.populate"]
+POPULATE = [sys.executable, "-m", "tools.fake_stripe.populate"]
 
 
 def _client(env: dict[str, str]) -> stripe.StripeClient:

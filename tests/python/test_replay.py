@@ -1,4 +1,4 @@
-"""tools.replay: Stripe's list semantics, auth, errors and injected faults."""
+"""fake_stripe.replay: Stripe's list semantics, auth, errors and injected faults."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import orjson
 import pytest
 import stripe
 
-from tools import replay, synth
+from tools.fake_stripe import replay, synth
 
 KEY = "sk_test_replay_tests"
 
@@ -318,14 +318,14 @@ def test_stop_leaves_no_listener(snapshot_dir):
 
 
 def test_bad_snapshot_and_bad_rates_are_refused(tmp_path):
-    with pytest.raises(SystemExit, match="does not exist"):
+    with pytest.raises(replay.ReplaySnapshotError, match="does not exist"):
         replay.ReplayServer(tmp_path / "missing")
     (tmp_path / "customers.jsonl").write_text(
         '{"id": "cus_1", "created": 1}\nnot json\n'
     )
-    with pytest.raises(SystemExit, match="line 2"):
+    with pytest.raises(replay.ReplaySnapshotError, match="line 2"):
         replay.ReplayServer(tmp_path)
-    with pytest.raises(SystemExit, match="error-rate"):
+    with pytest.raises(replay.ReplayOptionsError, match="error-rate"):
         replay.ReplayServer(tmp_path, error_rate=0.8, drop_rate=0.5)
 
 

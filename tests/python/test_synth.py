@@ -1,4 +1,4 @@
-"""tools.synth: determinism, the SDK's field list, and internal consistency."""
+"""fake_stripe.synth: determinism, the SDK's field list, and internal consistency."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import stripe
 from stripe._list_object import ListObject
 from stripe._stripe_object import StripeObject, UntypedStripeObject
 
-from tools import synth
+from tools.fake_stripe import synth
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = synth.parse_now(synth.DEFAULT_NOW)
@@ -56,7 +56,9 @@ def read_jsonl(directory: Path, name: str) -> Iterator[dict]:
             yield orjson.loads(line)
 
 
-def make_snapshot(directory: Path, customers: int, seed: int = 7, **kw) -> synth.Stats:
+def make_snapshot(
+    directory: Path, customers: int, seed: int = 7, **kw
+) -> synth.SynthStats:
     settings = synth.SynthSettings(
         customers, seed, NOW, directory, kw.get("compress", False), kw.get("workers", 1)
     )
@@ -438,7 +440,7 @@ def test_cli_reads_make_variables_and_rejects_bad_input(tmp_path):
         "SYNTH_NOW": "2026-06-01T00:00:00Z",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "tools.synth"],
+        [sys.executable, "-m", "tools.fake_stripe.synth"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -450,7 +452,7 @@ def test_cli_reads_make_variables_and_rejects_bad_input(tmp_path):
     assert manifest["seed"] == 9 and manifest["customers"] == 50
     assert manifest["captured_at"].startswith("2026-06-01")
     bad = subprocess.run(
-        [sys.executable, "-m", "tools.synth"],
+        [sys.executable, "-m", "tools.fake_stripe.synth"],
         cwd=ROOT,
         env=env | {"SYNTH_NOW": "yesterday"},
         capture_output=True,
@@ -466,7 +468,7 @@ def test_throughput_is_measured(tmp_path):
         [
             sys.executable,
             "-m",
-            "tools.synth",
+            "tools.fake_stripe.synth",
             "--customers",
             "5000",
             "--out",

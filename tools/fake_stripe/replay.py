@@ -1,6 +1,6 @@
 """A Stripe-compatible, read-only API over a snapshot directory, on 127.0.0.1.
 
-    python -m tools.replay --dir data/snapshot --port 0 --rate 100 \\
+    python -m tools.fake_stripe.replay --dir data/snapshot --port 0 --rate 100 \\
         --latency-ms 50 --error-rate 0.01 --drop-rate 0.005 --api-key sk_test_x
 
 Serves the list endpoints (`/v1/<resource>`, `/v1/invoices/{id}/lines`,
@@ -30,6 +30,7 @@ import argparse
 import base64
 import bisect
 import contextlib
+import gc
 import gzip
 import http.server
 import itertools
@@ -52,7 +53,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from tools.synth_objects import RESOURCES
+from extract.errors import UserError, run_main
+from tools.fake_stripe.objects import RESOURCES
 
 DEFAULT_KEY = "sk_test_replay"
 MAX_LIMIT = 100
@@ -89,12 +91,15 @@ DELETION_EVENTS = {
 }
 
 
-class SnapshotError(SystemExit):
-    def __init__(self, message: str) -> None:
-        super().__init__(f"error: {message}")
+class ReplaySnapshotError(UserError):
+    """The snapshot directory is missing or holds something unreadable."""
 
 
-class ApiError(Exception):
+class ReplayOptionsError(UserError):
+    """A flag out of range: the message names the flag and its range."""
+
+
+class ReplayApiError(Exception):
     """Becomes a Stripe-shaped error answer."""
 
     def __init__(
@@ -168,7 +173,7 @@ class Snapshot:
 
     def __init__(self, directory: Path) -> None:
         if not directory.is_dir():
-            raise SnapshotError(
+            raise ReplaySnapshotError(
                 f"snapshot directory {directory} does not exist; write one with "
                 "`make synth` or `make fetch`, or pass --dir"
             )
@@ -198,7 +203,7 @@ class Snapshot:
         elif envelope.exists():
             document = orjson.loads(envelope.read_bytes())
             if not isinstance(document, dict) or document.get("object") != "list":
-                raise SnapshotError(
+                raise ReplaySnapshotError(
                     f"{envelope} is not a Stripe list envelope "
                     '({"object": "list", "data": [...]}); fix or remove it'
                 )
@@ -222,7 +227,7 @@ class Snapshot:
                         (int(item.get("created") or 0), start, end, item["id"])
                     )
                 except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                    raise SnapshotError(
+                    raise ReplaySnapshotError(
                         f"{self.directory / name}.jsonl line {line_number} is not a "
                         f"Stripe object ({exc}); regenerate the snapshot"
                     ) from exc
@@ -257,7 +262,7 @@ def page(
     """One page of a list endpoint, as Stripe renders it."""
     limit_text = params.get("limit", ["10"])[-1]
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-        raise ApiError(
+        raise ReplayApiError(
             400,
             f"Invalid integer: {limit_text}; limit must be between 1 and {MAX_LIMIT}",
             param="limit",
@@ -283,7 +288,7 @@ def page(
     after = params.get("starting_after", [None])[-1]
     before = params.get("ending_before", [None])[-1]
     if after and before:
-        raise ApiError(
+        raise ReplayApiError(
             400,
             "You may only specify one of these parameters: "
             "ending_before, starting_after.",
@@ -316,7 +321,7 @@ def cursor(collection: Collection, sequence, object_id: str, param: str) -> int:
     index = collection.position.get(object_id)
     where = -1 if index is None else bisect.bisect_left(sequence, index)
     if where < 0 or where >= len(sequence) or sequence[where] != index:
-        raise ApiError(
+        raise ReplayApiError(
             400,
             f"No such object for {param}: '{object_id}'",
             code="resource_missing",
@@ -332,19 +337,21 @@ def created_bounds(params: dict[str, list[str]]) -> Iterator[tuple[str, int]]:
         elif key.startswith("created[") and key.endswith("]"):
             op = key[8:-1]
             if op not in ("gt", "gte", "lt", "lte"):
-                raise ApiError(400, f"Received unknown parameter: {key}", param=key)
+                raise ReplayApiError(
+                    400, f"Received unknown parameter: {key}", param=key
+                )
         else:
             continue
         text = values[-1]
         if not text.lstrip("-").isdigit():
-            raise ApiError(400, f"Invalid integer: {text}", param=key)
+            raise ReplayApiError(400, f"Invalid integer: {text}", param=key)
         yield op, int(text)
 
 
 class Faults:
     """Rate limit, latency, 5xx and drops; the n-th draw is fixed by the seed."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: ReplayOptions) -> None:
         self.rate = options.rate
         self.latency = options.latency_ms / 1000
         self.error_rate = options.error_rate
@@ -387,11 +394,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         replay = self.server
         count = replay.count("requests")
         if not self.authenticated():
-            return self.answer(401, ApiError(401, self.auth_message()).body())
+            return self.answer(401, ReplayApiError(401, self.auth_message()).body())
         fate = replay.faults.draw()
         if not replay.faults.admit():
             replay.count("rate_limited")
-            error = ApiError(
+            error = ReplayApiError(
                 429,
                 "Too many requests hit the API too quickly. We "
                 "recommend an exponential backoff of your requests.",
@@ -406,7 +413,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.drop()
         if fate < faults.drop_rate + faults.error_rate:
             replay.count("errors")
-            error = ApiError(
+            error = ReplayApiError(
                 500,
                 f"An unknown error occurred (injected, request {count}).",
                 kind="api_error",
@@ -414,7 +421,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(500, error.body(), retry=True)
         try:
             body = replay.route(self.path)
-        except ApiError as error:
+        except ReplayApiError as error:
             replay.count(f"status_{error.status}")
             return self.answer(error.status, error.body())
         replay.count("served")
@@ -426,7 +433,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.rfile.read(length)
         else:
             self.close_connection = True
-        error = ApiError(405, "The replay server is read-only: it serves a snapshot.")
+        error = ReplayApiError(
+            405, "The replay server is read-only: it serves a snapshot."
+        )
         self.answer(405, error.body())
 
     do_DELETE = do_POST  # noqa: N815
@@ -485,7 +494,7 @@ class ReplayHTTPServer(http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, snapshot: Snapshot, options: Options) -> None:
+    def __init__(self, snapshot: Snapshot, options: ReplayOptions) -> None:
         self.snapshot = snapshot
         self.api_key = options.api_key
         self.faults = Faults(options)
@@ -537,7 +546,7 @@ class ReplayHTTPServer(http.server.HTTPServer):
         params = normalise(parse_qs(parts.query, keep_blank_values=True))
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) < 2 or segments[0] != "v1" or segments[1] not in ENDPOINTS:
-            raise ApiError(
+            raise ReplayApiError(
                 404,
                 f"Unrecognized request URL (GET: {parts.path}). Please "
                 "see https://docs.stripe.com/api.",
@@ -567,7 +576,7 @@ class ReplayHTTPServer(http.server.HTTPServer):
             return self.list(
                 "payment_methods", collections["payment_methods"], params, parts.path
             )
-        raise ApiError(404, f"Unrecognized request URL (GET: {parts.path}).")
+        raise ReplayApiError(404, f"Unrecognized request URL (GET: {parts.path}).")
 
     def retrieve(self, name: str, object_id: str) -> bytes:
         collection = self.snapshot.collections[name]
@@ -577,7 +586,7 @@ class ReplayHTTPServer(http.server.HTTPServer):
         if object_id in self.snapshot.deleted.get(name, ()):
             kind = name[:-1] if name != "invoiceitems" else "invoiceitem"
             return orjson.dumps({"id": object_id, "object": kind, "deleted": True})
-        raise ApiError(
+        raise ReplayApiError(
             404,
             f"No such {name[:-1]}: '{object_id}'",
             code="resource_missing",
@@ -589,7 +598,7 @@ class ReplayHTTPServer(http.server.HTTPServer):
     ) -> bytes:
         subsets: list[list[int]] = []
         if name == "subscription_items" and "subscription" not in params:
-            raise ApiError(
+            raise ReplayApiError(
                 400, "Missing required param: subscription.", param="subscription"
             )
         if name == "events":
@@ -651,7 +660,7 @@ def subscription_status(subscriptions: Collection, wanted: list) -> list[list[in
 
 
 @dataclass(frozen=True)
-class Options:
+class ReplayOptions:
     """How the server behaves; the same fields as the command line's flags."""
 
     port: int = 0
@@ -667,12 +676,12 @@ class Options:
     def __post_init__(self) -> None:
         rates = (self.error_rate, self.drop_rate)
         if not (all(0 <= r <= 1 for r in rates) and sum(rates) <= 1):
-            raise SnapshotError(
+            raise ReplayOptionsError(
                 f"--error-rate {self.error_rate} and --drop-rate {self.drop_rate} "
                 "must be fractions between 0 and 1 whose sum is at most 1"
             )
         if self.workers < 1 or self.rate < 0 or self.latency_ms < 0:
-            raise SnapshotError(
+            raise ReplayOptionsError(
                 "--workers must be at least 1, --rate and --latency-ms not negative"
             )
 
@@ -691,11 +700,11 @@ class Options:
 class ReplayServer:
     """Run the replay server in a thread: `with ReplayServer(dir) as s: s.url`.
 
-    Keyword arguments are the fields of `Options` (rate, latency_ms, ...).
+    Keyword arguments are the fields of `ReplayOptions` (rate, latency_ms, ...).
     """
 
     def __init__(self, directory: Path | str, **options) -> None:
-        self.options = settings = Options(**options)
+        self.options = settings = ReplayOptions(**options)
         self.snapshot = Snapshot(Path(directory))
         self.httpd = ReplayHTTPServer(self.snapshot, settings)
         self.port = self.httpd.server_address[1]
@@ -734,13 +743,13 @@ def replay_process(
 ) -> Iterator[str]:
     """Run the replay server as a child process; yields its base URL.
 
-    Keyword arguments are the fields of `Options`; the key travels in the
+    Keyword arguments are the fields of `ReplayOptions`; the key travels in the
     environment, not on a command line that `ps` shows.
     """
-    settings = Options(**options)
-    args = [sys.executable, "-m", "tools.replay", "--dir", str(directory)]
+    settings = ReplayOptions(**options)
+    args = [sys.executable, "-m", "tools.fake_stripe.replay", "--dir", str(directory)]
     env = dict(os.environ, REPLAY_API_KEY=settings.api_key)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     child = subprocess.Popen(
         [*args, *settings.flags()],
         cwd=root,
@@ -777,7 +786,7 @@ def replay_process(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.replay", description=__doc__.split("\n")[0]
+        prog="python -m tools.fake_stripe.replay", description=__doc__.split("\n")[0]
     )
     env = os.environ
     parser.add_argument(
@@ -821,6 +830,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # What is loaded by now (extract's imports too) lives as long as the
+    # process: keep it out of the garbage collector's passes over requests.
+    gc.freeze()
     server.start()
     stop.wait()
     server.stop()
@@ -829,4 +841,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_main(main)

@@ -1,13 +1,13 @@
 """Fill a test-mode Stripe with a consistent demo business (dev only).
 
-    python -m tools.populate        (what `make populate` runs)
+    python -m tools.fake_stripe.populate        (what `make populate` runs)
 
 It writes through the official `stripe` SDK to the Stripe that
 STRIPE_API_BASE and STRIPE_API_KEY name: the local Stripe by default, or a
 Stripe test-mode account. POPULATE_CUSTOMERS (default 200) sets the size,
 POPULATE_SEED (default 42) the business, POPULATE_WORKERS (default 4) how
 many customers are written at once. The business itself is planned in
-`tools/populate_plan.py`; this module only makes Stripe match the plan.
+`tools/fake_stripe/plan.py`; this module only makes Stripe match the plan.
 
 Every object it creates carries `metadata.populate_key` (coupons: their
 id), so a re-run lists what exists once and creates only what is missing: a
@@ -32,7 +32,8 @@ from typing import Any
 import stripe
 
 from extract import config
-from tools import populate_plan as plan
+from extract.errors import UserError, run_main
+from tools.fake_stripe import plan
 
 DEFAULT_CUSTOMERS = 200
 DEFAULT_SEED = 42
@@ -46,8 +47,12 @@ DECLINING_CARD = "pm_card_chargeCustomerFail"
 DECLINING_CARD_LAST4 = "0341"
 
 
+class StripeRefused(UserError):
+    """Stripe answered with an error; what was created is kept and tagged."""
+
+
 @dataclass(frozen=True)
-class Options:
+class PopulateOptions:
     api_base: str
     api_key: str
     customers: int
@@ -64,38 +69,38 @@ def _int_setting(environ: dict[str, str], name: str, default: int, minimum: int)
     except ValueError:
         value = minimum - 1
     if value < minimum:
-        raise config.ConfigError(
+        raise UserError(
             f"{name}={raw!r} is not a whole number >= {minimum}; "
             f"unset it for the default ({default})."
         )
     return value
 
 
-def read_options(environ: dict[str, str]) -> Options:
-    """The settings, or a ConfigError before anything reaches Stripe."""
+def read_options(environ: dict[str, str]) -> PopulateOptions:
+    """The settings, or a UserError before anything reaches Stripe."""
     env = environ.get("ENV", "dev").strip().lower() or "dev"
     if env == "prod":
-        raise config.ConfigError(
+        raise UserError(
             "populate never runs with ENV=prod: it writes a demo business into "
             "the Stripe it is given. Run it in dev (ENV=dev, the default) against "
             "the local Stripe or a test-mode key. Nothing was sent to Stripe."
         )
     if env != "dev":
-        raise config.ConfigError(f"ENV={env!r} is not known; use ENV=dev.")
+        raise UserError(f"ENV={env!r} is not known; use ENV=dev.")
     key = environ.get("STRIPE_API_KEY", "").strip()
     if config.is_live_key(key):
-        raise config.ConfigError(
+        raise UserError(
             "STRIPE_API_KEY is a live-mode key (sk_live_/rk_live_); populate "
             "only writes demo data to test mode or the local Stripe. Use a "
             "test-mode key (sk_test_...) or unset STRIPE_API_KEY and "
             "STRIPE_API_BASE for the local Stripe. Nothing was sent to Stripe."
         )
     if not key:
-        raise config.ConfigError(
+        raise UserError(
             "STRIPE_API_KEY is not set: run `make populate` (it uses the local "
             "Stripe of `make up`), or set a test-mode key (sk_test_...)."
         )
-    return Options(
+    return PopulateOptions(
         api_base=(environ.get("STRIPE_API_BASE") or config.DEFAULT_API_BASE).rstrip(
             "/"
         ),
@@ -106,7 +111,7 @@ def read_options(environ: dict[str, str]) -> Options:
     )
 
 
-def make_client(options: Options) -> stripe.StripeClient:
+def make_client(options: PopulateOptions) -> stripe.StripeClient:
     # Retries cover 429s and dropped connections; the SDK adds an idempotency
     # key to every POST, so a retried create never creates twice.
     return stripe.StripeClient(
@@ -116,7 +121,7 @@ def make_client(options: Options) -> stripe.StripeClient:
     )
 
 
-class Tally:
+class PopulateTally:
     """What a run created and found, per object type; shared by the workers."""
 
     def __init__(self) -> None:
@@ -143,12 +148,12 @@ class Tally:
             self.declined_payments += 1
 
 
-class Progress:
+class PopulateProgress:
     """A bar on a terminal, a line per tenth otherwise; always on stderr."""
 
     WIDTH = 30
 
-    def __init__(self, tally: Tally, stream=None) -> None:
+    def __init__(self, tally: PopulateTally, stream=None) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.tally = tally
@@ -202,10 +207,10 @@ class Populator:
 
     def __init__(
         self,
-        options: Options,
-        business: plan.Business,
-        tally: Tally,
-        progress: Progress,
+        options: PopulateOptions,
+        business: plan.PlannedBusiness,
+        tally: PopulateTally,
+        progress: PopulateProgress,
     ) -> None:
         self.options = options
         self.business = business
@@ -216,6 +221,9 @@ class Populator:
         self.legacy_api = False
         self.existing: dict[str, dict[str, Any]] = {}
         self.price_ids: dict[str, str] = {}
+        self.catalog = CatalogPopulator(self)
+        self.customers = CustomerPopulator(self)
+        self.subscriptions = SubscriptionPopulator(self)
 
     @property
     def client(self) -> stripe.StripeClient:
@@ -282,297 +290,6 @@ class Populator:
             self.tally.add_existing(kind)
         return obj
 
-    # -- catalog -----------------------------------------------------------
-
-    def ensure_catalog(self) -> None:
-        v1 = self.client.v1
-        for product in self.business.products:
-            found = self._find("product", product.key)
-            product_id = (
-                found.id
-                if found
-                else self._create(
-                    "product",
-                    v1.products.create,
-                    {
-                        "name": product.name,
-                        "description": product.description,
-                        "metadata": {"populate_key": product.key, "tier": product.tier},
-                    },
-                ).id
-            )
-            for price in product.prices:
-                found = self._find("price", price.key)
-                self.price_ids[price.key] = (
-                    found.id if found else self._create_price(product_id, price).id
-                )
-        for coupon in self.business.coupons:
-            if coupon.id in self.existing["coupon"]:
-                self.tally.add_existing("coupon")
-                continue
-            params: dict[str, Any] = {
-                "id": coupon.id,
-                "percent_off": coupon.percent_off,
-                "duration": coupon.duration,
-                "metadata": {"populate_key": f"{self.prefix}coupon:{coupon.id}"},
-            }
-            if coupon.duration_in_months:
-                params["duration_in_months"] = coupon.duration_in_months
-            self._create("coupon", v1.coupons.create, params)
-
-    def _create_price(self, product_id: str, price: plan.Price) -> Any:
-        """A recurring price, or the plan that stands for one before prices."""
-        params: dict[str, Any] = {
-            "product": product_id,
-            "currency": price.currency,
-            "nickname": price.nickname,
-            "metadata": {"populate_key": price.key},
-        }
-        if self.legacy_api:
-            params.update(amount=price.unit_amount, interval=price.interval)
-            return self._create("plan", self.client.v1.plans.create, params)
-        params.update(
-            unit_amount=price.unit_amount, recurring={"interval": price.interval}
-        )
-        return self._create("price", self.client.v1.prices.create, params)
-
-    def _item(self, price_key: str, quantity: int) -> dict[str, Any]:
-        field = "plan" if self.legacy_api else "price"
-        return {field: self.price_ids[price_key], "quantity": quantity}
-
-    # -- customers and their stories ----------------------------------------
-
-    def ensure_customer(self, spec: plan.Customer) -> None:
-        v1 = self.client.v1
-        customer = self._find("customer", spec.key)
-        is_new = customer is None
-        if is_new:
-            params: dict[str, Any] = {
-                "name": spec.name,
-                "email": spec.email,
-                "phone": spec.phone,
-                "description": spec.metadata["company"],
-                "address": spec.address,
-                "metadata": spec.metadata,
-            }
-            if spec.preferred_locale:
-                params["preferred_locales"] = [spec.preferred_locale]
-            customer = self._create("customer", v1.customers.create, params)
-        settings = _field(customer, "invoice_settings")
-        payment_method = _id(settings and _field(settings, "default_payment_method"))
-        if spec.card != "none" and payment_method is None:
-            payment_method = self._ensure_card(customer.id, spec, is_new)
-        for subscription in spec.subscriptions:
-            self.ensure_subscription(customer.id, subscription)
-        for payment in spec.payments:
-            self.ensure_payment(customer.id, payment_method, payment)
-
-    def _ensure_card(self, customer_id: str, spec: plan.Customer, is_new: bool) -> str:
-        v1 = self.client.v1
-        attached = None
-        if not is_new:
-            # A run cut short between attaching and making it the default.
-            cards = v1.payment_methods.list({"customer": customer_id, "type": "card"})
-            attached = cards.data[0].id if cards.data else None
-        if attached is None:
-            if spec.card == "declining":
-                token = DECLINING_CARD
-            elif self.legacy_api:
-                token = GOOD_CARDS[0]
-            else:
-                token = GOOD_CARDS[int(spec.key.rsplit(":", 1)[1]) % len(GOOD_CARDS)]
-            attached = self._create(
-                "payment_method",
-                v1.payment_methods.attach,
-                token,
-                {"customer": customer_id},
-            ).id
-        v1.customers.update(
-            customer_id, {"invoice_settings": {"default_payment_method": attached}}
-        )
-        return attached
-
-    def ensure_subscription(self, customer_id: str, spec: plan.Subscription) -> None:
-        subscription = self._find("subscription", spec.key)
-        if subscription is None:
-            subscription = self._create_subscription(customer_id, spec)
-        if spec.changes:
-            self._change_item(customer_id, subscription, spec)
-        if spec.cancel == "now" and subscription.status != "canceled":
-            self._update(
-                "cancellation", self.client.v1.subscriptions.cancel, subscription.id
-            )
-        if spec.cancel == "period_end" and not _field(
-            subscription, "cancel_at_period_end"
-        ):
-            self._update(
-                "cancellation",
-                self.client.v1.subscriptions.update,
-                subscription.id,
-                {"cancel_at_period_end": True},
-            )
-
-    def _create_subscription(self, customer_id: str, spec: plan.Subscription) -> Any:
-        now = int(time.time())
-        params: dict[str, Any] = {
-            "customer": customer_id,
-            "items": [self._item(spec.price_key, spec.quantity)],
-            "metadata": {"populate_key": spec.key, "story": spec.story},
-        }
-        if spec.trial_days:
-            params["trial_end"] = now + spec.trial_days * DAY
-        if spec.backdate_days:
-            params["backdate_start_date"] = now - spec.backdate_days * DAY
-        if spec.coupon:
-            params["metadata"]["coupon"] = spec.coupon
-            if self.legacy_api:
-                self._credit_for_coupon(customer_id, spec)
-            else:
-                params["discounts"] = [{"coupon": spec.coupon}]
-        return self._create("subscription", self.client.v1.subscriptions.create, params)
-
-    def _credit_for_coupon(self, customer_id: str, spec: plan.Subscription) -> None:
-        """A Stripe that cannot attach coupons gets the discount as a credit line.
-
-        The pending negative invoice item lands on the subscription's first
-        invoice, so its amount, charge and balance are what the coupon gives;
-        the subscription names the coupon in its metadata.
-        """
-        key = f"{spec.key}:coupon_credit"
-        if self._find("invoiceitem", key) is not None:
-            return
-        coupon = next(c for c in self.business.coupons if c.id == spec.coupon)
-        price = self.business.prices_by_key[spec.price_key]
-        amount = price.unit_amount * spec.quantity * coupon.percent_off // 100
-        self._create(
-            "invoiceitem",
-            self.client.v1.invoice_items.create,
-            {
-                "customer": customer_id,
-                "amount": -amount,
-                "currency": price.currency,
-                "description": f"Coupon {coupon.id}: {coupon.percent_off}% off "
-                f"({coupon.duration})",
-                "metadata": {"populate_key": key, "coupon": coupon.id},
-            },
-        )
-
-    def _change_item(
-        self, customer_id: str, subscription: Any, spec: plan.Subscription
-    ) -> None:
-        """Upgrade, reseat or move to yearly mid-period, with prorations."""
-        item = subscription["items"]["data"][0]
-        current = _id(_field(item, "price") or _field(item, "plan"))
-        target = self.price_ids[spec.new_price_key]
-        v1 = self.client.v1
-        if current == target and item["quantity"] == spec.new_quantity:
-            self.tally.add_existing("change")
-            if self.legacy_api:
-                self._invoice_pending_change(customer_id, subscription.id)
-            return
-        if spec.story == "past_due":
-            self._make_declining_card_default(customer_id)
-        change = {"id": item.id, **self._item(spec.new_price_key, spec.new_quantity)}
-        params: dict[str, Any] = {"items": [change]}
-        if not self.legacy_api:
-            params["proration_behavior"] = "always_invoice"
-        self._update("change", v1.subscriptions.update, subscription.id, params)
-        if self.legacy_api:
-            self._invoice_pending_change(customer_id, subscription.id)
-
-    def _invoice_pending_change(self, customer_id: str, subscription_id: str) -> None:
-        """Invoice and pay the credit for unused time a change left pending.
-
-        localstripe invoices a change of billing interval itself but leaves
-        the credit of any other change pending; Stripe's always_invoice bills
-        both at once. Run again after a cut-short run, this finishes an
-        invoice left unbilled or unpaid.
-        """
-        v1 = self.client.v1
-        pending = [
-            item
-            for item in self._list(v1.invoice_items.list, customer=customer_id)
-            if _field(item, "invoice") is None
-            and _field(item, "subscription") == subscription_id
-        ]
-        if pending:
-            invoice = self._create(
-                "invoice",
-                v1.invoices.create,
-                {"customer": customer_id, "subscription": subscription_id},
-            )
-            self._update("invoice_payment", v1.invoices.pay, invoice.id)
-            return
-        for invoice in self._list(v1.invoices.list, subscription=subscription_id):
-            if invoice.status == "draft":
-                self._update("invoice_payment", v1.invoices.pay, invoice.id)
-
-    def _make_declining_card_default(self, customer_id: str) -> None:
-        """The customer's card on file now declines (expired, blocked...)."""
-        v1 = self.client.v1
-        cards = self._list(v1.payment_methods.list, customer=customer_id, type="card")
-        declining = next(
-            (c.id for c in cards if c.card.last4 == DECLINING_CARD_LAST4), None
-        )
-        if declining is None:
-            declining = self._create(
-                "payment_method",
-                v1.payment_methods.attach,
-                DECLINING_CARD,
-                {"customer": customer_id},
-            ).id
-        self._update(
-            "card_swap",
-            v1.customers.update,
-            customer_id,
-            {"invoice_settings": {"default_payment_method": declining}},
-        )
-
-    def ensure_payment(
-        self, customer_id: str, payment_method: str | None, spec: plan.Payment
-    ) -> None:
-        intent = self._find("payment_intent", spec.key)
-        if intent is None:
-            params: dict[str, Any] = {
-                "amount": spec.amount,
-                "currency": spec.currency,
-                "customer": customer_id,
-                "payment_method": payment_method,
-                "confirm": True,
-                "metadata": {"populate_key": spec.key, "item": spec.description},
-            }
-            if self.legacy_api:
-                params["payment_method_types"] = ["card"]
-            else:
-                # A saved card, confirmed server-side: no redirect, no return_url.
-                params["automatic_payment_methods"] = {
-                    "enabled": True,
-                    "allow_redirects": "never",
-                }
-                params["description"] = spec.description
-            try:
-                intent = self._create(
-                    "payment_intent", self.client.v1.payment_intents.create, params
-                )
-            except stripe.CardError:
-                # The intent exists, tagged, with its failed charge: planned.
-                self.tally.add_created("payment_intent")
-                self.tally.add_declined()
-                return
-        if spec.refund == "none" or intent.status != "succeeded":
-            return
-        if self._find("refund", spec.refund_key) is not None:
-            return
-        params = {
-            "payment_intent": intent.id,
-            "metadata": {"populate_key": spec.refund_key},
-        }
-        if spec.refund_amount:
-            params["amount"] = spec.refund_amount
-        if not self.legacy_api:
-            params["reason"] = "requested_by_customer"
-        self._create("refund", self.client.v1.refunds.create, params)
-
     # -- the run -------------------------------------------------------------
 
     def run(self) -> None:
@@ -583,7 +300,7 @@ class Populator:
             f"populate: seed {self.business.seed}, {len(self.business.customers)} "
             f"customers, Stripe at {self.options.api_base} ({kind} API)"
         )
-        self.ensure_catalog()
+        self.catalog.ensure_catalog()
         self.progress.say(
             f"catalog    {len(self.business.products)} products, "
             f"{len(self.price_ids)} {kind}, {len(self.business.coupons)} coupons"
@@ -604,12 +321,361 @@ class Populator:
             # way finish their current request and the next run resumes.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _customer_task(self, spec: plan.Customer) -> None:
-        self.ensure_customer(spec)
+    def _customer_task(self, spec: plan.PlannedCustomer) -> None:
+        self.customers.ensure_customer(spec)
         self.progress.advance()
 
 
-def summary(tally: Tally, elapsed: float, outcome: str = "done") -> list[str]:
+class CatalogPopulator:
+    """Products, prices (or plans) and coupons, found or created."""
+
+    def __init__(self, populator: Populator) -> None:
+        self.populator = populator
+
+    def ensure_catalog(self) -> None:
+        v1 = self.populator.client.v1
+        for product in self.populator.business.products:
+            found = self.populator._find("product", product.key)
+            product_id = (
+                found.id
+                if found
+                else self.populator._create(
+                    "product",
+                    v1.products.create,
+                    {
+                        "name": product.name,
+                        "description": product.description,
+                        "metadata": {"populate_key": product.key, "tier": product.tier},
+                    },
+                ).id
+            )
+            for price in product.prices:
+                found = self.populator._find("price", price.key)
+                self.populator.price_ids[price.key] = (
+                    found.id if found else self.create_price(product_id, price).id
+                )
+        for coupon in self.populator.business.coupons:
+            if coupon.id in self.populator.existing["coupon"]:
+                self.populator.tally.add_existing("coupon")
+                continue
+            params: dict[str, Any] = {
+                "id": coupon.id,
+                "percent_off": coupon.percent_off,
+                "duration": coupon.duration,
+                "metadata": {
+                    "populate_key": f"{self.populator.prefix}coupon:{coupon.id}"
+                },
+            }
+            if coupon.duration_in_months:
+                params["duration_in_months"] = coupon.duration_in_months
+            self.populator._create("coupon", v1.coupons.create, params)
+
+    def create_price(self, product_id: str, price: plan.PlannedPrice) -> Any:
+        """A recurring price, or the plan that stands for one before prices."""
+        params: dict[str, Any] = {
+            "product": product_id,
+            "currency": price.currency,
+            "nickname": price.nickname,
+            "metadata": {"populate_key": price.key},
+        }
+        if self.populator.legacy_api:
+            params.update(amount=price.unit_amount, interval=price.interval)
+            return self.populator._create(
+                "plan", self.populator.client.v1.plans.create, params
+            )
+        params.update(
+            unit_amount=price.unit_amount, recurring={"interval": price.interval}
+        )
+        return self.populator._create(
+            "price", self.populator.client.v1.prices.create, params
+        )
+
+    def item(self, price_key: str, quantity: int) -> dict[str, Any]:
+        field = "plan" if self.populator.legacy_api else "price"
+        return {field: self.populator.price_ids[price_key], "quantity": quantity}
+
+
+class CustomerPopulator:
+    """A customer with its card, its subscriptions and its one-off payments."""
+
+    def __init__(self, populator: Populator) -> None:
+        self.populator = populator
+
+    def ensure_customer(self, spec: plan.PlannedCustomer) -> None:
+        v1 = self.populator.client.v1
+        customer = self.populator._find("customer", spec.key)
+        is_new = customer is None
+        if is_new:
+            params: dict[str, Any] = {
+                "name": spec.name,
+                "email": spec.email,
+                "phone": spec.phone,
+                "description": spec.metadata["company"],
+                "address": spec.address,
+                "metadata": spec.metadata,
+            }
+            if spec.preferred_locale:
+                params["preferred_locales"] = [spec.preferred_locale]
+            customer = self.populator._create("customer", v1.customers.create, params)
+        settings = _field(customer, "invoice_settings")
+        payment_method = _id(settings and _field(settings, "default_payment_method"))
+        if spec.card != "none" and payment_method is None:
+            payment_method = self._ensure_card(customer.id, spec, is_new)
+        for subscription in spec.subscriptions:
+            self.populator.subscriptions.ensure_subscription(customer.id, subscription)
+        for payment in spec.payments:
+            self.ensure_payment(customer.id, payment_method, payment)
+
+    def _ensure_card(
+        self, customer_id: str, spec: plan.PlannedCustomer, is_new: bool
+    ) -> str:
+        v1 = self.populator.client.v1
+        attached = None
+        if not is_new:
+            # A run cut short between attaching and making it the default.
+            cards = v1.payment_methods.list({"customer": customer_id, "type": "card"})
+            attached = cards.data[0].id if cards.data else None
+        if attached is None:
+            if spec.card == "declining":
+                token = DECLINING_CARD
+            elif self.populator.legacy_api:
+                token = GOOD_CARDS[0]
+            else:
+                token = GOOD_CARDS[int(spec.key.rsplit(":", 1)[1]) % len(GOOD_CARDS)]
+            attached = self.populator._create(
+                "payment_method",
+                v1.payment_methods.attach,
+                token,
+                {"customer": customer_id},
+            ).id
+        v1.customers.update(
+            customer_id, {"invoice_settings": {"default_payment_method": attached}}
+        )
+        return attached
+
+    def ensure_payment(
+        self, customer_id: str, payment_method: str | None, spec: plan.PlannedPayment
+    ) -> None:
+        intent = self.populator._find("payment_intent", spec.key)
+        if intent is None:
+            params: dict[str, Any] = {
+                "amount": spec.amount,
+                "currency": spec.currency,
+                "customer": customer_id,
+                "payment_method": payment_method,
+                "confirm": True,
+                "metadata": {"populate_key": spec.key, "item": spec.description},
+            }
+            if self.populator.legacy_api:
+                params["payment_method_types"] = ["card"]
+            else:
+                # A saved card, confirmed server-side: no redirect, no return_url.
+                params["automatic_payment_methods"] = {
+                    "enabled": True,
+                    "allow_redirects": "never",
+                }
+                params["description"] = spec.description
+            try:
+                intent = self.populator._create(
+                    "payment_intent",
+                    self.populator.client.v1.payment_intents.create,
+                    params,
+                )
+            except stripe.CardError:
+                # The intent exists, tagged, with its failed charge: planned.
+                self.populator.tally.add_created("payment_intent")
+                self.populator.tally.add_declined()
+                return
+        if spec.refund == "none" or intent.status != "succeeded":
+            return
+        if self.populator._find("refund", spec.refund_key) is not None:
+            return
+        params = {
+            "payment_intent": intent.id,
+            "metadata": {"populate_key": spec.refund_key},
+        }
+        if spec.refund_amount:
+            params["amount"] = spec.refund_amount
+        if not self.populator.legacy_api:
+            params["reason"] = "requested_by_customer"
+        self.populator._create(
+            "refund", self.populator.client.v1.refunds.create, params
+        )
+
+
+class SubscriptionPopulator:
+    """A subscription's story: created, changed mid-period, cancelled."""
+
+    def __init__(self, populator: Populator) -> None:
+        self.populator = populator
+        self.legacy = LegacyApiPopulator(populator)
+
+    def ensure_subscription(
+        self, customer_id: str, spec: plan.PlannedSubscription
+    ) -> None:
+        subscription = self.populator._find("subscription", spec.key)
+        if subscription is None:
+            subscription = self._create_subscription(customer_id, spec)
+        if spec.changes:
+            self._change_item(customer_id, subscription, spec)
+        if spec.cancel == "now" and subscription.status != "canceled":
+            self.populator._update(
+                "cancellation",
+                self.populator.client.v1.subscriptions.cancel,
+                subscription.id,
+            )
+        if spec.cancel == "period_end" and not _field(
+            subscription, "cancel_at_period_end"
+        ):
+            self.populator._update(
+                "cancellation",
+                self.populator.client.v1.subscriptions.update,
+                subscription.id,
+                {"cancel_at_period_end": True},
+            )
+
+    def _create_subscription(
+        self, customer_id: str, spec: plan.PlannedSubscription
+    ) -> Any:
+        now = int(time.time())
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "items": [self.populator.catalog.item(spec.price_key, spec.quantity)],
+            "metadata": {"populate_key": spec.key, "story": spec.story},
+        }
+        if spec.trial_days:
+            params["trial_end"] = now + spec.trial_days * DAY
+        if spec.backdate_days:
+            params["backdate_start_date"] = now - spec.backdate_days * DAY
+        if spec.coupon:
+            params["metadata"]["coupon"] = spec.coupon
+            if self.populator.legacy_api:
+                self.legacy.credit_for_coupon(customer_id, spec)
+            else:
+                params["discounts"] = [{"coupon": spec.coupon}]
+        return self.populator._create(
+            "subscription", self.populator.client.v1.subscriptions.create, params
+        )
+
+    def _change_item(
+        self, customer_id: str, subscription: Any, spec: plan.PlannedSubscription
+    ) -> None:
+        """Upgrade, reseat or move to yearly mid-period, with prorations."""
+        item = subscription["items"]["data"][0]
+        current = _id(_field(item, "price") or _field(item, "plan"))
+        target = self.populator.price_ids[spec.new_price_key]
+        v1 = self.populator.client.v1
+        if current == target and item["quantity"] == spec.new_quantity:
+            self.populator.tally.add_existing("change")
+            if self.populator.legacy_api:
+                self.legacy.invoice_pending_change(customer_id, subscription.id)
+            return
+        if spec.story == "past_due":
+            self._make_declining_card_default(customer_id)
+        change = {
+            "id": item.id,
+            **self.populator.catalog.item(spec.new_price_key, spec.new_quantity),
+        }
+        params: dict[str, Any] = {"items": [change]}
+        if not self.populator.legacy_api:
+            params["proration_behavior"] = "always_invoice"
+        self.populator._update(
+            "change", v1.subscriptions.update, subscription.id, params
+        )
+        if self.populator.legacy_api:
+            self.legacy.invoice_pending_change(customer_id, subscription.id)
+
+    def _make_declining_card_default(self, customer_id: str) -> None:
+        """The customer's card on file now declines (expired, blocked...)."""
+        v1 = self.populator.client.v1
+        cards = self.populator._list(
+            v1.payment_methods.list, customer=customer_id, type="card"
+        )
+        declining = next(
+            (c.id for c in cards if c.card.last4 == DECLINING_CARD_LAST4), None
+        )
+        if declining is None:
+            declining = self.populator._create(
+                "payment_method",
+                v1.payment_methods.attach,
+                DECLINING_CARD,
+                {"customer": customer_id},
+            ).id
+        self.populator._update(
+            "card_swap",
+            v1.customers.update,
+            customer_id,
+            {"invoice_settings": {"default_payment_method": declining}},
+        )
+
+
+class LegacyApiPopulator:
+    """What a Stripe without prices (localstripe) needs done by hand."""
+
+    def __init__(self, populator: Populator) -> None:
+        self.populator = populator
+
+    def credit_for_coupon(
+        self, customer_id: str, spec: plan.PlannedSubscription
+    ) -> None:
+        """A Stripe that cannot attach coupons gets the discount as a credit line.
+
+        The pending negative invoice item lands on the subscription's first
+        invoice, so its amount, charge and balance are what the coupon gives;
+        the subscription names the coupon in its metadata.
+        """
+        key = f"{spec.key}:coupon_credit"
+        if self.populator._find("invoiceitem", key) is not None:
+            return
+        coupon = next(c for c in self.populator.business.coupons if c.id == spec.coupon)
+        price = self.populator.business.prices_by_key[spec.price_key]
+        amount = price.unit_amount * spec.quantity * coupon.percent_off // 100
+        self.populator._create(
+            "invoiceitem",
+            self.populator.client.v1.invoice_items.create,
+            {
+                "customer": customer_id,
+                "amount": -amount,
+                "currency": price.currency,
+                "description": f"Coupon {coupon.id}: {coupon.percent_off}% off "
+                f"({coupon.duration})",
+                "metadata": {"populate_key": key, "coupon": coupon.id},
+            },
+        )
+
+    def invoice_pending_change(self, customer_id: str, subscription_id: str) -> None:
+        """Invoice and pay the credit for unused time a change left pending.
+
+        localstripe invoices a change of billing interval itself but leaves
+        the credit of any other change pending; Stripe's always_invoice bills
+        both at once. Run again after a cut-short run, this finishes an
+        invoice left unbilled or unpaid.
+        """
+        v1 = self.populator.client.v1
+        pending = [
+            item
+            for item in self.populator._list(
+                v1.invoice_items.list, customer=customer_id
+            )
+            if _field(item, "invoice") is None
+            and _field(item, "subscription") == subscription_id
+        ]
+        if pending:
+            invoice = self.populator._create(
+                "invoice",
+                v1.invoices.create,
+                {"customer": customer_id, "subscription": subscription_id},
+            )
+            self.populator._update("invoice_payment", v1.invoices.pay, invoice.id)
+            return
+        for invoice in self.populator._list(
+            v1.invoices.list, subscription=subscription_id
+        ):
+            if invoice.status == "draft":
+                self.populator._update("invoice_payment", v1.invoices.pay, invoice.id)
+
+
+def summary(tally: PopulateTally, elapsed: float, outcome: str = "done") -> list[str]:
     created = sum(tally.created.values())
     updated = sum(tally.updated.values())
     found = sum(tally.existing.values())
@@ -648,15 +714,15 @@ def main(environ: dict[str, str] | None = None) -> int:
     environ = dict(os.environ) if environ is None else environ
     options = read_options(environ)
     business = plan.build(options.seed, options.customers)
-    tally = Tally()
-    progress = Progress(tally)
+    tally = PopulateTally()
+    progress = PopulateProgress(tally)
     populator = Populator(options, business, tally, progress)
     try:
         populator.run()
     except stripe.StripeError as err:
         for line in summary(tally, time.monotonic() - progress.started, "stopped"):
             progress.say(line)
-        raise SystemExit(f"error: {_explain(err, options.api_base)}") from None
+        raise StripeRefused(_explain(err, options.api_base)) from None
     except KeyboardInterrupt:
         for line in summary(tally, time.monotonic() - progress.started, "interrupted"):
             progress.say(line)
@@ -668,4 +734,4 @@ def main(environ: dict[str, str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

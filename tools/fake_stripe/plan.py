@@ -16,6 +16,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from tools.fake_stripe.people import (
+    ADDRESSES_BY_CURRENCY,
+    FIRST_NAMES_BY_CURRENCY,
+    LAST_NAMES_BY_CURRENCY,
+)
+
 CURRENCIES = ("usd", "eur", "jpy")
 ZERO_DECIMAL = frozenset({"jpy"})
 INTERVALS = ("month", "year")
@@ -78,37 +84,6 @@ REFUND_KINDS = {"none": 82, "full": 8, "partial": 10}
 PAYMENTS_PER_CUSTOMER = {0: 35, 1: 35, 2: 20, 3: 10}
 TIER_SHARES = {"starter": 50, "team": 35, "business": 15}
 
-COUNTRIES = {
-    "usd": (
-        ("US", "New York", "NY", "100{:02d}"),
-        ("US", "Austin", "TX", "787{:02d}"),
-        ("US", "Seattle", "WA", "981{:02d}"),
-        ("US", "Chicago", "IL", "606{:02d}"),
-        ("US", "Denver", "CO", "802{:02d}"),
-    ),
-    "eur": (
-        ("DE", "Berlin", None, "101{:02d}"),
-        ("FR", "Lyon", None, "690{:02d}"),
-        ("NL", "Utrecht", None, "35{:02d} AB"),
-        ("ES", "Valencia", None, "460{:02d}"),
-        ("IT", "Torino", None, "101{:02d}"),
-    ),
-    "jpy": (
-        ("JP", "Tokyo", "Tokyo", "100-00{:02d}"),
-        ("JP", "Osaka", "Osaka", "530-00{:02d}"),
-        ("JP", "Fukuoka", "Fukuoka", "810-00{:02d}"),
-    ),
-}
-FIRST_NAMES = {
-    "usd": ("Olivia", "Liam", "Ava", "Noah", "Mia", "Ethan", "Harper", "Lucas"),
-    "eur": ("Lena", "Mathis", "Sofia", "Daan", "Lucía", "Jonas", "Chiara", "Élise"),
-    "jpy": ("Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Riku", "Mei"),
-}
-LAST_NAMES = {
-    "usd": ("Johnson", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Clark"),
-    "eur": ("Müller", "Dubois", "de Vries", "Fernández", "Rossi", "Schmidt"),
-    "jpy": ("Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito"),
-}
 STREETS = {
     "usd": ("Main St", "Oak Ave", "Market St", "Park Rd", "Elm St"),
     "eur": ("Hauptstraße", "Rue Victor Hugo", "Oudegracht", "Calle Mayor", "Via Roma"),
@@ -145,7 +120,7 @@ EUR_LOCALES = {
 
 
 @dataclass(frozen=True)
-class Price:
+class PlannedPrice:
     key: str
     product_key: str
     currency: str
@@ -155,16 +130,16 @@ class Price:
 
 
 @dataclass(frozen=True)
-class Product:
+class PlannedProduct:
     key: str
     tier: str
     name: str
     description: str
-    prices: tuple[Price, ...]
+    prices: tuple[PlannedPrice, ...]
 
 
 @dataclass(frozen=True)
-class Coupon:
+class PlannedCoupon:
     id: str
     duration: str
     percent_off: int
@@ -172,7 +147,7 @@ class Coupon:
 
 
 @dataclass(frozen=True)
-class Subscription:
+class PlannedSubscription:
     key: str
     story: str
     price_key: str
@@ -194,7 +169,7 @@ class Subscription:
 
 
 @dataclass(frozen=True)
-class Payment:
+class PlannedPayment:
     key: str
     description: str
     amount: int
@@ -205,7 +180,7 @@ class Payment:
 
 
 @dataclass(frozen=True)
-class Customer:
+class PlannedCustomer:
     key: str
     name: str
     email: str
@@ -215,17 +190,17 @@ class Customer:
     preferred_locale: str | None
     card: str  # good | declining | none
     metadata: dict[str, str]
-    subscriptions: tuple[Subscription, ...] = ()
-    payments: tuple[Payment, ...] = ()
+    subscriptions: tuple[PlannedSubscription, ...] = ()
+    payments: tuple[PlannedPayment, ...] = ()
 
 
 @dataclass(frozen=True)
-class Business:
+class PlannedBusiness:
     seed: int
-    products: tuple[Product, ...]
-    coupons: tuple[Coupon, ...]
-    customers: tuple[Customer, ...]
-    prices_by_key: dict[str, Price] = field(default_factory=dict)
+    products: tuple[PlannedProduct, ...]
+    coupons: tuple[PlannedCoupon, ...]
+    customers: tuple[PlannedCustomer, ...]
+    prices_by_key: dict[str, PlannedPrice] = field(default_factory=dict)
 
 
 def deal(rng: random.Random, n: int, shares: dict) -> list:
@@ -261,7 +236,7 @@ def major_units(amount: int, currency: str) -> str:
     return f"{amount / 100:.2f} {currency.upper()}"
 
 
-def build_products(seed: int) -> tuple[Product, ...]:
+def build_products(seed: int) -> tuple[PlannedProduct, ...]:
     products = []
     for tier, name, description, monthly in PRODUCTS:
         prices = []
@@ -271,7 +246,7 @@ def build_products(seed: int) -> tuple[Product, ...]:
                 amount = monthly[currency] * months
                 label = "Monthly" if interval == "month" else "Yearly"
                 prices.append(
-                    Price(
+                    PlannedPrice(
                         key=price_key(seed, tier, currency, interval),
                         product_key=f"s{seed}:product:{tier}",
                         currency=currency,
@@ -281,14 +256,16 @@ def build_products(seed: int) -> tuple[Product, ...]:
                     )
                 )
         products.append(
-            Product(f"s{seed}:product:{tier}", tier, name, description, tuple(prices))
+            PlannedProduct(
+                f"s{seed}:product:{tier}", tier, name, description, tuple(prices)
+            )
         )
     return tuple(products)
 
 
-def build_coupons(seed: int) -> tuple[Coupon, ...]:
+def build_coupons(seed: int) -> tuple[PlannedCoupon, ...]:
     return tuple(
-        Coupon(f"{stem}-S{seed}", duration, percent, months)
+        PlannedCoupon(f"{stem}-S{seed}", duration, percent, months)
         for stem, duration, percent, months in COUPONS
     )
 
@@ -303,7 +280,7 @@ def _seats(rng: random.Random, tier: str) -> int:
 
 def _subscription(
     rng: random.Random, seed: int, key: str, story: str, currency: str
-) -> Subscription:
+) -> PlannedSubscription:
     tier = weighted(rng, TIER_SHARES)
     if story == "upgrade" and tier == TIER_ORDER[-1]:
         tier = TIER_ORDER[rng.randrange(len(TIER_ORDER) - 1)]
@@ -334,7 +311,7 @@ def _subscription(
     fields["coupon"] = (
         f"{COUPON_OF_STORY[story]}-S{seed}" if story in COUPON_OF_STORY else None
     )
-    return Subscription(
+    return PlannedSubscription(
         key=key,
         story=story,
         price_key=price_key(seed, tier, currency, interval),
@@ -345,7 +322,7 @@ def _subscription(
 
 def _payment(
     rng: random.Random, seed: int, key: str, currency: str, refund: str
-) -> Payment:
+) -> PlannedPayment:
     description, factor = rng.choice(ONE_OFF_ITEMS)
     raw = ONE_OFF_BASE[currency] * factor * rng.uniform(0.4, 2.5)
     step = 100 if currency not in ZERO_DECIMAL else 500
@@ -356,7 +333,7 @@ def _payment(
         refund_amount = min(
             max(step, int(amount * share // step) * step), amount - step
         )
-    return Payment(
+    return PlannedPayment(
         key=key,
         description=description,
         amount=amount,
@@ -368,9 +345,9 @@ def _payment(
 
 
 def _identity(rng: random.Random, index: int, currency: str) -> dict:
-    first = rng.choice(FIRST_NAMES[currency])
-    last = rng.choice(LAST_NAMES[currency])
-    country, city, state, postal = rng.choice(COUNTRIES[currency])
+    first = rng.choice(FIRST_NAMES_BY_CURRENCY[currency])
+    last = rng.choice(LAST_NAMES_BY_CURRENCY[currency])
+    country, city, state, postal = rng.choice(ADDRESSES_BY_CURRENCY[currency])
     company = f"{last} {rng.choice(COMPANY_WORDS)}"
     local = f"{first}.{last}".lower().replace(" ", "").replace("ü", "u")
     local = (
@@ -398,7 +375,7 @@ def _identity(rng: random.Random, index: int, currency: str) -> dict:
     }
 
 
-def build(seed: int, customers: int) -> Business:
+def build(seed: int, customers: int) -> PlannedBusiness:
     if customers < 1:
         raise ValueError("a business needs at least one customer")
     rng = random.Random(seed)
@@ -459,7 +436,7 @@ def build(seed: int, customers: int) -> Business:
             "signup_source": weighted(rng, SIGNUP_SOURCES),
         }
         built.append(
-            Customer(
+            PlannedCustomer(
                 key=key,
                 name=who["name"],
                 email=who["email"],
@@ -474,4 +451,4 @@ def build(seed: int, customers: int) -> Business:
             )
         )
     prices_by_key = {p.key: p for product in products for p in product.prices}
-    return Business(seed, products, coupons, tuple(built), prices_by_key)
+    return PlannedBusiness(seed, products, coupons, tuple(built), prices_by_key)

@@ -1,4 +1,4 @@
-"""Builders of Stripe objects at the pinned API shape, for tools.synth.
+"""Builders of Stripe objects at the pinned API shape, for tools.fake_stripe.synth.
 
 Each builder returns a plain dict with exactly the keys the API returns for
 that object at 2026-10-28.endive (basil and later): no `charge.invoice`, the
@@ -15,28 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The snapshot's files, one per raw table (see design.md), in load order.
-RESOURCES = (
-    "customers",
-    "products",
-    "prices",
-    "plans",
-    "coupons",
-    "subscriptions",
-    "subscription_items",
-    "invoices",
-    "invoice_line_items",
-    "invoiceitems",
-    "charges",
-    "refunds",
-    "disputes",
-    "payment_intents",
-    "payment_methods",
-    "balance_transactions",
-    "payouts",
-    "credit_notes",
-    "events",
-)
+from extract import settings
+
+# The snapshot's files, one per raw table (docs/design.md), in the order they
+# load and are written: the extractor's list of resources is the one list.
+RESOURCES = tuple(resource.name for resource in settings.RESOURCES)
 ACCOUNT_ID = "acct_1SynthWarehouse0"
 PAYMENTS_COUNTRY = "US"
 

@@ -1,0 +1,52 @@
+"""Write a synthetic Stripe account as a snapshot directory.
+
+    python -m tools.fake_stripe.synth --customers 1000 [--seed 7] [--out DIR] [--gzip]
+    make synth SYNTH_CUSTOMERS=1000 [SYNTH_SEED=7] [JSON_DIR=DIR] [SYNTH_GZIP=1]
+
+The business: a SaaS company selling monthly, quarterly, yearly and weekly
+plans (some per seat, one metered, a dozen add-ons) in usd, eur, gbp and jpy,
+over about 30 months ending at a fixed "now". Customers sign up (some with a
+trial and a coupon), upgrade and downgrade with proration, change seats, fail
+payments (with decline codes and Radar outcomes), go past_due and unpaid,
+cancel (now or at period end), come back, get refunds and disputes; Stripe
+pays out daily. The last 30 days also appear as events.
+
+Every object has the shape the API returns at the pinned version (checked
+against the stripe SDK's typed classes by tests/python/test_synth.py). An
+invoice embeds its first 10 lines (has_more beyond) and, expanded, its
+payments and discounts; a subscription its items and discounts. Events carry
+the object as it was then for invoices, charges and new subscriptions, and as
+it is now otherwise. Customers deleted in the last 30 days exist only in
+their `customer.deleted` event, as with the API's list endpoint.
+
+The output is a pure function of (customers, seed, now): customers are
+simulated in blocks, each with its own random stream and id range, rendered
+by --workers processes and written in order, so any number of workers gives
+the same bytes. Memory is bounded by a few blocks, whatever the size.
+`manifest.json` is written last: a directory without one is incomplete.
+
+Modules: timeline (dates and periods), ids, sinks (files and block
+buffers), catalog (products, prices, coupons), generator (the account,
+blocks of customers, payouts, events), customer_life with cards, payments
+and settlement, subscription_life with subscription_changes,
+subscription_billing and subscription_writer (their pieces share the
+bases in parts), and cli. Names and places come from fake_stripe.people.
+"""
+
+from extract.settings import STRIPE_API_VERSION
+from tools.fake_stripe.objects import RESOURCES
+from tools.fake_stripe.synth.cli import main, settings_from
+from tools.fake_stripe.synth.generator import SynthSettings, SynthStats, generate
+from tools.fake_stripe.synth.timeline import DEFAULT_NOW, parse_now
+
+__all__ = [
+    "DEFAULT_NOW",
+    "RESOURCES",
+    "STRIPE_API_VERSION",
+    "SynthSettings",
+    "SynthStats",
+    "generate",
+    "main",
+    "parse_now",
+    "settings_from",
+]
