@@ -26,8 +26,13 @@ shows one part, small enough to read at the width of a README:
   the same cardinality rule.
 - schemas/marts_conformed.mmd: the conformed dimensions (CONFORMED), which
   nearly every fact references, drawn once with all their columns. The
-  stars keep the referencing columns (marked FK, naming the dimension) but
-  draw no line to them.
+  stars keep the referencing columns (marked FK, with the comment
+  "conformed") but draw no line to them.
+
+A foreign-key column is marked FK and its line names the parent; a comment
+names the parent only where no line is drawn (a conformed dimension), and
+a parent drawn from the other OLTP domain says which diagram holds it.
+Comments on every key made the boxes, and so the pictures, twice as wide.
 
 Output is sorted (entities by name, relationships by child, column, parent),
 so the same models always give the same bytes and the committed files can
@@ -236,7 +241,9 @@ def oltp_diagram(
         node = nodes[name]
         references, table_relations = _oltp_keys(manifest, node)
         relations += table_relations
-        entities.append(_entity(node, mf.primary_key(node), references, "text"))
+        # the line names the parent; a comment would only widen the box
+        foreign = dict.fromkeys(references, "")
+        entities.append(_entity(node, mf.primary_key(node), foreign, "text"))
     for parent in sorted({r.parent for r in relations} - members):
         if parent in nodes:
             node = nodes[parent]
@@ -356,10 +363,14 @@ def marts_diagram(
     entities = []
     for name in sorted(members):
         node = by_name[name]
+        # a line names the parent; only a conformed one, drawn elsewhere,
+        # is named in a comment
         entity_refs = {
-            column: target
-            + (" (conformed)" if target.split(".")[0] in conformed else "")
-            for column, target in references.get(name, {}).items()
+            column: "conformed" if parent in conformed else ""
+            for column, parent in (
+                (column, target.split(".")[0])
+                for column, target in references.get(name, {}).items()
+            )
         }
         entities.append(
             _entity(node, tested_primary_key(manifest, node), entity_refs, "key")

@@ -148,7 +148,7 @@ def test_oltp_cardinality_follows_nullability_and_keys():
     # a composite key's column is not null, and only part of the key
     assert 'orders ||--o{ order_lines : "order_id"' in text
     assert "numeric position PK" in text
-    assert 'text order_id PK, FK "orders.order_id"' in text
+    assert "text order_id PK, FK\n" in text, "the line names the parent"
     assert "note" not in text, "only key columns are drawn"
     assert "helper" not in text, "ephemeral helpers are no tables"
     assert "int_orders_unpacked" not in text, "helper tables are no entities"
@@ -225,7 +225,7 @@ def test_oltp_domains_draw_outside_parents_with_their_key_only(monkeypatch):
     sales = erd.oltp_diagrams(manifest)["sales"]
     assert 'accounts ||--o{ orders : "account_id"' in sales
     assert 'text account_id PK "in the accounts diagram"' in sales
-    assert 'text account_id FK "accounts.account_id"' in sales
+    assert "text account_id FK\n" in sales
     accounts = erd.oltp_diagrams(manifest)["accounts"]
     assert "orders" not in accounts, "a child of another domain is not drawn"
     manifest["nodes"].update(
@@ -273,6 +273,6 @@ def test_a_star_has_its_dimensions_and_no_line_to_conformed_ones():
     assert 'dim_regions |o--o{ dim_accounts : "region_id"' in text, (
         "a dimension's own parent belongs to the star"
     )
-    assert "dim_date" not in text.replace('"dim_date.date_day (conformed)"', "")
-    assert 'order_date FK "dim_date.date_day (conformed)"' in text
+    assert "dim_date" not in text
+    assert 'order_date FK "conformed"' in text
     assert "dim_unused" not in text
