@@ -1,12 +1,14 @@
-"""The committed ER diagrams match the models, and the generator draws keys
-and cardinalities the way tools/checks/erd.py documents. `dbt parse` only (shared
-with test_structure in the same pytest process), no database."""
+"""The committed ER diagrams match the models and their images show them, and
+the generator draws keys, cardinalities, domains and stars the way
+tools/checks/erd.py documents. `dbt parse` only (shared with test_structure in the
+same pytest process), no database."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import warnings
+
+import pytest
 
 from tools.checks import erd
 from tools.checks import manifest as mf
@@ -28,26 +30,44 @@ def test_committed_diagrams_match_the_models():
                 )
             )
             problems.append(diff[:3000])
+    leftovers = erd.leftover_files(erd.diagrams(manifest))
+    problems += [f"{p.name} is generated but no longer produced" for p in leftovers]
     assert not problems, (
         "the committed ER diagrams differ from the models: run `make erd` "
         "and commit schemas/\n" + "\n".join(problems)
     )
-    _warn_when_images_lag()
 
 
-def _warn_when_images_lag():
-    """Rendering needs node and chromium, so stale images only warn: the
-    stamp make erd-render writes names the .mmd files the images show."""
+def test_committed_images_show_the_committed_diagrams():
+    """make erd-render stamps the digests of the .mmd files it rendered; an
+    image beside each diagram and its digest in the stamp mean the README
+    and the docs show what the .mmd says."""
     stamp = erd.SCHEMAS / "rendered-from.sha256"
     rendered = stamp.read_text().split() if stamp.exists() else []
+    stale = []
     for path in sorted(erd.SCHEMAS.glob("*.mmd")):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest not in rendered:
-            warnings.warn(
-                f"schemas/{path.stem}.svg/.png do not show the current "
-                f"{path.name}: run `make erd-render` (node and chromium)",
-                stacklevel=2,
-            )
+        images = [path.with_suffix(".svg"), path.with_suffix(".png")]
+        if digest not in rendered or not all(i.exists() for i in images):
+            stale.append(path.name)
+    assert not stale, (
+        f"the images of {', '.join(stale)} are stale or missing: run "
+        "`make erd-render` (node, and chromium: apt-get install -y chromium) "
+        "and commit schemas/"
+    )
+
+
+def test_every_table_and_fact_is_in_a_diagram():
+    manifest = mf.fresh_manifest()
+    drawn = "".join(erd.diagrams(manifest).values())
+    for node in mf.models(manifest):
+        name = node["name"]
+        if mf.layer(node) == "marts" and name.startswith(("fct_", "dim_", "metrics_")):
+            assert f"    {name} {{" in drawn, f"{name} is in no diagram"
+    for domain, (_, tables) in erd.OLTP_DOMAINS.items():
+        for other, (_, others) in erd.OLTP_DOMAINS.items():
+            if other != domain:
+                assert not set(tables) & set(others), "a table has one domain"
 
 
 def _model(name, folder, columns, constraints=(), materialized="table"):
@@ -128,7 +148,7 @@ def test_oltp_cardinality_follows_nullability_and_keys():
     # a composite key's column is not null, and only part of the key
     assert 'orders ||--o{ order_lines : "order_id"' in text
     assert "numeric position PK" in text
-    assert 'text order_id PK, FK "orders.order_id"' in text
+    assert "text order_id PK, FK\n" in text, "the line names the parent"
     assert "note" not in text, "only key columns are drawn"
     assert "helper" not in text, "ephemeral helpers are no tables"
     assert "int_orders_unpacked" not in text, "helper tables are no entities"
@@ -183,3 +203,76 @@ def test_output_is_sorted_and_stable():
     backward = erd.oltp_diagram(_manifest(*reversed(nodes)))
     assert forward == backward
     assert forward.index("a_table {") < forward.index("b_table {")
+
+
+def test_oltp_domains_draw_outside_parents_with_their_key_only(monkeypatch):
+    monkeypatch.setattr(
+        erd,
+        "OLTP_DOMAINS",
+        {"sales": ("Sales", ("orders",)), "accounts": ("Accounts", ("accounts",))},
+    )
+    manifest = _manifest(
+        _model("accounts", "oltp", [_column("account_id", PK), _column("x_id")]),
+        _model(
+            "orders",
+            "oltp",
+            [
+                _column("order_id", PK),
+                _column("account_id", _fk("accounts", "account_id"), NOT_NULL),
+            ],
+        ),
+    )
+    sales = erd.oltp_diagrams(manifest)["sales"]
+    assert 'accounts ||--o{ orders : "account_id"' in sales
+    assert 'text account_id PK "in the accounts diagram"' in sales
+    assert "text account_id FK\n" in sales
+    accounts = erd.oltp_diagrams(manifest)["accounts"]
+    assert "orders" not in accounts, "a child of another domain is not drawn"
+    manifest["nodes"].update(
+        {n["unique_id"]: n for n in [_model("refunds", "oltp", [_column("r", PK)])]}
+    )
+    with pytest.raises(erd.DiagramError, match="refunds is in no diagram"):
+        erd.oltp_diagrams(manifest)
+
+
+def test_a_star_has_its_dimensions_and_no_line_to_conformed_ones():
+    manifest = _manifest(
+        _model("dim_date", "marts", [_column("date_day")]),
+        _model("dim_regions", "marts", [_column("region_id")]),
+        _model("dim_accounts", "marts", [_column("account_id"), _column("region_id")]),
+        _model("dim_unused", "marts", [_column("unused_id")]),
+        _model(
+            "fct_orders",
+            "marts",
+            [_column("order_id"), _column("account_id"), _column("order_date")],
+        ),
+        _test(
+            "dim_accounts",
+            "relationships",
+            "region_id",
+            to="ref('dim_regions')",
+            field="region_id",
+        ),
+        _test(
+            "fct_orders",
+            "relationships",
+            "account_id",
+            to="ref('dim_accounts')",
+            field="account_id",
+        ),
+        _test(
+            "fct_orders",
+            "relationships",
+            "order_date",
+            to="ref('dim_date')",
+            field="date_day",
+        ),
+    )
+    text = erd.marts_diagram(manifest, {"fct_orders"}, "Orders", ("dim_date",))
+    assert 'dim_accounts |o--o{ fct_orders : "account_id"' in text
+    assert 'dim_regions |o--o{ dim_accounts : "region_id"' in text, (
+        "a dimension's own parent belongs to the star"
+    )
+    assert "dim_date" not in text
+    assert 'order_date FK "conformed"' in text
+    assert "dim_unused" not in text

@@ -1,23 +1,38 @@
 """Entity-relationship diagrams generated from the dbt project (`make erd`).
 
-    python -m tools.erd            write schemas/oltp_er.mmd and marts_star.mmd
-    python -m tools.erd --check    exit 1 when the committed files are stale
+    python -m tools.checks.erd            write the schemas/*.mmd files listed below
+    python -m tools.checks.erd --check    exit 1 when the committed files are stale
 
 The diagrams are Mermaid `erDiagram` sources built from dbt's manifest
-(`dbt parse`, no database), so they can only show what the models declare:
+(`dbt parse`, no database), so they can only show what the models declare.
+One picture of every table was a web of crossing lines, so each diagram
+shows one part, small enough to read at the width of a README:
 
-- schemas/oltp_er.mmd: every OLTP table with its key columns, from the
-  enforced contracts: primary key (column or model level) and foreign keys.
-  A relationship's parent side is `||` (exactly one) when every child row
+- schemas/oltp_billing.mmd, schemas/oltp_payments.mmd: the OLTP tables of
+  one domain (OLTP_DOMAINS) with their key columns, from the enforced
+  contracts: primary key (column or model level) and foreign keys. A
+  foreign key is drawn in the diagram of its table; a parent that belongs
+  to the other domain appears there with its primary key only. A
+  relationship's parent side is `||` (exactly one) when every child row
   must have a parent (the foreign-key column is not null: a primary-key
   column, a not_null constraint or an unconditional not_null test) and `|o`
   (zero or one) otherwise; the child side is `o{` (zero or more), or `o|`
   when the foreign key is also the child's whole primary key.
-- schemas/marts_star.mmd: the marts' facts and dimensions (and the metrics
-  tables that reference a dimension) with their keys: the primary key is the
-  column with unique and not_null tests or the unique_combination_of_columns
+- schemas/marts_<subject>.mmd: one star per subject area (SUBJECT_AREAS):
+  its facts and metrics tables and the dimensions they reference (and those
+  dimensions' own parents), with their keys: the primary key is the column
+  with unique and not_null tests or the unique_combination_of_columns
   test's columns; relationships come from the `relationships` tests, with
   the same cardinality rule.
+- schemas/marts_conformed.mmd: the conformed dimensions (CONFORMED), which
+  nearly every fact references, drawn once with all their columns. The
+  stars keep the referencing columns (marked FK, with the comment
+  "conformed") but draw no line to them.
+
+A foreign-key column is marked FK and its line names the parent; a comment
+names the parent only where no line is drawn (a conformed dimension), and
+a parent drawn from the other OLTP domain says which diagram holds it.
+Comments on every key made the boxes, and so the pictures, twice as wide.
 
 Output is sorted (entities by name, relationships by child, column, parent),
 so the same models always give the same bytes and the committed files can
@@ -34,10 +49,76 @@ from pathlib import Path
 from tools.checks import manifest as mf
 
 SCHEMAS = mf.ROOT / "schemas"
-OLTP_FILE = SCHEMAS / "oltp_er.mmd"
-MARTS_FILE = SCHEMAS / "marts_star.mmd"
+# OLTP tables by domain; a table missing here fails `make erd` and the test
+OLTP_DOMAINS = {
+    "billing": (
+        "OLTP billing: customers, catalog, subscriptions, invoices",
+        (
+            "coupons",
+            "customers",
+            "invoice_discounts",
+            "invoice_line_item_taxes",
+            "invoice_line_items",
+            "invoices",
+            "prices",
+            "products",
+            "subscription_discounts",
+            "subscription_items",
+            "subscriptions",
+        ),
+    ),
+    "payments": (
+        "OLTP payments: charges, refunds, disputes, the balance",
+        (
+            "balance_transactions",
+            "charges",
+            "disputes",
+            "invoice_payments",
+            "payment_intents",
+            "payment_methods",
+            "payouts",
+            "refunds",
+        ),
+    ),
+}
+# dimensions shared by (nearly) every fact: drawn once, not linked from each
+CONFORMED = ("dim_currencies", "dim_date")
+# facts and metrics tables of each star; a fact may serve several subjects,
+# and one missing from every subject fails `make erd` and the test
+SUBJECT_AREAS = {
+    "mrr": (
+        "Marts, MRR: month-end MRR per subscription and its movements",
+        ("fct_mrr", "metrics_mrr_monthly"),
+    ),
+    "revenue": (
+        "Marts, revenue and the balance ledger",
+        (
+            "fct_balance_transactions",
+            "fct_charges",
+            "fct_disputes",
+            "fct_invoice_line_items",
+            "fct_invoices",
+            "fct_refunds",
+            "metrics_revenue_daily",
+        ),
+    ),
+    "product": (
+        "Marts, product: billed revenue and MRR per product",
+        ("fct_invoice_line_items", "fct_invoices", "metrics_product_monthly"),
+    ),
+    "fraud": (
+        "Marts, fraud: declines, refunds and disputes by card",
+        (
+            "fct_charges",
+            "fct_disputes",
+            "fct_refunds",
+            "metrics_fraud_declines_monthly",
+            "metrics_fraud_monthly",
+        ),
+    ),
+}
 HEADER = (
-    "%% Generated by tools/erd.py from dbt's manifest. Do not edit: change\n"
+    "%% Generated by tools/checks/erd.py from dbt's manifest. Do not edit: change\n"
     "%% the models' yml (constraints, tests), then run `make erd`.\n"
 )
 
@@ -112,34 +193,89 @@ def _entity(
     return entity
 
 
-def oltp_diagram(manifest: dict) -> str:
-    """The 3NF layer from the enforced contracts' keys."""
-    entities, relations = [], []
-    for node in mf.models(manifest):
-        if (
-            mf.layer(node) != "oltp"
-            or node["config"]["materialized"] == "ephemeral"
-            or node["name"].startswith("int_")  # helper tables, no entities
-        ):
-            continue
-        pk = mf.primary_key(node)
-        not_null = mf.not_null_columns(manifest, node)
-        references = {}
-        for columns, parent, parent_columns in mf.foreign_keys(node):
-            for column, parent_column in zip(columns, parent_columns, strict=True):
-                references[column] = f"{parent}.{parent_column}"
-            relations.append(
-                Relationship(
-                    child=node["name"],
-                    columns=tuple(columns),
-                    parent=parent,
-                    parent_columns=tuple(parent_columns),
-                    mandatory=set(columns) <= not_null,
-                    one_to_one=sorted(columns) == sorted(pk),
-                )
+class DiagramError(Exception):
+    """A model the diagrams do not place: the fix is a line in this file."""
+
+
+def _oltp_tables(manifest: dict) -> list[dict]:
+    return [
+        node
+        for node in mf.models(manifest)
+        if mf.layer(node) == "oltp"
+        and node["config"]["materialized"] != "ephemeral"
+        and not node["name"].startswith("int_")  # helper tables, no entities
+    ]
+
+
+def _oltp_keys(manifest: dict, node: dict) -> tuple[dict[str, str], list]:
+    """A table's foreign-key columns (column -> parent.column) and its
+    relationships, from the contract's constraints."""
+    pk = mf.primary_key(node)
+    not_null = mf.not_null_columns(manifest, node)
+    references, relations = {}, []
+    for columns, parent, parent_columns in mf.foreign_keys(node):
+        for column, parent_column in zip(columns, parent_columns, strict=True):
+            references[column] = f"{parent}.{parent_column}"
+        relations.append(
+            Relationship(
+                child=node["name"],
+                columns=tuple(columns),
+                parent=parent,
+                parent_columns=tuple(parent_columns),
+                mandatory=set(columns) <= not_null,
+                one_to_one=sorted(columns) == sorted(pk),
             )
-        entities.append(_entity(node, pk, references, "text"))
-    return _render("OLTP layer: tables, keys and foreign keys", entities, relations)
+        )
+    return references, relations
+
+
+def oltp_diagram(
+    manifest: dict, tables: set[str] | None = None, title: str = ""
+) -> str:
+    """The 3NF layer from the enforced contracts' keys: the given tables (all
+    when None) in full, and each parent outside them with its key only."""
+    nodes = {n["name"]: n for n in _oltp_tables(manifest)}
+    members = set(nodes) if tables is None else tables & set(nodes)
+    entities, relations = [], []
+    for name in sorted(members):
+        node = nodes[name]
+        references, table_relations = _oltp_keys(manifest, node)
+        relations += table_relations
+        # the line names the parent; a comment would only widen the box
+        foreign = dict.fromkeys(references, "")
+        entities.append(_entity(node, mf.primary_key(node), foreign, "text"))
+    for parent in sorted({r.parent for r in relations} - members):
+        if parent in nodes:
+            node = nodes[parent]
+            entity = _entity(node, mf.primary_key(node), {}, "text")
+            domain = oltp_domain(parent)
+            entity.attributes = [
+                (c, t, k, f"in the {domain} diagram")
+                for c, t, k, _ in entity.attributes
+            ]
+            entities.append(entity)
+    return _render(
+        title or "OLTP layer: tables, keys and foreign keys", entities, relations
+    )
+
+
+def oltp_domain(table: str) -> str:
+    for domain, (_, tables) in OLTP_DOMAINS.items():
+        if table in tables:
+            return domain
+    raise DiagramError(
+        f"OLTP table {table} is in no diagram: add it to OLTP_DOMAINS in tools/erd.py"
+    )
+
+
+def oltp_diagrams(manifest: dict) -> dict[str, str]:
+    """One diagram per domain of OLTP_DOMAINS."""
+    for node in _oltp_tables(manifest):
+        oltp_domain(node["name"])
+    return {
+        domain: oltp_diagram(manifest, set(tables), title)
+        for domain, (title, tables) in OLTP_DOMAINS.items()
+    }
 
 
 def tested_primary_key(manifest: dict, node: dict) -> list[str]:
@@ -161,21 +297,23 @@ def is_star_member(node: dict) -> bool:
     return mf.layer(node) == "marts" and node["name"].startswith(("fct_", "dim_"))
 
 
-def marts_diagram(manifest: dict) -> str:
-    """Facts and dimensions, joined as the relationships tests say."""
-    by_id = {n["unique_id"]: n for n in mf.models(manifest)}
-    names = {n["name"] for n in by_id.values()}
+def _marts_relations(manifest: dict) -> tuple[dict, list[Relationship], dict]:
+    """Every marts model but int_ (by name), the relationships their tests
+    state, and each model's referencing columns (column -> parent.column)."""
+    by_name = {
+        n["name"]: n
+        for n in mf.models(manifest)
+        if mf.layer(n) == "marts" and not n["name"].startswith("int_")
+    }
     relations = []
     references: dict[str, dict[str, str]] = {}
-    for node in by_id.values():
-        if mf.layer(node) != "marts" or node["name"].startswith("int_"):
-            continue
+    for node in by_name.values():
         not_null = mf.not_null_columns(manifest, node)
         for test in mf.tests_on(manifest, node):
             if test["name"] != "relationships":
                 continue
             parent = mf.ref_name(test["kwargs"]["to"])
-            if parent not in names:
+            if parent not in by_name:
                 continue
             field_name = test["kwargs"]["field"]
             references.setdefault(node["name"], {})[test["column"]] = (
@@ -191,36 +329,134 @@ def marts_diagram(manifest: dict) -> str:
                     one_to_one=[test["column"]] == tested_primary_key(manifest, node),
                 )
             )
-    members = {n["name"] for n in by_id.values() if is_star_member(n)}
-    members |= {r.child for r in relations} | {r.parent for r in relations}
-    entities = [
-        _entity(
-            node,
-            tested_primary_key(manifest, node),
-            references.get(node["name"], {}),
-            "key",
+    return by_name, relations, references
+
+
+def marts_diagram(
+    manifest: dict,
+    facts: set[str] | None = None,
+    title: str = "",
+    conformed: tuple[str, ...] = (),
+) -> str:
+    """A star: the given facts and metrics tables (every fct_ and every model
+    with a relationships test when None), the dimensions they reference and
+    those dimensions' parents, joined as the relationships tests say. Lines
+    to a conformed dimension are left out; its columns stay marked FK."""
+    by_name, relations, references = _marts_relations(manifest)
+    relations = [r for r in relations if r.parent not in conformed]
+    if facts is None:
+        members = {n for n, node in by_name.items() if is_star_member(node)}
+        members |= {r.child for r in relations} | {r.parent for r in relations}
+    else:
+        members = facts & set(by_name)
+        while True:  # add referenced dimensions until none is missing
+            parents = {
+                r.parent
+                for r in relations
+                if r.child in members and r.parent.startswith("dim_")
+            }
+            if parents <= members:
+                break
+            members |= parents
+    members -= set(conformed)
+    relations = [r for r in relations if r.child in members and r.parent in members]
+    entities = []
+    for name in sorted(members):
+        node = by_name[name]
+        # a line names the parent; only a conformed one, drawn elsewhere,
+        # is named in a comment
+        entity_refs = {
+            column: "conformed" if parent in conformed else ""
+            for column, parent in (
+                (column, target.split(".")[0])
+                for column, target in references.get(name, {}).items()
+            )
+        }
+        entities.append(
+            _entity(node, tested_primary_key(manifest, node), entity_refs, "key")
         )
-        for node in by_id.values()
-        if node["name"] in members
-    ]
     # left to right: the dimensions line up on one side, the facts and
     # metrics tables they describe on the other
     return _render(
-        "Marts: facts, dimensions and metrics tables", entities, relations, "LR"
+        title or "Marts: facts, dimensions and metrics tables",
+        entities,
+        relations,
+        "LR",
     )
 
 
+def conformed_diagram(manifest: dict) -> str:
+    """The conformed dimensions with every documented column, no lines."""
+    by_name = {n["name"]: n for n in mf.models(manifest)}
+    entities = []
+    for name in CONFORMED:
+        node = by_name[name]
+        pk = tested_primary_key(manifest, node)
+        entity = Entity(name)
+        for column_name, column in node["columns"].items():
+            data_type = _type_token(column.get("data_type"), "column")
+            keys = ["PK"] if column_name in pk else []
+            entity.attributes.append((column_name, data_type, keys, ""))
+        entities.append(entity)
+    return _render(
+        "Marts, conformed dimensions: every star's facts reference them",
+        entities,
+        [],
+    )
+
+
+def marts_subject(manifest: dict) -> dict[str, str]:
+    """One star per subject area, checked to leave no fact or metrics out."""
+    placed = {name for _, facts in SUBJECT_AREAS.values() for name in facts}
+    for node in mf.models(manifest):
+        name = node["name"]
+        is_fact = name.startswith(("fct_", "metrics_"))
+        if mf.layer(node) == "marts" and is_fact and name not in placed:
+            raise DiagramError(
+                f"{name} is in no diagram: add it to SUBJECT_AREAS in tools/erd.py"
+            )
+    return {
+        subject: marts_diagram(manifest, set(facts), title, CONFORMED)
+        for subject, (title, facts) in SUBJECT_AREAS.items()
+    }
+
+
 def diagrams(manifest: dict) -> dict[Path, str]:
-    return {OLTP_FILE: oltp_diagram(manifest), MARTS_FILE: marts_diagram(manifest)}
+    files = {
+        SCHEMAS / f"oltp_{domain}.mmd": text
+        for domain, text in oltp_diagrams(manifest).items()
+    }
+    files |= {
+        SCHEMAS / f"marts_{subject}.mmd": text
+        for subject, text in marts_subject(manifest).items()
+    }
+    files[SCHEMAS / "marts_conformed.mmd"] = conformed_diagram(manifest)
+    return files
+
+
+def leftover_files(expected: dict[Path, str]) -> list[Path]:
+    """Generated diagrams (and their images) no model produces any more."""
+    leftovers = []
+    for path in sorted(SCHEMAS.glob("*.mmd")):
+        if path not in expected and path.read_text().startswith(HEADER):
+            leftovers += [path] + [
+                image
+                for image in (path.with_suffix(".svg"), path.with_suffix(".png"))
+                if image.exists()
+            ]
+    return leftovers
 
 
 def stale_files(manifest: dict) -> list[Path]:
-    """The committed diagrams that differ from what the models generate."""
-    return [
+    """The committed diagrams that differ from what the models generate,
+    and generated ones that no longer should exist."""
+    expected = diagrams(manifest)
+    stale = [
         path
-        for path, text in diagrams(manifest).items()
+        for path, text in expected.items()
         if not path.exists() or path.read_text() != text
     ]
+    return stale + leftover_files(expected)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,13 +472,21 @@ def main(argv: list[str] | None = None) -> int:
     except mf.ManifestError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    try:
+        expected = diagrams(manifest)
+    except DiagramError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.check:
         stale = stale_files(manifest)
         for path in stale:
             print(f"{path.relative_to(mf.ROOT)} is stale: run `make erd`")
         return 1 if stale else 0
     SCHEMAS.mkdir(exist_ok=True)
-    for path, text in diagrams(manifest).items():
+    for path in leftover_files(expected):
+        path.unlink()
+        print(f"{path.relative_to(mf.ROOT)}: removed")
+    for path, text in expected.items():
         changed = not path.exists() or path.read_text() != text
         path.write_text(text)
         state = "written" if changed else "unchanged"
