@@ -148,7 +148,7 @@ docs-serve: $(STAMP) ## Serve the generated docs on 127.0.0.1, port DOCS_PORT (d
 	@$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 .PHONY: erd
-erd: $(STAMP) ## Write schemas/oltp_er.mmd and marts_star.mmd from the models; render them when node and chromium exist
+erd: $(STAMP) ## Write the ER diagrams (schemas/*.mmd: OLTP by domain, one marts star per subject area) from the models; render them when node and chromium exist
 	@$(PY) -m tools.checks.erd
 	@if command -v node >/dev/null && [ -n "$(CHROMIUM)" ]; then $(MAKE) erd-render; \
 	else echo "erd: node or chromium missing, images not rendered (apt-get install -y chromium nodejs npm; make erd-render)"; fi
