@@ -9,8 +9,11 @@
     once per row (`left join currencies on currency_code = lower(currency)`):
     a lookup per row, not per amount. Zero is zero in every currency, so a
     zero amount needs none (Stripe leaves a customer's currency null until
-    its first invoice, with a balance of 0). -#}
-{% macro to_major_unit(cents, exponent='currencies.exponent') -%}
+    its first invoice, with a balance of 0). `rounded=false` keeps every
+    digit, for a minor-unit amount that is itself a decimal (a price's
+    `unit_amount_decimal`) or a sum rounded later. -#}
+{% macro to_major_unit(cents, exponent='currencies.exponent', rounded=true) -%}
+    {%- if rounded -%}
     case
         when ({{ cents }}) = 0 then 0
         else round(
@@ -18,6 +21,9 @@
             {{ exponent }}
         )
     end
+    {%- else -%}
+    ({{ cents }})::numeric / power(10::numeric, {{ exponent }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The column pair of one amount: `<name>_cents` as Stripe gives it, and
@@ -25,4 +31,17 @@
 {% macro money_columns(column, path, name, exponent='currencies.exponent') -%}
     {{ json_bigint(column, path) }} as {{ name }}_cents,
     {{ to_major_unit(json_bigint(column, path), exponent) }} as {{ name }}
+{%- endmacro %}
+
+{#- The join that gives a staging model the `currencies.exponent` of the
+    document's currency (seed `currencies`), for to_major_unit and
+    money_columns. `document` is the JSON column of the raw row, `path` the
+    field holding the ISO code. -#}
+{% macro join_currency_exponent(document='source.data', path='currency') -%}
+    {{ return(adapter.dispatch('join_currency_exponent')(document, path)) }}
+{%- endmacro %}
+
+{% macro default__join_currency_exponent(document, path) -%}
+    left join {{ ref('currencies') }} as currencies
+        on lower({{ json_text(document, path) }}) = currencies.currency_code
 {%- endmacro %}

@@ -106,3 +106,23 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The select list of a placeholder row (a parent from missing_parents()):
+    every column of the model's contract, in its order, null cast to the
+    contract's data type, except
+    keys:   columns the placeholder knows, selected by name (its key, what
+            the children know about it, loaded_at)
+    values: {column: expression}, e.g. {'is_missing_from_source': 'true'}
+    The model's other branches select the contract's columns in the same
+    order, as a union needs. -#}
+{% macro placeholder_columns(keys, values={}) -%}
+    {%- for name, column in model.columns.items() %}
+        {%- if name in keys %}
+        {{ name }}
+        {%- elif name in values %}
+        {{ values[name] }} as {{ name }}
+        {%- else %}
+        cast(null as {{ column.data_type }}) as {{ name }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -1,5 +1,5 @@
 {#-
-    Monthly normalization of a recurring price (metrics.md): month 1, year
+    Monthly normalization of a recurring price (docs/metrics.md): month 1, year
     1/12, week 52/12, day 365/12, all divided by the interval count. Written
     as periods-per-year / (12 x count) so the factor stays an exact ratio
     until the amount is multiplied by it. Unknown intervals give null.
@@ -45,8 +45,11 @@
     case
         when {{ usage_type }} = 'metered' then 0
         else {{ mrr_round(monthly_normalized(
-            '(' ~ unit_amount_cents ~ ') * coalesce(' ~ quantity ~ ', 0)'
-            ~ ' / power(10::numeric, ' ~ exponent ~ ')',
+            to_major_unit(
+                '(' ~ unit_amount_cents ~ ') * coalesce(' ~ quantity ~ ', 0)',
+                exponent,
+                rounded=false,
+            ),
             interval,
             interval_count,
         )) }}

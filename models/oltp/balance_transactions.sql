@@ -61,27 +61,10 @@ final as (
     union all
 
     select
-        balance_transaction_id,
-        source_id,
-        null as balance_transaction_type,
-        null as reporting_category,
-        null as status,
-        currency,
-        null as description,
-        null as fee_details,
-        null as amount_cents,
-        null as amount,
-        null as fee_cents,
-        null as fee,
-        null as net_cents,
-        null as net,
-        null as exchange_rate,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as available_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['balance_transaction_id', 'source_id', 'currency', 'loaded_at'],
+            {'is_deleted': 'false', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_balance_transactions
 
 )

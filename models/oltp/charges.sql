@@ -74,14 +74,14 @@ charges_joined_to_invoice_payments as (
     select
         charges.charge_id,
         charges.customer_id,
+        charges.payment_method_id,
         coalesce(
             charges.invoice_id,
             paid_by_charge.invoice_id,
             paid_by_payment_intent.invoice_id
         ) as invoice_id,
-        charges.payment_intent_id,
-        charges.payment_method_id,
         charges.balance_transaction_id,
+        charges.payment_intent_id,
         charges.status,
         charges.currency,
         charges.description,
@@ -137,44 +137,10 @@ final as (
     union all
 
     select
-        charge_id,
-        null as customer_id,
-        null as invoice_id,
-        payment_intent_id,
-        null as payment_method_id,
-        null as balance_transaction_id,
-        null as status,
-        currency,
-        null as description,
-        null as failure_code,
-        null as failure_message,
-        null as outcome_type,
-        null as outcome_network_status,
-        null as decline_code,
-        null as risk_level,
-        null as payment_method_type,
-        null as card_brand,
-        null as card_country,
-        null as card_funding,
-        null as stripe_fraud_report,
-        null as user_fraud_report,
-        null as metadata,
-        null as risk_score,
-        null as amount_cents,
-        null as amount,
-        null as amount_captured_cents,
-        null as amount_captured,
-        null as amount_refunded_cents,
-        null as amount_refunded,
-        null as is_paid,
-        null as is_captured,
-        null as is_refunded,
-        null as is_disputed,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['charge_id', 'payment_intent_id', 'currency', 'loaded_at'],
+            {'is_deleted': 'false', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_charges
 
 )

@@ -45,24 +45,14 @@ final as (
     union all
 
     select
-        coupon_id,
-        null as coupon_name,
-        null as currency,
-        null as duration,
-        null as metadata,
-        null as duration_in_months,
-        null as max_redemptions,
-        null as times_redeemed,
-        null as percent_off,
-        null as amount_off_cents,
-        null as amount_off,
-        false as is_valid,
-        true as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as redeem_by_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['coupon_id', 'loaded_at'],
+            {
+                'is_valid': 'false',
+                'is_deleted': 'true',
+                'is_missing_from_source': 'true',
+            },
+        ) }}
     from missing_coupons
 
 )

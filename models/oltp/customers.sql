@@ -50,23 +50,10 @@ final as (
     union all
 
     select
-        customer_id,
-        null as default_payment_method_id,
-        null as email,
-        null as customer_name,
-        null as description,
-        null as phone,
-        null as currency,
-        null as country,
-        null as metadata,
-        null as balance_cents,
-        null as balance,
-        null as is_delinquent,
-        true as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['customer_id', 'loaded_at'],
+            {'is_deleted': 'true', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_customers
 
 )

@@ -74,39 +74,16 @@ final as (
     union all
 
     select
-        invoice_id,
-        customer_id,
-        subscription_id,
-        null as invoice_number,
-        null as status,
-        null as billing_reason,
-        null as collection_method,
-        currency,
-        null as customer_email,
-        null as metadata,
-        null as attempt_count,
-        null as subtotal_cents,
-        null as subtotal,
-        null as total_cents,
-        null as total,
-        null as amount_due_cents,
-        null as amount_due,
-        null as amount_paid_cents,
-        null as amount_paid,
-        null as amount_remaining_cents,
-        null as amount_remaining,
-        true as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as period_start_at,
-        null as period_end_at,
-        null as due_at,
-        null as finalized_at,
-        null as paid_at,
-        null as voided_at,
-        null as marked_uncollectible_at,
-        loaded_at
+        {{ placeholder_columns(
+            [
+                'invoice_id',
+                'customer_id',
+                'subscription_id',
+                'currency',
+                'loaded_at',
+            ],
+            {'is_deleted': 'true', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_invoices
 
 )

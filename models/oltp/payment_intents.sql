@@ -63,10 +63,10 @@ payment_intents_joined_to_invoices as (
         payment_intents.payment_intent_id,
         payment_intents.customer_id,
         payment_intents.payment_method_id,
-        payment_intents.latest_charge_id,
         coalesce(
             payment_intents.invoice_id, invoices_of_payment_intents.invoice_id
         ) as invoice_id,
+        payment_intents.latest_charge_id,
         payment_intents.status,
         payment_intents.capture_method,
         payment_intents.currency,
@@ -103,27 +103,10 @@ final as (
     union all
 
     select
-        payment_intent_id,
-        customer_id,
-        null as payment_method_id,
-        null as latest_charge_id,
-        null as invoice_id,
-        null as status,
-        null as capture_method,
-        currency,
-        null as description,
-        null as cancellation_reason,
-        null as metadata,
-        null as amount_cents,
-        null as amount,
-        null as amount_received_cents,
-        null as amount_received,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as canceled_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['payment_intent_id', 'customer_id', 'currency', 'loaded_at'],
+            {'is_deleted': 'false', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_payment_intents
 
 )

@@ -54,23 +54,10 @@ final as (
     union all
 
     select
-        payment_method_id,
-        customer_id,
-        null as payment_method_type,
-        null as card_brand,
-        null as card_last4,
-        null as card_country,
-        null as card_funding,
-        null as billing_email,
-        null as billing_name,
-        null as metadata,
-        null as card_exp_month,
-        null as card_exp_year,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['payment_method_id', 'customer_id', 'loaded_at'],
+            {'is_deleted': 'false', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_payment_methods
 
 )

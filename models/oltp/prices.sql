@@ -113,30 +113,15 @@ final as (
     union all
 
     select
-        price_id,
-        product_id,
-        'missing' as source_object,
-        currency,
-        null as nickname,
-        null as lookup_key,
-        null as price_type,
-        null as billing_scheme,
-        null as tiers_mode,
-        null as tax_behavior,
-        null as recurring_interval,
-        null as usage_type,
-        null as metadata,
-        null as recurring_interval_count,
-        null as trial_period_days,
-        null as unit_amount_cents,
-        null as unit_amount,
-        null as unit_amount_decimal_cents,
-        false as is_active,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['price_id', 'product_id', 'currency', 'loaded_at'],
+            {
+                'source_object': "'missing'",
+                'is_active': 'false',
+                'is_deleted': 'false',
+                'is_missing_from_source': 'true',
+            },
+        ) }}
     from missing_prices
 
 )

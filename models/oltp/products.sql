@@ -47,20 +47,14 @@ final as (
     union all
 
     select
-        product_id,
-        null as default_price_id,
-        null as product_name,
-        null as description,
-        null as product_type,
-        null as unit_label,
-        null as metadata,
-        false as is_active,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as updated_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['product_id', 'loaded_at'],
+            {
+                'is_active': 'false',
+                'is_deleted': 'false',
+                'is_missing_from_source': 'true',
+            },
+        ) }}
     from missing_products
 
 )

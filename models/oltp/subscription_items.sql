@@ -40,8 +40,8 @@ items_joined_to_subscriptions as (
 
     select
         subscription_items.subscription_item_id,
-        subscription_items.subscription_id,
         subscription_items.price_id,
+        subscription_items.subscription_id,
         subscription_items.metadata,
         subscription_items.quantity,
         subscription_items.is_deleted,
@@ -75,18 +75,15 @@ final as (
     union all
 
     select
-        subscription_item_id,
-        subscription_id,
-        price_id,
-        null as metadata,
-        null as quantity,
-        true as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as current_period_start_at,
-        null as current_period_end_at,
-        loaded_at
+        {{ placeholder_columns(
+            [
+                'subscription_item_id',
+                'subscription_id',
+                'price_id',
+                'loaded_at',
+            ],
+            {'is_deleted': 'true', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_subscription_items
 
 )

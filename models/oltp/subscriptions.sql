@@ -71,30 +71,10 @@ final as (
     union all
 
     select
-        subscription_id,
-        customer_id,
-        null as default_payment_method_id,
-        null as latest_invoice_id,
-        null as status,
-        null as collection_method,
-        currency,
-        null as cancellation_reason,
-        null as metadata,
-        null as is_cancel_at_period_end,
-        false as is_deleted,
-        true as is_missing_from_source,
-        null as is_livemode,
-        null as created_at,
-        null as started_at,
-        null as billing_cycle_anchor_at,
-        null as current_period_start_at,
-        null as current_period_end_at,
-        null as trial_start_at,
-        null as trial_end_at,
-        null as cancel_at,
-        null as canceled_at,
-        null as ended_at,
-        loaded_at
+        {{ placeholder_columns(
+            ['subscription_id', 'customer_id', 'currency', 'loaded_at'],
+            {'is_deleted': 'false', 'is_missing_from_source': 'true'},
+        ) }}
     from missing_subscriptions
 
 )

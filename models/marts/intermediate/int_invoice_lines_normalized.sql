@@ -116,7 +116,7 @@ final as (
             when is_proration and amount_cents < 0 then 0
             when unit_amount_cents is null and not is_proration
                 then {{ mrr_round(monthly_normalized(
-                    'amount_cents / power(10::numeric, exponent)',
+                    to_major_unit('amount_cents', 'exponent', rounded=false),
                     'recurring_interval',
                     'recurring_interval_count',
                 )) }}

@@ -173,8 +173,9 @@ forever_discounts_in_force as (
         subscriptions_valued.month_start_date,
         least(sum(coalesce(coupons.percent_off, 0)), 100) as percent_off,
         sum(
-            coalesce(coupons.amount_off_cents, 0)
-            / power(10::numeric, currencies.exponent)
+            {{ to_major_unit(
+                'coalesce(coupons.amount_off_cents, 0)', rounded=false,
+            ) }}
         ) as amount_off
     from subscriptions_valued
     inner join subscription_discounts

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-currencies as (
-
-    select * from {{ ref('currencies') }}
-
-),
-
 final as (
 
     select
@@ -59,10 +53,7 @@ final as (
         {{ json_bool('data', 'disputed') }} as is_disputed,
         {{ stripe_record_columns() }}
     from source
-    left join currencies
-        on
-            lower({{ json_text('source.data', 'currency') }})
-            = currencies.currency_code
+    {{ join_currency_exponent() }}
 
 )
 

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-currencies as (
-
-    select * from {{ ref('currencies') }}
-
-),
-
 final as (
 
     select
@@ -29,10 +23,7 @@ final as (
             as is_charge_refundable,
         {{ stripe_record_columns() }}
     from source
-    left join currencies
-        on
-            lower({{ json_text('source.data', 'currency') }})
-            = currencies.currency_code
+    {{ join_currency_exponent() }}
 
 )
 

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-currencies as (
-
-    select * from {{ ref('currencies') }}
-
-),
-
 final as (
 
     select
@@ -30,10 +24,7 @@ final as (
         {{ json_timestamp('data', 'arrival_date') }} as arrival_at,
         {{ stripe_record_columns() }}
     from source
-    left join currencies
-        on
-            lower({{ json_text('source.data', 'currency') }})
-            = currencies.currency_code
+    {{ join_currency_exponent() }}
 
 )
 

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-currencies as (
-
-    select * from {{ ref('currencies') }}
-
-),
-
 final as (
 
     select
@@ -37,10 +31,7 @@ final as (
         {{ json_bool('data', 'active') }} as is_active,
         {{ stripe_record_columns() }}
     from source
-    left join currencies
-        on
-            lower({{ json_text('source.data', 'currency') }})
-            = currencies.currency_code
+    {{ join_currency_exponent() }}
 
 )
 

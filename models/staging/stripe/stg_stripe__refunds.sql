@@ -6,12 +6,6 @@ source as (
 
 ),
 
-currencies as (
-
-    select * from {{ ref('currencies') }}
-
-),
-
 final as (
 
     select
@@ -27,10 +21,7 @@ final as (
         {{ money_columns('data', 'amount', 'amount') }},
         {{ stripe_record_columns() }}
     from source
-    left join currencies
-        on
-            lower({{ json_text('source.data', 'currency') }})
-            = currencies.currency_code
+    {{ join_currency_exponent() }}
 
 )
 
