@@ -264,7 +264,8 @@ def oltp_domain(table: str) -> str:
         if table in tables:
             return domain
     raise DiagramError(
-        f"OLTP table {table} is in no diagram: add it to OLTP_DOMAINS in tools/erd.py"
+        f"OLTP table {table} is in no diagram: add it to OLTP_DOMAINS in "
+        "tools/checks/erd.py"
     )
 
 
@@ -413,7 +414,8 @@ def marts_subject(manifest: dict) -> dict[str, str]:
         is_fact = name.startswith(("fct_", "metrics_"))
         if mf.layer(node) == "marts" and is_fact and name not in placed:
             raise DiagramError(
-                f"{name} is in no diagram: add it to SUBJECT_AREAS in tools/erd.py"
+                f"{name} is in no diagram: add it to SUBJECT_AREAS in "
+                "tools/checks/erd.py"
             )
     return {
         subject: marts_diagram(manifest, set(facts), title, CONFORMED)
