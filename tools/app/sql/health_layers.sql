@@ -1,0 +1,27 @@
+-- Tables, views and estimated rows per layer, from the catalog's statistics
+-- (kept fresh by the build's analyze hooks); no table privilege needed.
+select
+    namespaces.nspname as layer,
+    count(*) filter (where classes.relkind in ('r', 'p')) as tables,
+    count(*) filter (where classes.relkind in ('v', 'm')) as views,
+    sum(greatest(classes.reltuples, 0)) filter (
+        where classes.relkind in ('r', 'p')
+    )::bigint as estimated_rows
+from pg_catalog.pg_class as classes
+inner join pg_catalog.pg_namespace as namespaces
+    on classes.relnamespace = namespaces.oid
+where
+    namespaces.nspname in (
+        'stripe_raw', 'staging', 'oltp', 'marts', 'snapshots', 'seeds',
+        'documents'
+    )
+    and classes.relkind in ('r', 'p', 'v', 'm')
+group by namespaces.nspname
+order by
+    array_position(
+        array[
+            'stripe_raw', 'staging', 'oltp', 'marts', 'snapshots', 'seeds',
+            'documents'
+        ]::name [],
+        namespaces.nspname
+    )
