@@ -7,6 +7,7 @@
 Modules: `db` (the one place that connects: read-only, role stripe_app when
 it exists), `queries` with the SQL in `sql/`, `pii` (columns the manifest
 tags `pii`), `fmt` (numbers and money), `charts` (Altair), `filters` (the
-sidebar), `pages/` (one module per page), `main` (the script Streamlit runs),
+sidebar), `screens/` (one module per page; not `pages/`, which Streamlit
+would turn into a navigation of its own), `main` (the script Streamlit runs),
 `browser` (serve on a loopback port, drive chromium: tests and screenshots).
 """

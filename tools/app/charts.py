@@ -16,8 +16,12 @@ HEIGHT = 320
 
 
 def mrr_movements(monthly: pd.DataFrame, currency: str) -> alt.LayerChart:
-    """Stacked gains above zero, losses below, the ending MRR as a line."""
-    long = monthly.melt(id_vars=["month"], value_vars=list(MOVEMENTS), var_name="key")
+    """Stacked gains above zero, losses below, the ending MRR as a line;
+    months as ordinal labels, so the bars and the line's points align."""
+    monthly = monthly.assign(month_label=monthly["month"].dt.strftime("%Y-%m"))
+    long = monthly.melt(
+        id_vars=["month_label"], value_vars=list(MOVEMENTS), var_name="key"
+    )
     long["movement"] = long["key"].map(lambda k: MOVEMENTS[k][0])
     long["amount"] = long["value"] * long["key"].map(lambda k: MOVEMENTS[k][1])
     labels = [label for label, _, _ in MOVEMENTS.values()]
@@ -26,7 +30,7 @@ def mrr_movements(monthly: pd.DataFrame, currency: str) -> alt.LayerChart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(month):T", title=None),
+            x=alt.X("month_label:O", title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("sum(amount):Q", title=f"MRR movement ({currency})"),
             color=alt.Color(
                 "movement:N",
@@ -36,7 +40,7 @@ def mrr_movements(monthly: pd.DataFrame, currency: str) -> alt.LayerChart:
             ),
             order=alt.Order("movement_order:Q"),
             tooltip=[
-                alt.Tooltip("yearmonth(month):T", title="month"),
+                alt.Tooltip("month_label:O", title="month"),
                 "movement:N",
                 alt.Tooltip("sum(amount):Q", format=",.2f", title="amount"),
             ],
@@ -47,10 +51,10 @@ def mrr_movements(monthly: pd.DataFrame, currency: str) -> alt.LayerChart:
         alt.Chart(monthly)
         .mark_line(point=True, color="#1565c0")
         .encode(
-            x=alt.X("yearmonth(month):T"),
+            x=alt.X("month_label:O"),
             y=alt.Y("ending_mrr:Q", title=f"Ending MRR ({currency})"),
             tooltip=[
-                alt.Tooltip("yearmonth(month):T", title="month"),
+                alt.Tooltip("month_label:O", title="month"),
                 alt.Tooltip("ending_mrr:Q", format=",.2f", title="ending MRR"),
             ],
         )
@@ -69,7 +73,11 @@ def stacked_area(
         .encode(
             x=alt.X(f"yearmonth({x}):T", title=None),
             y=alt.Y(f"sum({y}):Q", title=title),
-            color=alt.Color(f"{colour}:N", legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                f"{colour}:N",
+                scale=alt.Scale(scheme="tableau10"),
+                legend=alt.Legend(orient="bottom", columns=4),
+            ),
             tooltip=[
                 alt.Tooltip(f"yearmonth({x}):T", title="month"),
                 f"{colour}:N",
@@ -81,9 +89,14 @@ def stacked_area(
 
 
 def cohort_heatmap(cohorts: pd.DataFrame) -> alt.LayerChart:
+    cohorts = cohorts.assign(cohort=cohorts["cohort_month"].dt.strftime("%Y-%m"))
     base = alt.Chart(cohorts).encode(
-        x=alt.X("months_since:O", title="Months since first subscription"),
-        y=alt.Y("yearmonth(cohort_month):O", title="Cohort (first month)"),
+        x=alt.X(
+            "months_since:O",
+            title="Months since first subscription",
+            axis=alt.Axis(labelAngle=0),
+        ),
+        y=alt.Y("cohort:O", title="Cohort (first month)"),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
@@ -92,21 +105,21 @@ def cohort_heatmap(cohorts: pd.DataFrame) -> alt.LayerChart:
             legend=alt.Legend(format=".0%", title="Retained"),
         ),
         tooltip=[
-            alt.Tooltip("yearmonth(cohort_month):T", title="cohort"),
+            "cohort:O",
             "months_since:O",
             "customers:Q",
             "cohort_customers:Q",
             alt.Tooltip("retention:Q", format=".0%"),
         ],
     )
-    labels = base.mark_text(fontSize=10).encode(
+    labels = base.mark_text(fontSize=12).encode(
         text=alt.Text("retention:Q", format=".0%"),
         color=alt.condition(
             "datum.retention > 0.6", alt.value("white"), alt.value("black")
         ),
     )
     rows = max(cohorts["cohort_month"].nunique(), 1)
-    return alt.layer(cells, labels).properties(height=min(26 * rows + 40, 600))
+    return alt.layer(cells, labels).properties(height=min(32 * rows + 60, 640))
 
 
 def sales_bars(periods: pd.DataFrame, currency: str) -> alt.LayerChart:
@@ -219,4 +232,33 @@ def line(frame: pd.DataFrame, x: str, y: str, colour: str, title: str):
             tooltip=[alt.Tooltip(f"yearmonth({x}):T"), f"{colour}:N", f"{y}:Q"],
         )
         .properties(height=HEIGHT)
+    )
+
+
+def area(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
+    return (
+        alt.Chart(frame)
+        .mark_area(line=True, opacity=0.3)
+        .encode(
+            x=alt.X(f"yearmonth({x}):T", title=None),
+            y=alt.Y(f"{y}:Q", title=title),
+            tooltip=[
+                alt.Tooltip(f"yearmonth({x}):T", title="month"),
+                alt.Tooltip(f"{y}:Q", format=",.2f"),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def weekly_bars(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{x}:T", title=None),
+            y=alt.Y(f"{y}:Q", title=title),
+            tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=",.2f")],
+        )
+        .properties(height=260)
     )

@@ -16,7 +16,7 @@ import streamlit as st
 
 from tools.app import db, filters, queries
 from tools.app.context import BUILD_HINT, View
-from tools.app.pages import customers, fraud, health, mrr, overview, revenue
+from tools.app.screens import customers, fraud, health, mrr, overview, revenue
 
 PAGES: dict[str, ModuleType] = {
     page.SLUG: page for page in (overview, mrr, revenue, customers, fraud, health)

@@ -43,6 +43,7 @@ def _movements(view: View) -> None:
     if view.currency:
         table = table.drop(columns=["fx_effect_mrr"])
     table["month"] = table["month"].dt.strftime("%Y-%m")
+    table = table.round(2)
     st.dataframe(
         table.rename(columns=ROLL_FORWARD).set_index("Month").T,
         width="stretch",

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tools.app import fmt
+from tools.app import charts, fmt
 from tools.app.context import View, month_before
 
 TITLE = "Overview"
 SLUG = "overview"
 NET_SALES_DAYS = 30
+
+
+def _tile(column, label, value, delta, *, inverse=False, **extra) -> None:
+    """st.metric, with an unchanged figure shown neither good nor bad."""
+    flat = delta is not None and delta.lstrip("+-").startswith("0.0")
+    column.metric(
+        label,
+        value,
+        delta,
+        delta_color="off" if flat else ("inverse" if inverse else "normal"),
+        delta_arrow="off" if flat else "auto",
+        **extra,
+    )
 
 
 def _row(frame, month, column):
@@ -43,20 +56,23 @@ def _mrr_tiles(view: View) -> None:
     )
     currency = view.display_currency
     columns = st.columns(4)
-    columns[0].metric(
-        "MRR", fmt.money(now or 0, currency), fmt.delta_percent(now, before)
+    _tile(
+        columns[0], "MRR", fmt.money(now or 0, currency), fmt.delta_percent(now, before)
     )
-    columns[1].metric(
+    _tile(
+        columns[1],
         "ARR",
         fmt.money((now or 0) * 12, currency),
         fmt.delta_percent(now, before),
     )
-    columns[2].metric(
+    _tile(
+        columns[2],
         "Active subscriptions",
         fmt.count(subs_now or 0),
         fmt.delta_percent(subs_now, subs_before),
     )
-    columns[3].metric(
+    _tile(
+        columns[3],
         "Active customers",
         fmt.count(cust_now or 0),
         fmt.delta_percent(cust_now, cust_before),
@@ -90,7 +106,8 @@ def _sales_and_churn_tiles(view: View) -> None:
             window_days=NET_SALES_DAYS,
             currency=view.currency,
         ).iloc[0]
-        columns[0].metric(
+        _tile(
+            columns[0],
             f"Net sales, last {NET_SALES_DAYS} days",
             fmt.money(sales["net_sales"], view.display_currency),
             fmt.delta_percent(
@@ -103,30 +120,32 @@ def _sales_and_churn_tiles(view: View) -> None:
             f" against the {NET_SALES_DAYS} days before.",
         )
     else:
-        columns[0].metric(f"Net sales, last {NET_SALES_DAYS} days", "–")
+        _tile(columns[0], f"Net sales, last {NET_SALES_DAYS} days", "–", None)
     full = view.last_full_month
     if full is None:
         columns[1].caption("No full month measured yet: churn rates need one.")
         return
     customer_rate, revenue_rate = _churn_rates(view, full)
     before_customer, before_revenue = _churn_rates(view, month_before(full))
-    columns[1].metric(
+    _tile(
+        columns[1],
         f"Customer churn, {full:%b %Y}",
         fmt.percent(customer_rate),
         fmt.delta_points(customer_rate, before_customer),
-        delta_color="inverse",
+        inverse=True,
         help="Customers with MRR at the start of the month who have none at"
         " its end, over the customers with MRR at its start.",
     )
-    columns[2].metric(
+    _tile(
+        columns[2],
         f"Revenue churn, {full:%b %Y}",
         fmt.percent(revenue_rate),
         fmt.delta_points(revenue_rate, before_revenue),
-        delta_color="inverse",
+        inverse=True,
         help="Churned plus contraction MRR over the month's starting MRR"
         " (gross MRR churn).",
     )
-    columns[3].metric("Measured on", f"{view.measured_on_date:%Y-%m-%d}")
+    _tile(columns[3], "Measured on", f"{view.measured_on_date:%Y-%m-%d}", None)
 
 
 def render(view: View) -> None:
@@ -138,3 +157,34 @@ def render(view: View) -> None:
     )
     _mrr_tiles(view)
     _sales_and_churn_tiles(view)
+    _trends(view)
+
+
+def _trends(view: View) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("MRR")
+        monthly = view.frame("mrr_monthly", **view.months)
+        if monthly.empty:
+            st.info("No MRR in these months.")
+        else:
+            st.altair_chart(
+                charts.area(monthly, "month", "ending_mrr", view.currency_label),
+                width="stretch",
+            )
+    with right:
+        st.subheader("Net sales per week")
+        weeks = view.frame(
+            "revenue_periods",
+            start_date=view.start_date,
+            end_date=view.end_date,
+            currency=view.currency,
+            grain="week",
+        )
+        if weeks.empty:
+            st.info("No charges in these dates.")
+        else:
+            st.altair_chart(
+                charts.weekly_bars(weeks, "period", "net_sales", view.currency_label),
+                width="stretch",
+            )
