@@ -110,6 +110,21 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# The analytics app (tools/app): Streamlit over the marts, read-only.
+APP_PORT ?= 8501
+APP_SHOW_PII ?=
+export APP_PORT APP_SHOW_PII
+
+.PHONY: app
+app: $(STAMP) ## Serve the analytics app on 127.0.0.1:APP_PORT (default 8501), starting the stack first (APP_SHOW_PII=1 shows pii columns)
+	@$(PY) -m tools.stack up >/dev/null
+	@$(RUN) $(PY) -m tools.app serve
+
+.PHONY: app-screenshots
+app-screenshots: $(STAMP) ## Rewrite docs/images/app-overview.png and app-mrr.png from the warehouse in use (needs chromium)
+	@$(PY) -m tools.stack up >/dev/null
+	@$(RUN) $(PY) -m tools.app screenshots
+
 PY_SOURCES := extract tools tests
 SQL_SOURCES := models tests snapshots
 # Its two worker processes leave a semaphore notice at exit: harmless.
