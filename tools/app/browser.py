@@ -135,25 +135,44 @@ def open_page(browser, url: str, slug: str, charts: int = 1, **context):
     page.goto(f"{url}/?page={slug}")
     page.wait_for_selector('[data-testid="stAppViewContainer"]')
     page.wait_for_selector("h1")
-    if charts:
-        page.wait_for_function(
-            """([selector, count]) => {
-                const drawn = [...document.querySelectorAll(selector)].filter(
-                    (chart) => chart.querySelector('canvas, svg.marks'));
-                return drawn.length >= count;
-            }""",
-            arg=[CHART, charts],
-        )
-    _wait_idle(page)
+    _wait_drawn(page, charts)
     return page
 
 
-def _wait_idle(page) -> None:
-    """Until the script has finished (the running indicator is gone)."""
+def switch_to(page, title: str, charts: int = 1) -> None:
+    """Pick another page in the sidebar (no reload: the app's frontend stays
+    loaded) and wait until it has run and drawn `charts` charts."""
+    sidebar = page.locator('[data-testid="stSidebar"] [data-testid="stRadioOption"]')
+    sidebar.filter(has_text=title).first.click()
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
+        "title => document.querySelector('h1')?.innerText === title", arg=title
     )
-    page.wait_for_timeout(500)  # the last deltas paint
+    _wait_drawn(page, charts)
+
+
+_DRAWN_CHARTS = """(selector) => [...document.querySelectorAll(selector)].filter(
+    (chart) => !chart.closest('[data-stale="true"]')
+        && chart.querySelector('canvas, svg.marks')).length"""
+
+
+def drawn_charts(page) -> int:
+    """Charts of the current run (not left over from the page before) that
+    have drawn their marks."""
+    return page.evaluate(_DRAWN_CHARTS, CHART)
+
+
+def _wait_drawn(page, charts: int) -> None:
+    """Until the script has finished (no running indicator, no element left
+    stale from the run before) and `charts` charts have drawn."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+            && !document.querySelector('[data-stale="true"]')"""
+    )
+    if charts:
+        page.wait_for_function(
+            f"(count) => ({_DRAWN_CHARTS})({CHART!r}) >= count", arg=charts
+        )
+    page.wait_for_timeout(300)  # the last deltas paint
 
 
 def screenshot(browser, url: str, slug: str, target: Path) -> None:

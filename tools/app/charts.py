@@ -122,10 +122,22 @@ def cohort_heatmap(cohorts: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(cells, labels).properties(height=min(32 * rows + 60, 640))
 
 
+def _period_labels(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Periods as ordinal labels: one band per period, however sparse."""
+    return frame.assign(label=frame[column].dt.strftime("%Y-%m-%d"))
+
+
+def _period_axis() -> alt.X:
+    return alt.X(
+        "label:O", title=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True)
+    )
+
+
 def sales_bars(periods: pd.DataFrame, currency: str) -> alt.LayerChart:
     """Gross up, refunds and disputes lost down, net sales as a line."""
+    periods = _period_labels(periods, "period")
     long = periods.melt(
-        id_vars=["period"],
+        id_vars=["label"],
         value_vars=["gross", "refunds", "disputes_lost"],
         var_name="kind",
     )
@@ -135,17 +147,17 @@ def sales_bars(periods: pd.DataFrame, currency: str) -> alt.LayerChart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("period:T", title=None),
-            y=alt.Y("amount:Q", title=f"Sales ({currency})"),
+            x=_period_axis(),
+            y=alt.Y("sum(amount):Q", title=f"Sales ({currency})"),
             color=alt.Color(
                 "kind:N",
                 scale=alt.Scale(domain=order, range=["#2e7d32", "#f9a825", "#c62828"]),
                 legend=alt.Legend(orient="bottom", title=None),
             ),
             tooltip=[
-                alt.Tooltip("period:T"),
+                alt.Tooltip("label:O", title="period"),
                 "kind:N",
-                alt.Tooltip("amount:Q", format=",.2f"),
+                alt.Tooltip("sum(amount):Q", format=",.2f", title="amount"),
             ],
         )
     )
@@ -153,10 +165,10 @@ def sales_bars(periods: pd.DataFrame, currency: str) -> alt.LayerChart:
         alt.Chart(periods)
         .mark_line(point=True, color="#1565c0")
         .encode(
-            x="period:T",
+            x=_period_axis(),
             y=alt.Y("net_sales:Q"),
             tooltip=[
-                alt.Tooltip("period:T"),
+                alt.Tooltip("label:O", title="period"),
                 alt.Tooltip("net_sales:Q", format=",.2f", title="net sales"),
             ],
         )
@@ -194,7 +206,7 @@ def bars(
             y=alt.Y(f"{category}:N", sort="-x", title=None),
             tooltip=[f"{category}:N", alt.Tooltip(f"{value}:Q", format=fmt)],
         )
-        .properties(height=max(24 * len(frame) + 30, 80))
+        .properties(height=alt.Step(26))
     )
 
 
@@ -217,7 +229,7 @@ def stacked_share(frame: pd.DataFrame, category: str, parts: list[str]):
             ),
             tooltip=[f"{category}:N", "part:N", "sum(value):Q"],
         )
-        .properties(height=max(24 * len(frame) + 30, 80))
+        .properties(height=alt.Step(26))
     )
 
 
@@ -253,12 +265,15 @@ def area(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
 
 def weekly_bars(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
     return (
-        alt.Chart(frame)
-        .mark_bar()
+        alt.Chart(_period_labels(frame, x))
+        .mark_bar(color="#1565c0")
         .encode(
-            x=alt.X(f"{x}:T", title=None),
+            x=_period_axis(),
             y=alt.Y(f"{y}:Q", title=title),
-            tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=",.2f")],
+            tooltip=[
+                alt.Tooltip("label:O", title="week of"),
+                alt.Tooltip(f"{y}:Q", format=",.2f"),
+            ],
         )
         .properties(height=260)
     )

@@ -44,7 +44,7 @@ def _sales(view: View, grain: str) -> None:
         strict=True,
     ):
         column.metric(label, f"{totals[key]:,.2f} {view.display_currency.upper()}")
-    table = periods.copy()
+    table = periods.round(2)
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     st.dataframe(table.set_index("period"), width="stretch")
 
@@ -75,7 +75,7 @@ def _ledger(view: View, grain: str) -> None:
         charts.line(ledger, "period", "ending_balance", "currency", "Balance"),
         width="stretch",
     )
-    table = ledger.copy()
+    table = ledger.round(2)
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     st.dataframe(table.set_index(["period", "currency"]), width="stretch")
 
