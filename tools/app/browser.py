@@ -175,12 +175,18 @@ def _wait_drawn(page, charts: int) -> None:
     page.wait_for_timeout(300)  # the last deltas paint
 
 
+# Tall enough for each page's content: Streamlit scrolls inside its main
+# area, so a full-page screenshot is only as tall as the window.
+SCREENSHOT_HEIGHTS = {"overview": 820, "mrr": 1880}
+SCREENSHOT_CHARTS = {"overview": 2, "mrr": 4}
+
+
 def screenshot(browser, url: str, slug: str, target: Path) -> None:
-    charts = 2 if slug == "overview" else 3
+    viewport = {"width": 1440, "height": SCREENSHOT_HEIGHTS.get(slug, 1000)}
     page = open_page(
-        browser, url, slug, charts=charts, viewport={"width": 1440, "height": 1800}
+        browser, url, slug, charts=SCREENSHOT_CHARTS.get(slug, 0), viewport=viewport
     )
     try:
-        page.screenshot(path=str(target), full_page=True)
+        page.screenshot(path=str(target))
     finally:
         page.close()
