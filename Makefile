@@ -117,12 +117,12 @@ export APP_PORT APP_SHOW_PII
 
 .PHONY: app
 app: $(STAMP) ## Serve the analytics app on 127.0.0.1:APP_PORT (default 8501), starting the stack first (APP_SHOW_PII=1 shows pii columns)
-	@$(PY) -m tools.stack up >/dev/null
+	@$(UP)
 	@$(RUN) $(PY) -m tools.app serve
 
 .PHONY: app-screenshots
 app-screenshots: $(STAMP) ## Rewrite docs/images/app-overview.png and app-mrr.png from the warehouse in use (needs chromium)
-	@$(PY) -m tools.stack up >/dev/null
+	@$(UP)
 	@$(RUN) $(PY) -m tools.app screenshots
 
 PY_SOURCES := extract tools tests
