@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import pandas as pd
+
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹"}
 ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk", "huf", "twd", "ugx"}
 
@@ -64,3 +66,9 @@ def delta_points(current, previous) -> str | None:
     if now is None or before is None:
         return None
     return f"{(now - before) * 100:+.1f} pp MoM"
+
+
+def cents(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's decimal columns rounded to two places, for tables."""
+    floats = frame.select_dtypes("float").columns
+    return frame.round({column: 2 for column in floats})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tools.app import charts, pii
+from tools.app import charts, fmt, pii
 from tools.app.context import View
 
 TITLE = "Customers"
@@ -34,7 +34,7 @@ def _search(view: View):
         f"Up to 200 customers, most MRR first; amounts in {view.currency_label}."
         + ("" if search_pii else " Personal columns are hidden (APP_SHOW_PII=1).")
     )
-    st.dataframe(found.round(2).set_index("customer_id"), width="stretch", height=320)
+    st.dataframe(fmt.cents(found).set_index("customer_id"), width="stretch", height=320)
     return found
 
 

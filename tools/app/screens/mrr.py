@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tools.app import charts
+from tools.app import charts, fmt
 from tools.app.context import View
 
 TITLE = "MRR"
@@ -43,7 +43,7 @@ def _movements(view: View) -> None:
     if view.currency:
         table = table.drop(columns=["fx_effect_mrr"])
     table["month"] = table["month"].dt.strftime("%Y-%m")
-    table = table.round(2)
+    table = fmt.cents(table)
     st.dataframe(
         table.rename(columns=ROLL_FORWARD).set_index("Month").T,
         width="stretch",

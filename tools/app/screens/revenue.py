@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tools.app import charts
+from tools.app import charts, fmt
 from tools.app.context import View
 
 TITLE = "Revenue"
@@ -44,7 +44,7 @@ def _sales(view: View, grain: str) -> None:
         strict=True,
     ):
         column.metric(label, f"{totals[key]:,.2f} {view.display_currency.upper()}")
-    table = periods.round(2)
+    table = fmt.cents(periods)
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     st.dataframe(table.set_index("period"), width="stretch")
 
@@ -75,7 +75,7 @@ def _ledger(view: View, grain: str) -> None:
         charts.line(ledger, "period", "ending_balance", "currency", "Balance"),
         width="stretch",
     )
-    table = ledger.round(2)
+    table = fmt.cents(ledger)
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     st.dataframe(table.set_index(["period", "currency"]), width="stretch")
 
