@@ -81,6 +81,15 @@ class View:
             "currency": self.currency,
         }
 
+    @property
+    def days(self) -> dict[str, Any]:
+        """The date window and currency, for the daily marts' queries."""
+        return {
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "currency": self.currency,
+        }
+
 
 def month_before(month: dt.date, count: int = 1) -> dt.date:
     index = month.year * 12 + month.month - 1 - count

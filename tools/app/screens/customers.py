@@ -22,11 +22,9 @@ def _search(view: View):
         "currency": view.currency,
         "latest_month": view.latest_month,
     }
-    if view.has(LIFETIME_MODEL):
-        found = view.frame("customers_lifetime", **params)
-    else:
-        found = view.frame("customers_search", **params)
-    found = found.loc[:, ~found.columns.duplicated()]
+    found = view.frame("customers_search", **params)
+    if view.has(LIFETIME_MODEL) and not found.empty:
+        found = _with_lifetime_mart(view, found)
     if found.empty:
         st.info("No customer matches." if text else "No customers yet.")
         return found
@@ -66,6 +64,16 @@ def _customer(view: View, customer_id: str) -> None:
             st.caption(f"No {title.lower()}.")
         else:
             st.dataframe(rows, width="stretch", hide_index=True)
+
+
+def _with_lifetime_mart(view: View, found):
+    """The list with the lifetime mart's columns in place of the figures
+    summed from the facts."""
+    lifetime = view.frame("customer_lifetime", customer_ids=list(found["customer_id"]))
+    summed = ["paid_charges", "lifetime_net_paid", "last_charge_at"]
+    kept = found.drop(columns=summed)
+    extra = [c for c in lifetime.columns if c == "customer_id" or c not in kept]
+    return kept.merge(lifetime[extra], on="customer_id", how="left")
 
 
 def render(view: View) -> None:

@@ -176,9 +176,7 @@ def _trends(view: View) -> None:
         st.subheader("Net sales per week")
         weeks = view.frame(
             "revenue_periods",
-            start_date=view.start_date,
-            end_date=view.end_date,
-            currency=view.currency,
+            **view.days,
             grain="week",
         )
         if weeks.empty:

@@ -17,9 +17,7 @@ def _sales(view: View, grain: str) -> None:
     st.subheader("Sales (presentment)")
     periods = view.frame(
         "revenue_periods",
-        start_date=view.start_date,
-        end_date=view.end_date,
-        currency=view.currency,
+        **view.days,
         grain=grain,
     )
     if periods.empty:
@@ -59,9 +57,7 @@ def _ledger(view: View, grain: str) -> None:
         return
     ledger = view.frame(
         "ledger_periods",
-        start_date=view.start_date,
-        end_date=view.end_date,
-        currency=view.currency,
+        **view.days,
         grain=grain,
     )
     if ledger.empty:
