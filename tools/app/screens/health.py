@@ -38,7 +38,9 @@ def _layers(view: View) -> None:
         st.info("The warehouse has no layers yet: run `make all`.")
         return
     st.dataframe(layers.set_index("layer"), width="stretch")
-    st.caption("Estimated from the catalog's statistics, refreshed by each build.")
+    st.caption(
+        "Estimated from PostgreSQL's statistics, not counted: close, and free to read."
+    )
 
 
 def run_results_summary(path: Path = RUN_RESULTS) -> dict | None:

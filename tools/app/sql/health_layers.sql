@@ -1,10 +1,13 @@
--- Tables, views and estimated rows per layer, from the catalog's statistics
--- (kept fresh by the build's analyze hooks); no table privilege needed.
+-- Tables, views and estimated rows per layer, from the planner's estimate or
+-- the statistics collector's live rows, whichever knows more (a table
+-- loaded but never analyzed has no estimate); no table privilege needed.
 select
     namespaces.nspname as layer,
     count(*) filter (where classes.relkind in ('r', 'p')) as tables,
     count(*) filter (where classes.relkind in ('v', 'm')) as views,
-    sum(greatest(classes.reltuples, 0)) filter (
+    sum(
+        greatest(classes.reltuples, pg_stat_get_live_tuples(classes.oid), 0)
+    ) filter (
         where classes.relkind in ('r', 'p')
     )::bigint as estimated_rows
 from pg_catalog.pg_class as classes
