@@ -17,9 +17,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from tools.app import db
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "target" / "manifest.json"
-APP_SCHEMAS = ("marts", "documents")
+APP_SCHEMAS = db.SCHEMAS
 
 
 def show_pii(environ: Mapping[str, str] | None = None) -> bool:
@@ -35,7 +37,9 @@ def _is_pii(column: dict) -> bool:
 def _from_manifest(manifest: dict) -> dict[str, set[str]]:
     tagged: dict[str, set[str]] = {}
     for node in manifest.get("nodes", {}).values():
-        if node.get("resource_type") not in ("model", "snapshot"):
+        if node.get("resource_type") != "model":
+            continue
+        if node.get("schema") not in APP_SCHEMAS:
             continue
         columns = {n for n, c in node.get("columns", {}).items() if _is_pii(c)}
         if columns:
@@ -45,7 +49,8 @@ def _from_manifest(manifest: dict) -> dict[str, set[str]]:
 
 def _from_yaml(models_dir: Path) -> dict[str, set[str]]:
     tagged: dict[str, set[str]] = {}
-    for path in sorted(models_dir.rglob("*.yml")):
+    paths = [p for schema in APP_SCHEMAS for p in (models_dir / schema).rglob("*.yml")]
+    for path in sorted(paths):
         document = yaml.safe_load(path.read_text()) or {}
         for model in document.get("models") or []:
             columns = {c["name"] for c in model.get("columns") or [] if _is_pii(c)}
@@ -56,10 +61,11 @@ def _from_yaml(models_dir: Path) -> dict[str, set[str]]:
 
 @functools.cache
 def pii_columns(manifest_path: Path = MANIFEST) -> dict[str, set[str]]:
-    """Model name -> its pii-tagged columns."""
+    """Model name -> its pii-tagged columns, for the models of the schemas
+    the app reads."""
     if manifest_path.exists():
         return _from_manifest(json.loads(manifest_path.read_text()))
-    return _from_yaml(ROOT / "models")
+    return _from_yaml(ROOT / "models")  # the folders are named as the schemas
 
 
 def pii_names() -> set[str]:
