@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from conftest import ROOT, query
+from conftest import ROOT, connect, query
 
 from tools.app import bench, browser, db, pii
 
@@ -47,6 +47,15 @@ def app_env(oltp_warehouse, monkeypatch):
     """The fixture warehouse, as the app's PG* variables."""
     _use(monkeypatch, oltp_warehouse)
     return oltp_warehouse
+
+
+def _execute(env, statement: str, params: tuple = ()) -> None:
+    conn = connect(env)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(statement, params)
+    finally:
+        conn.close()
 
 
 def _texts(app, kind: str) -> list[str]:
@@ -125,6 +134,25 @@ def test_missing_ledger_is_a_sentence_naming_the_command(app_env):
             "metrics_balance_daily" in text and "make build" in text
             for text in _texts(app, "info")
         )
+
+
+def test_currency_without_fx_rate_is_a_warning_naming_the_fix(app_env):
+    import streamlit as st
+
+    flag = "update marts.dim_currencies set has_fx_rate = %s"
+    flag += " where currency_code = 'jpy'"
+    _execute(app_env, flag, (False,))
+    st.cache_data.clear()
+    try:
+        app = bench.run_page("overview")
+    finally:
+        _execute(app_env, flag, (True,))
+        st.cache_data.clear()
+    assert not app.exception
+    assert any(
+        "No FX rate for JPY" in text and "make build" in text
+        for text in _texts(app, "warning")
+    )
 
 
 def test_unbuilt_warehouse_names_the_command(new_database, monkeypatch):
