@@ -56,37 +56,27 @@ def _movements(view: View) -> None:
         )
 
 
+def _mrr_split(view: View, query: str, by: str, title: str) -> None:
+    """MRR per month split by one attribute, as stacked areas."""
+    st.subheader(title)
+    split = view.frame(query, **view.months, product_id=view.product_id)
+    if split.empty:
+        st.info(f"No {title} in these months.")
+        return
+    chart = charts.stacked_area(split, "month", "mrr", by, view.currency_label)
+    st.altair_chart(chart, width="stretch")
+
+
 def _by_product_and_interval(view: View) -> None:
     left, right = st.columns(2)
     with left:
-        st.subheader("MRR by product")
-        products = view.frame("product_mrr", **view.months, product_id=view.product_id)
-        if products.empty:
-            st.info("No product MRR in these months.")
-        else:
-            st.altair_chart(
-                charts.stacked_area(
-                    products, "month", "mrr", "product", view.currency_label
-                ),
-                width="stretch",
-            )
+        _mrr_split(view, "product_mrr", "product", "MRR by product")
     with right:
-        st.subheader("MRR by plan interval")
-        if not view.has("int_subscription_items_valued_monthly"):
-            st.info("The valued subscription items are not built: run `make build`.")
-            return
-        intervals = view.frame(
-            "interval_mrr", **view.months, product_id=view.product_id
-        )
-        if intervals.empty:
-            st.info("No MRR by interval in these months.")
+        if view.has("int_subscription_items_valued_monthly"):
+            _mrr_split(view, "interval_mrr", "plan_interval", "MRR by plan interval")
         else:
-            st.altair_chart(
-                charts.stacked_area(
-                    intervals, "month", "mrr", "plan_interval", view.currency_label
-                ),
-                width="stretch",
-            )
+            st.subheader("MRR by plan interval")
+            st.info("The valued subscription items are not built: run `make build`.")
 
 
 def _cohorts(view: View) -> None:
