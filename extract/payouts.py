@@ -72,6 +72,12 @@ def _links(client: StripeClient, since: int | None, stop: threading.Event):
     for page in client.pages("/v1/payouts", params):
         # Only automatic payouts list their transactions.
         payout_ids += [p["id"] for p in page if p.get("automatic", True)]
+    if not payout_ids:
+        log.info(
+            "balance_transactions: no %spayouts at %s: none paid out",
+            "new " if since is not None else "",
+            client.api_base,
+        )
     links = PayoutLinks()
     with ThreadPoolExecutor(
         settings.CHILD_WORKERS,
