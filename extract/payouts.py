@@ -12,15 +12,18 @@ transaction under the top-level key `payout` (null: not paid out yet).
 Transactions older than the cursor that a new payout covers are emitted
 again with it. A Stripe without payouts (localstripe) leaves the key out.
 
-A full run holds an id -> payout map of every paid-out transaction while it
-lists them (about 100 bytes a transaction).
+The cost: a full run reads each paid-out transaction twice (in its payout's
+list and in the transactions' own) and holds an id -> payout map of them
+while listing (about 100 bytes a transaction); an incremental run reads
+only the new payouts' lists.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from extract import settings
@@ -41,6 +44,15 @@ class PayoutLinks:
 
     paid_by: dict[str, str] = field(default_factory=dict)
     older: list[dict] = field(default_factory=list)
+
+    def add(self, payout_id: str, listing: Future, since: int | None) -> None:
+        """A payout's transactions: mapped, or (before `since`) kept."""
+        for transaction in listing.result():
+            if since is None or (transaction.get("created") or 0) >= since:
+                self.paid_by[transaction["id"]] = payout_id
+            else:
+                transaction[PAYOUT_KEY] = payout_id
+                self.older.append(transaction)
 
     def mark(self, transactions: list[dict]) -> None:
         for transaction in transactions:
@@ -68,33 +80,32 @@ def payout_links(
 
 def _links(client: StripeClient, since: int | None, stop: threading.Event):
     params = {} if since is None else {"created[gte]": since - PAYOUT_OVERLAP_SECONDS}
-    payout_ids: list[str] = []
-    for page in client.pages("/v1/payouts", params):
-        # Only automatic payouts list their transactions.
-        payout_ids += [p["id"] for p in page if p.get("automatic", True)]
-    if not payout_ids:
-        log.info(
-            "balance_transactions: no %spayouts at %s: none paid out",
-            "new " if since is not None else "",
-            client.api_base,
-        )
     links = PayoutLinks()
+    listed = 0
     with ThreadPoolExecutor(
         settings.CHILD_WORKERS,
         "stripe-payout-transactions",
         initializer=client.lower_thread_priority,
     ) as pool:
-        listings = [
-            (payout_id, pool.submit(_transactions, client, payout_id, stop))
-            for payout_id in payout_ids
-        ]
-        for payout_id, listing in listings:
-            for transaction in listing.result():
-                if since is None or (transaction.get("created") or 0) >= since:
-                    links.paid_by[transaction["id"]] = payout_id
-                else:
-                    transaction[PAYOUT_KEY] = payout_id
-                    links.older.append(transaction)
+        # A bounded number of payouts' listings in flight, taken in order,
+        # so memory holds a few payouts' transactions, not all of them.
+        in_flight: deque[tuple[str, Future]] = deque()
+        for page in client.pages("/v1/payouts", params):
+            for payout in page:
+                if payout.get("automatic", True):  # manual ones list nothing
+                    listing = pool.submit(_transactions, client, payout["id"], stop)
+                    in_flight.append((payout["id"], listing))
+                    listed += 1
+                while len(in_flight) > 2 * settings.CHILD_WORKERS:
+                    links.add(*in_flight.popleft(), since)
+        while in_flight:
+            links.add(*in_flight.popleft(), since)
+    if not listed:
+        log.info(
+            "balance_transactions: no %spayouts at %s: none paid out",
+            "new " if since is not None else "",
+            client.api_base,
+        )
     return links
 
 
