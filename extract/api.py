@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from extract import settings
 from extract.client import ApiError, RetriesExhausted, StripeClient
+from extract.payouts import payout_links
 from extract.progress import Progress
 from extract.settings import RESOURCES_BY_NAME, Resource
 
@@ -207,6 +208,11 @@ class ApiExtraction:
             params["expand[]"] = [f"data.{field}" for field in resource.expand]
         if not plan.full and plan.since is not None:
             params["created[gte]"] = plan.since
+        links = None
+        if resource.name == "balance_transactions":  # the payout of each
+            links = payout_links(self.client, params.get("created[gte]"), self.stop)
+            if links and links.older:
+                self._emit_with_children(resource.name, links.older, seen)
         try:
             for page in self._pages(resource, params):
                 objs = [
@@ -218,6 +224,8 @@ class ApiExtraction:
                 ]
                 for obj in objs:
                     cursor = max(cursor or 0, obj.get("created") or 0)
+                if links is not None:
+                    links.mark(objs)
                 self._emit_with_children(resource.name, objs, seen)
             self._drain_children(seen)
         except EndpointMissing:

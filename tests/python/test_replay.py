@@ -367,3 +367,72 @@ def test_serves_pages_of_100_fast(snapshot_dir):
         f"({objects / elapsed:,.0f} objects/s), one keep-alive connection"
     )
     assert requests / elapsed > 30
+
+
+# -- a balance transaction's payout: served by ?payout=, filled by extract ----
+
+
+def test_payout_filter_serves_a_payouts_transactions_without_the_key(
+    server, snapshot_dir
+):
+    transactions = rows(snapshot_dir, "balance_transactions")
+    payout = next(p for p in rows(snapshot_dir, "payouts") if p["automatic"])
+    expected = newest_first([t for t in transactions if t["payout"] == payout["id"]])
+    client = Client(server.url)
+    path = f"/v1/balance_transactions?payout={payout['id']}"
+    assert walk(client, path, limit=5) == expected
+    assert payout["balance_transaction"] in expected  # its own transaction too
+    status, page, _ = client.get(f"{path}&limit=100")
+    assert status == 200 and all("payout" not in t for t in page["data"])
+    status, one, _ = client.get(f"/v1/balance_transactions/{expected[0]}")
+    assert status == 200 and "payout" not in one and one["id"] == expected[0]
+
+
+def extract_ledger(url: str, since: int | None) -> dict[str, list[dict]]:
+    """Balance transactions (and payouts) as one API run emits them."""
+    from extract.api import ApiExtraction, TablePlan
+    from extract.client import StripeClient
+    from extract.progress import Progress
+
+    class Sink:
+        def __init__(self) -> None:
+            self.rows: dict[str, list[dict]] = {}
+
+        def emit(self, table: str, emitted: list) -> None:
+            self.rows.setdefault(table, []).extend(obj for obj, _, _ in emitted)
+
+        def finish(self, table: str, cursor: int | None) -> None:
+            pass
+
+    plan = TablePlan(full=since is None, since=since)
+    plans = {"events": plan, "balance_transactions": plan, "payouts": plan}
+    sink = Sink()
+    client = StripeClient(url, KEY, 1000)
+    ApiExtraction(client, plans, since, sink, Progress()).run()
+    return sink.rows
+
+
+def test_extraction_records_each_transactions_payout(server, snapshot_dir):
+    """Full run: every transaction once, with the payout the snapshot says;
+    an incremental run: the new ones, and older ones a new payout covers."""
+    truth = {t["id"]: t for t in rows(snapshot_dir, "balance_transactions")}
+    full = extract_ledger(server.url, None)["balance_transactions"]
+    assert len(full) == len({t["id"] for t in full}) == len(truth)
+    assert {t["id"]: t["payout"] for t in full} == {
+        i: t["payout"] for i, t in truth.items()
+    }
+    payouts = sorted(
+        (p for p in rows(snapshot_dir, "payouts") if p["automatic"]),
+        key=lambda p: p["created"],
+    )
+    since = payouts[-4]["created"]
+    later = extract_ledger(server.url, since)["balance_transactions"]
+    new_payouts = {p["id"] for p in payouts if p["created"] >= since - 86_400}
+    expected = {
+        i
+        for i, t in truth.items()
+        if t["created"] >= since or t["payout"] in new_payouts
+    }
+    assert {t["id"] for t in later} == expected
+    assert any(truth[i]["created"] < since for i in expected)
+    assert all(t["payout"] == truth[t["id"]]["payout"] for t in later)

@@ -13,6 +13,12 @@ flagged, no longer listed by the API), placeholder parents in OLTP (rows
 for objects that children reference but the source does not list), and
 resources the Stripe in use lacks (localstripe has no prices, disputes or
 credit notes): their raw table is empty.
+
+The ledger is reconciled per settlement currency too: the sums of amount,
+fee and net of the balance transactions in raw and OLTP (minor units), and
+the OLTP's against the totals of `marts.metrics_balance_daily` (all classes'
+amounts, fees with payout fees, the last day's balance; major units) when
+that model is built; absent, it is skipped with a note.
 """
 
 from __future__ import annotations
@@ -278,6 +284,86 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconcilia
     return row
 
 
+# --- the ledger, per settlement currency ------------------------------------
+
+MARTS_SCHEMA = "marts"
+LEDGER_MART = "metrics_balance_daily"
+
+
+def show(sums: tuple | None) -> str:
+    return "none" if sums is None else "(" + ", ".join(str(x) for x in sums) + ")"
+
+
+def per_currency(cur, sql: str) -> dict[str, tuple]:
+    cur.execute(sql)
+    return {row[0]: tuple(row[1:]) for row in cur.fetchall()}
+
+
+def check_ledger(cur) -> tuple[list[str], list[str]]:
+    """Sums of amount, fee and net of the balance transactions per settlement
+    currency: raw = OLTP (minor units), and OLTP = the totals of
+    marts.metrics_balance_daily (major units) when that model is built.
+    Returns (report lines, problems)."""
+    raw = f"{RAW_SCHEMA}.balance_transactions"
+    oltp = f"{OLTP_SCHEMA}.balance_transactions"
+    if not relation_exists(cur, RAW_SCHEMA, "balance_transactions"):
+        return [], []  # reported per resource already
+    raw_sums = per_currency(
+        cur,
+        "select data->>'currency', sum((data->>'amount')::numeric),"
+        " sum((data->>'fee')::numeric), sum((data->>'net')::numeric)"
+        f" from {raw} group by 1 order by 1",
+    )
+    lines = ["ledger per settlement currency (amount, fee, net):"]
+    problems: list[str] = []
+    if not relation_exists(cur, OLTP_SCHEMA, "balance_transactions"):
+        return lines + ["  (no OLTP balance_transactions: run `make build`)"], []
+    real = "not is_missing_from_source"
+    cents = per_currency(
+        cur,
+        "select currency, sum(amount_cents), sum(fee_cents), sum(net_cents)"
+        f" from {oltp} where {real} group by 1 order by 1",
+    )
+    for currency in sorted(set(raw_sums) | set(cents)):
+        raw_row = tuple(int(x or 0) for x in raw_sums.get(currency, (0, 0, 0)))
+        oltp_row = tuple(int(x or 0) for x in cents.get(currency, (0, 0, 0)))
+        lines.append(
+            f"  {currency}: raw {show(raw_row)}, OLTP {show(oltp_row)} (minor units)"
+        )
+        if raw_row != oltp_row:
+            problems.append(f"{currency}: raw {show(raw_row)} != OLTP {show(oltp_row)}")
+    if not relation_exists(cur, MARTS_SCHEMA, LEDGER_MART):
+        lines.append(
+            f"  {MARTS_SCHEMA}.{LEDGER_MART} is absent: its totals are not checked"
+        )
+        return lines, problems
+    major = per_currency(
+        cur,
+        "select currency, round(sum(amount), 6), round(sum(fee), 6),"
+        f" round(sum(net), 6) from {oltp} where {real} group by 1 order by 1",
+    )
+    mart = per_currency(
+        cur,
+        "select currency, round(sum(sales_amount + refunds_amount"
+        " + disputes_amount + other_amount + payouts_amount), 6),"
+        " round(sum(fee_amount + payout_fee_amount), 6),"
+        " round((array_agg(balance_amount order by date_day desc))[1], 6)"
+        f" from {MARTS_SCHEMA}.{LEDGER_MART} group by 1 order by 1",
+    )
+    for currency in sorted(set(major) | set(mart)):
+        oltp_row = major.get(currency)
+        mart_row = mart.get(currency)
+        lines.append(
+            f"  {currency}: OLTP {show(oltp_row)}, {LEDGER_MART} (amount, fee, "
+            f"last balance) {show(mart_row)} (major units)"
+        )
+        if oltp_row != mart_row:
+            problems.append(
+                f"{currency}: OLTP {show(oltp_row)} != {LEDGER_MART} {show(mart_row)}"
+            )
+    return lines, problems
+
+
 def render(rows: list[Reconciliation], source_name: str) -> str:
     header = ("resource", "source", "raw", "raw del", "oltp", "placeh.", "status")
     lines = [
@@ -317,9 +403,14 @@ def main() -> int:
         ) from None
     with conn, conn.cursor() as cur:
         rows = [check(cur, r, counts[r.name]) for r in RESOURCES]
+        ledger_lines, ledger_problems = check_ledger(cur)
     conn.close()
     print(render(rows, source_name))
+    print("\n".join(ledger_lines))
     failed = [r.resource for r in rows if r.problems]
+    if ledger_problems:
+        print("ledger: " + "; ".join(ledger_problems), file=sys.stderr)
+        failed.append("the ledger")
     if failed:
         print(f"check-db: FAILED for {', '.join(failed)}", file=sys.stderr)
         return 1

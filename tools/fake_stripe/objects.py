@@ -500,7 +500,11 @@ def balance_transaction(
     source: str,
     description: str | None,
     status: str,
+    exchange_rate: float | None = None,
+    fee_description: str = "Stripe processing fees",
 ) -> dict:
+    """`exchange_rate`: settlement per presentment unit when converted (major
+    units, as Stripe gives it); amount, fee and net are in `currency`."""
     fee_details = []
     if fee:
         fee_details.append(
@@ -508,7 +512,7 @@ def balance_transaction(
                 "amount": fee,
                 "application": None,
                 "currency": currency,
-                "description": "Stripe processing fees",
+                "description": fee_description,
                 "type": "stripe_fee",
             }
         )
@@ -521,7 +525,7 @@ def balance_transaction(
         "created": created,
         "currency": currency,
         "description": description,
-        "exchange_rate": None,
+        "exchange_rate": exchange_rate,
         "fee": fee,
         "fee_details": fee_details,
         "net": amount - fee,
@@ -667,7 +671,9 @@ def payout(
     bt_id: str,
     status: str,
     bank: str,
+    instant: bool = False,
 ) -> dict:
+    """An automatic standard payout, or (`instant`) a manual Instant Payout."""
     return {
         "id": poid,
         "object": "payout",
@@ -675,18 +681,18 @@ def payout(
         "application_fee": None,
         "application_fee_amount": None,
         "arrival_date": arrival,
-        "automatic": True,
+        "automatic": not instant,
         "balance_transaction": bt_id,
         "created": created,
         "currency": currency,
-        "description": "STRIPE PAYOUT",
+        "description": "INSTANT PAYOUT" if instant else "STRIPE PAYOUT",
         "destination": bank,
         "failure_balance_transaction": None,
         "failure_code": None,
         "failure_message": None,
         "livemode": False,
         "metadata": {},
-        "method": "standard",
+        "method": "instant" if instant else "standard",
         "original_payout": None,
         "reconciliation_status": "completed" if status == "paid" else "in_progress",
         "reversed_by": None,

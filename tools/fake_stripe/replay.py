@@ -13,7 +13,8 @@ with Stripe's list semantics: newest first, `limit` (1..100, default 10),
 a request rate limit (token bucket, req/s), a fixed latency, 5xx answers
 and dropped connections at given rates; the n-th request's fate is a pure
 function of the seed. `expand[]` is accepted and ignored: objects are served
-exactly as the snapshot holds them.
+exactly as the snapshot holds them, except a balance transaction's `payout`
+(what the extractor adds): `?payout=` filters on it, responses leave it out.
 
 Objects are indexed once at start (sorted by created, newest first) and
 served as the bytes of the snapshot, never re-encoded; plain `.jsonl` files
@@ -150,6 +151,16 @@ class Collection:
 
     def raw(self, index: int) -> bytes:
         return self.buffer[self.starts[index] : self.ends[index]]
+
+    def served(self, index: int) -> bytes:
+        """The object as the API returns it: a balance transaction without
+        the `payout` the extractor adds (the snapshot keeps it for ?payout=)."""
+        data = self.raw(index)
+        if self.name == "balance_transactions" and b'"payout":' in data:
+            document = orjson.loads(data)
+            document.pop("payout", None)
+            return orjson.dumps(document)
+        return data
 
     def index_on(self, key: str) -> dict[object, list[int]]:
         """value -> positions (ascending, i.e. newest first), built on first use."""
@@ -303,7 +314,7 @@ def page(
             lo = max(lo, cursor(collection, sequence, after, "starting_after") + 1)
         last = min(hi, lo + limit)
         chosen, has_more = sequence[lo:last], last < hi
-    data = b",".join(collection.raw(index) for index in chosen)
+    data = b",".join(collection.served(index) for index in chosen)
     return b"".join(
         (
             b'{"object":"list","data":[',
@@ -582,7 +593,7 @@ class ReplayHTTPServer(http.server.HTTPServer):
         collection = self.snapshot.collections[name]
         index = collection.position.get(object_id)
         if index is not None:
-            return collection.raw(index)
+            return collection.served(index)
         if object_id in self.snapshot.deleted.get(name, ()):
             kind = name[:-1] if name != "invoiceitems" else "invoiceitem"
             return orjson.dumps({"id": object_id, "object": kind, "deleted": True})

@@ -8,8 +8,12 @@ plans (some per seat, one metered, a dozen add-ons) in usd, eur, gbp and jpy,
 over about 30 months ending at a fixed "now". Customers sign up (some with a
 trial and a coupon), upgrade and downgrade with proration, change seats, fail
 payments (with decline codes and Radar outcomes), go past_due and unpaid,
-cancel (now or at period end), come back, get refunds and disputes; Stripe
-pays out daily. The last 30 days also appear as events.
+cancel (now or at period end), come back, get refunds and disputes. The
+account settles in usd (other currencies converted at a daily rate) and,
+for a share of eur customers, in eur, with Stripe's card fees; payouts are
+automatic (usd daily, eur weekly) plus some Instant Payouts with a fee, and
+each balance transaction names its payout (ledger.py, docs/operations.md).
+The last 30 days also appear as events.
 
 Every object has the shape the API returns at the pinned version (checked
 against the stripe SDK's typed classes by tests/python/test_synth.py). An
@@ -27,10 +31,11 @@ the same bytes. Memory is bounded by a few blocks, whatever the size.
 
 Modules: timeline (dates and periods), ids, sinks (files and block
 buffers), catalog (products, prices, coupons), generator (the account,
-blocks of customers, payouts, events), customer_life with cards, payments
-and settlement, subscription_life with subscription_changes,
-subscription_billing and subscription_writer (their pieces share the
-bases in parts), and cli. Names and places come from fake_stripe.people.
+blocks of customers, events), ledger (settlement currencies, rates,
+fees, payouts), customer_life with cards, payments and settlement,
+subscription_life with subscription_changes, subscription_billing and
+subscription_writer (their pieces share the bases in parts), and cli.
+Names and places come from fake_stripe.people.
 """
 
 from extract.settings import STRIPE_API_VERSION

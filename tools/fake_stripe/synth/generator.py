@@ -20,13 +20,10 @@ import orjson
 
 from extract.settings import STRIPE_API_VERSION
 from tools.fake_stripe import objects as obj
-from tools.fake_stripe.synth.catalog import (
-    CURRENCY_FACTOR,
-    CatalogBuilder,
-    SynthCatalog,
-)
+from tools.fake_stripe.synth.catalog import CatalogBuilder, SynthCatalog
 from tools.fake_stripe.synth.customer_life import CustomerLife
 from tools.fake_stripe.synth.ids import Ids
+from tools.fake_stripe.synth.ledger import PaidOutLedger, plan_payouts
 from tools.fake_stripe.synth.sinks import BlockSink, SnapshotSink
 from tools.fake_stripe.synth.timeline import DAY, EVENT_WINDOW, HISTORY_DAYS
 
@@ -103,47 +100,16 @@ class Generator:
         key = (currency, available_on)
         self.available[key] = self.available.get(key, 0) + net
 
-    def write_payouts(self) -> None:
-        """Daily automatic payouts of what became available, per currency."""
-        bank = "ba_1SynthBankAccount00000"
-        for currency in CURRENCY_FACTOR:
-            days = sorted(day for cur, day in self.available if cur == currency)
-            carried = 0
-            for day in days:
-                carried += self.available[(currency, day)]
-                if day > self.now or carried <= 0:
-                    continue
-                payout_id = self.ids.new("po")
-                bt_id = self.ids.new("txn")
-                arrival = day + (4 if currency == "jpy" else 2) * DAY
-                status = "paid" if arrival <= self.now else "in_transit"
-                self.sink.write(
-                    "balance_transactions",
-                    obj.balance_transaction(
-                        bt_id,
-                        day,
-                        day,
-                        -carried,
-                        0,
-                        currency,
-                        "payout",
-                        "payout",
-                        payout_id,
-                        "STRIPE PAYOUT",
-                        "available",
-                    ),
-                )
-                data = self.sink.write(
-                    "payouts",
-                    obj.payout(
-                        payout_id, day, arrival, carried, currency, bt_id, status, bank
-                    ),
-                )
-                if day >= self.now - EVENT_WINDOW:
-                    self.emit_event("payout.created", day, data)
-                    if status == "paid":
-                        self.emit_event("payout.paid", arrival, data)
-                carried = 0
+    def write_payouts(self, ledger: PaidOutLedger) -> None:
+        """Automatic payouts per settlement currency (ledger.py), then every
+        balance transaction with the payout that paid it out."""
+        plan = plan_payouts(self.available, self.ids, self.seed, self.now)
+        ledger.write(self.sink, plan)
+        for payout, paid in plan.payouts:
+            data = self.sink.write("payouts", payout)
+            self.emit_event("payout.created", payout["created"], data)
+            if paid:
+                self.emit_event("payout.paid", payout["arrival_date"], data)
 
     def in_window(self, created: int) -> bool:
         """Stripe keeps the events of the last 30 days."""
@@ -173,14 +139,18 @@ class Generator:
     def run(self, workers: int) -> None:
         self.build_catalog()
         blocks = -(-self.customers // BLOCK)
+        ledger = PaidOutLedger(self.sink.directory)
         for chunks, available, redeemed, _peak in rendered_blocks(
             self, blocks, workers
         ):
             for name, (chunk, count) in chunks.items():
-                self.sink.write_chunk(name, chunk, count)
+                if name == "balance_transactions":  # written with their payouts
+                    ledger.keep(chunk)
+                else:
+                    self.sink.write_chunk(name, chunk, count)
             self.merge(available, redeemed)
         self.catalog_builder.write_coupons(self.redeemed)
-        self.write_payouts()
+        self.write_payouts(ledger)
 
 
 BLOCK = 200

@@ -7,6 +7,13 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tools.fake_stripe import objects as obj
+from tools.fake_stripe.synth.ledger import (
+    DISPUTE_FEE,
+    card_fee,
+    convert,
+    exchange_rate,
+    settlement_currency,
+)
 from tools.fake_stripe.synth.parts import CustomerPart
 from tools.fake_stripe.synth.timeline import DAY
 
@@ -15,16 +22,22 @@ if TYPE_CHECKING:
 
 dumps = orjson.dumps
 
-FEE = {"usd": (290, 30), "eur": (150, 25), "gbp": (150, 20), "jpy": (360, 0)}
-DISPUTE_FEE = {"usd": 1500, "eur": 2000, "gbp": 2000, "jpy": 2000}
-
 
 class Settlement(CustomerPart):
-    """Balance transactions of a customer's money: fees, refunds, disputes."""
+    """Balance transactions of a customer's money: fees, refunds, disputes,
+    in the settlement currency (ledger.py says which and at what rate)."""
 
     def __init__(self, customer: CustomerLife) -> None:
         super().__init__(customer)
         self.disputes = Disputes(customer)
+        self.currency = settlement_currency(customer.id, customer.currency)
+
+    def settle(self, amount: int, rate: float | None) -> int:
+        """The charge currency's minor units in the settlement currency's."""
+        return convert(amount, self.customer.currency, self.currency, rate)
+
+    def rate_at(self, at: int) -> float | None:
+        return exchange_rate(self.customer.currency, self.currency, at)
 
     def balance_entry(
         self,
@@ -36,10 +49,13 @@ class Settlement(CustomerPart):
         source: str,
         description: str | None,
         days: int,
+        rate: float | None = None,
+        fee_description: str = "Stripe processing fees",
     ) -> dict:
-        """A balance transaction; its net counts towards that day's payout."""
+        """A balance transaction (amounts already in the settlement
+        currency); its net counts towards the payout of its available day."""
         available_on = (at // DAY + days) * DAY
-        self.gen.credit_balance(self.customer.currency, available_on, amount - fee)
+        self.gen.credit_balance(self.currency, available_on, amount - fee)
         status = "available" if available_on <= self.now else "pending"
         return obj.balance_transaction(
             self.ids.new("txn"),
@@ -47,22 +63,26 @@ class Settlement(CustomerPart):
             available_on,
             amount,
             fee,
-            self.customer.currency,
+            self.currency,
             kind,
             category,
             source,
             description,
             status,
+            rate,
+            fee_description,
         )
 
     def write_success(
         self, charge_id: str, when: int, amount: int, pi_id: str, description: str
     ) -> None:
         rng, gen = self.rng, self.gen
-        percent, fixed = FEE[self.customer.currency]
-        fee = round(amount * percent / 10_000) + fixed
+        rate = self.rate_at(when)
+        settled = self.settle(amount, rate)
+        card_country = self.customer.cards.pm_at(when)[1]["country"]
+        fee = card_fee(settled, self.currency, card_country, rate is not None)
         bt = self.balance_entry(
-            when, amount, fee, "charge", "charge", charge_id, description, 2
+            when, settled, fee, "charge", "charge", charge_id, description, 2, rate
         )
         self.sink.write("balance_transactions", bt)
         refunded = 0
@@ -71,7 +91,7 @@ class Settlement(CustomerPart):
         if rng.random() < 0.025 and refund_at <= self.now:
             full = rng.random() < 0.6
             refunded = amount if full else max(1, amount * rng.randint(1, 9) // 10)
-            self.write_refund(charge_id, pi_id, refund_at, refunded)
+            self.write_refund(charge_id, pi_id, refund_at, refunded, rate)
         dispute_at = when + (7 + int(draw() * 54)) * DAY
         disputed = not refunded and rng.random() < 0.004 and dispute_at <= self.now
         risk = int(draw() * 71)
@@ -108,10 +128,21 @@ class Settlement(CustomerPart):
             brand = self.customer.cards.pm_at(when)[1]["brand"]
             self.disputes.write_dispute(charge_id, pi_id, dispute_at, amount, brand)
 
-    def write_refund(self, charge_id: str, pi_id: str, at: int, amount: int) -> None:
+    def write_refund(
+        self, charge_id: str, pi_id: str, at: int, amount: int, rate: float | None
+    ) -> None:
+        """At the charge's rate; Stripe keeps the charge's fee."""
         refund_id = self.ids.new("re")
         bt = self.balance_entry(
-            at, -amount, 0, "refund", "refund", refund_id, "REFUND FOR CHARGE", 1
+            at,
+            -self.settle(amount, rate),
+            0,
+            "refund",
+            "refund",
+            refund_id,
+            "REFUND FOR CHARGE",
+            1,
+            rate,
         )
         self.sink.write("balance_transactions", bt)
         reason = self.rng.choice(("requested_by_customer", "duplicate", "fraudulent"))
@@ -146,29 +177,35 @@ class Disputes(CustomerPart):
             status = "needs_response" if at > self.now - 7 * DAY else "under_review"
         else:
             status = "won" if rng.random() < 0.4 else "lost"
+        settlement = self.customer.settlement
+        rate = settlement.rate_at(at)  # the reversal returns what was taken
+        settled = settlement.settle(amount, rate)
         bts = [
-            self.customer.settlement.balance_entry(
+            settlement.balance_entry(
                 at,
-                -amount,
-                DISPUTE_FEE[self.customer.currency],
+                -settled,
+                DISPUTE_FEE[settlement.currency],
                 "adjustment",
                 "dispute",
                 dispute_id,
                 "Chargeback withdrawal",
                 1,
+                rate,
+                "Dispute fee",
             )
         ]
-        if status == "won":
+        if status == "won":  # the dispute fee is not returned
             bts.append(
-                self.customer.settlement.balance_entry(
+                settlement.balance_entry(
                     decided,
-                    amount,
+                    settled,
                     0,
                     "adjustment",
                     "dispute_reversal",
                     dispute_id,
                     "Chargeback reversal",
                     1,
+                    rate,
                 )
             )
         for bt in bts:
