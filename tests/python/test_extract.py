@@ -19,7 +19,7 @@ import pytest
 import requests
 import stripe
 from conftest import ROOT, TEST_STACK, connect, query, run
-from test_extract_faults import Answer, FakeStripe, Route, stripe_list
+from test_extract_faults import Answer, FakeStripe, Route, long_invoice, stripe_list
 
 from extract import settings
 
@@ -450,14 +450,7 @@ def test_malformed_line_names_file_and_line_and_keeps_what_loaded(
 def changing_stripe(state: dict) -> Route:
     """A Stripe whose one subscription (12 items, so paged past the embedded
     ten) and one invoice (25 lines) the test changes between runs."""
-    lines = [{"id": f"il_{n:02d}", "object": "line_item"} for n in range(25)]
-    invoice = {
-        "id": "in_1",
-        "object": "invoice",
-        "created": 5,
-        "status": "paid",
-        "lines": stripe_list(lines, {"limit": "10"}),
-    }
+    lines, invoice = long_invoice(status="paid")
 
     def subscription() -> dict:
         items = stripe_list(state["items"], {"limit": "10"})

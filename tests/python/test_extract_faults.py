@@ -212,20 +212,21 @@ def stripe_list(objects: list[dict], query: dict[str, str]) -> dict:
     return {"object": "list", "data": page, "has_more": start + limit < len(objects)}
 
 
+def long_invoice(**fields) -> tuple[list[dict], dict]:
+    """Invoice in_1's 25 lines, and the invoice, which embeds the first ten."""
+    lines = [{"id": f"il_{n:02d}", "object": "line_item"} for n in range(25)]
+    embedded = stripe_list(lines, {"limit": "10"}) | {"object": "list"}
+    invoice = {"id": "in_1", "object": "invoice", "created": 5, "lines": embedded}
+    return lines, invoice | fields
+
+
 def small_stripe() -> Route:
     """Customers past one page, an invoice with 25 lines, a 12-item subscription."""
     customers = [
         {"id": f"cus_{n:03d}", "object": "customer", "created": n} for n in range(150)
     ]
-    lines = [{"id": f"il_{n:02d}", "object": "line_item"} for n in range(25)]
     items = [{"id": f"si_{n:02d}", "object": "subscription_item"} for n in range(12)]
-    invoice = {
-        "id": "in_1",
-        "object": "invoice",
-        "created": 5,
-        "client_secret": "secret",
-        "lines": stripe_list(lines, {"limit": "10"}) | {"object": "list"},
-    }
+    lines, invoice = long_invoice(client_secret="secret")
     subscription = {
         "id": "sub_1",
         "object": "subscription",
