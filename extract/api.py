@@ -52,9 +52,21 @@ class EndpointMissing(Exception):
     """The Stripe in use does not offer this list endpoint."""
 
 
-class ChildListingFailed(UserError):
-    """A page of a parent's children could not be read: the run stops rather
-    than write a partial list as if it were the whole one."""
+class ListingFailed(UserError):
+    """A page of a list could not be read: the run stops rather than write a
+    partial list as if it were the whole one. The message names the list
+    (a table, or a parent's children) and the page."""
+
+    def __init__(self, what: str, last_id: str | None, exc: Exception) -> None:
+        where = f"page after {last_id}" if last_id else "first page"
+        if isinstance(exc, RetriesExhausted):
+            failure = f"failed after {exc.retries} retries: {exc.detail}"
+        else:
+            failure = f"failed: {exc}"
+        super().__init__(
+            f"{what} {where} {failure}; nothing of this run is loaded: re-run "
+            "make extract, it resumes from the last complete load"
+        )
 
 
 class StoredRows(Protocol):
@@ -404,16 +416,8 @@ class ApiExtraction:
                     field,
                 )
                 return None
-            where = f"page after {items[-1]['id']}" if items else "first page"
-            if isinstance(exc, RetriesExhausted):
-                failure = f"failed after {exc.retries} retries: {exc.detail}"
-            else:
-                failure = f"failed: {exc}"
-            raise ChildListingFailed(
-                f"{parent.get('object')} {parent['id']}: {field} {where} "
-                f"{failure}; nothing of this run is loaded: re-run make "
-                "extract, it resumes from the last complete load"
-            ) from exc
+            what = f"{parent.get('object')} {parent['id']}: {field}"
+            raise ListingFailed(what, items[-1]["id"] if items else None, exc) from exc
         return items
 
     def _payment_methods(self, customer: dict) -> list[dict]:
@@ -521,6 +525,7 @@ class ApiExtraction:
         """
         optional = [key for key in _OPTIONAL_PARAMS if key in params]
         quick = _DROPPED_ON_5XX in params and not patient
+        last_id = None
         try:
             for page in self.client.pages(
                 resource.path, params, first_page_retries=1 if quick else None
@@ -529,6 +534,7 @@ class ApiExtraction:
                 if self.stop.is_set():
                     return
                 yield page
+                last_id = page[-1]["id"] if page else last_id
         except (ApiError, RetriesExhausted) as exc:
             if exc.status == 404:
                 raise EndpointMissing(resource.path) from None
@@ -538,7 +544,7 @@ class ApiExtraction:
                 return
             refused = exc.status == 400 or (quick and exc.status >= 500)
             if not optional or not refused:
-                raise
+                raise ListingFailed(resource.name + ":", last_id, exc) from exc
             log.info(
                 "%s: %s refused (HTTP %s), listing without it",
                 resource.name,

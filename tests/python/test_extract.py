@@ -193,6 +193,9 @@ def extract(env: dict[str, str], check: bool = True, **extra: str):
 def test_full_load_equals_api_lists_and_second_run_adds_nothing(business, new_database):
     out = extract(new_database).stdout
     assert "/v1/prices is not offered" in out
+    # The local Stripe takes the plans' tiers expansion (refuses discounts).
+    assert "plans: expand[] refused" not in out
+    assert "subscriptions: expand[] refused (HTTP 400)" in out
     assert "customers:" in out and "objects" in out  # progress lines
     loaded = raw_ids(new_database)
     expected = api_ids(new_database)

@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from extract import settings
-from extract.api import ApiExtraction, ChildListingFailed, TablePlan
+from extract.api import ApiExtraction, ListingFailed, TablePlan
 from extract.client import RateLimiter, RetriesExhausted, StripeClient
 from extract.errors import UserError
 from extract.progress import Progress
@@ -351,7 +351,7 @@ def test_a_child_page_that_fails_ends_the_run_naming_parent_and_page(monkeypatch
     plans = {r.name: TablePlan(full=True) for r in settings.RESOURCES}
     with (
         FakeStripe(lines_fail) as fake,
-        pytest.raises(ChildListingFailed) as caught,
+        pytest.raises(ListingFailed) as caught,
     ):
         ApiExtraction(client_for(fake), plans, None, sink, Progress()).run()
     message = str(caught.value)
@@ -563,3 +563,21 @@ def test_a_full_reload_flags_items_no_longer_listed():
     rows = sink.rows["subscription_items"]
     assert [row for row in rows if row[2]] == [(removed, "sub_1", True)]
     assert len(rows) == 13
+
+
+def test_a_list_page_that_fails_ends_the_run_naming_table_and_page():
+    inner = small_stripe()
+
+    def second_page_fails(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/customers" and "starting_after" in query:
+            return 503, {}, {"error": {"message": "busy"}}
+        return inner(path, query)
+
+    with (
+        FakeStripe(second_page_fails) as fake,
+        pytest.raises(ListingFailed, match="re-run make extract") as caught,
+    ):
+        full_extraction(fake)
+    assert str(caught.value).startswith(
+        "customers: page after cus_099 failed after 4 retries: HTTP 503 busy;"
+    )
