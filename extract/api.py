@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from extract import settings
 from extract.client import ApiError, RetriesExhausted, StripeClient
+from extract.errors import UserError
 from extract.payouts import payout_links
 from extract.progress import Progress
 from extract.settings import RESOURCES_BY_NAME, Resource
@@ -52,6 +53,23 @@ class EndpointMissing(Exception):
     """The Stripe in use does not offer this list endpoint."""
 
 
+class ListingFailed(UserError):
+    """A page of a list could not be read: the run stops rather than write a
+    partial list as if it were the whole one. The message names the list
+    (a table, or a parent's children) and the page."""
+
+    def __init__(self, what: str, last_id: str | None, exc: Exception) -> None:
+        where = f"page after {last_id}" if last_id else "first page"
+        if isinstance(exc, RetriesExhausted):
+            failure = f"failed after {exc.retries} retries: {exc.detail}"
+        else:
+            failure = f"failed: {exc}"
+        super().__init__(
+            f"{what} {where} {failure}; nothing of this run is loaded: re-run "
+            "make extract, it resumes from the last complete load"
+        )
+
+
 class StoredRows(Protocol):
     """What the warehouse already holds, for flagging vanished objects."""
 
@@ -63,6 +81,11 @@ class StoredRows(Protocol):
 
 # Dropped, one at a time, when a Stripe refuses them on a list's first page.
 _OPTIONAL_PARAMS = ("created[gte]", "expand[]")
+# Also dropped when the first page keeps failing with a 5xx (the local Stripe
+# answers 500 to it): listing without it is as correct, the caller filters.
+# An expansion is dropped on a 400 only: a 5xx is retried like any page, since
+# listing without it loses the expanded objects (a subscription's discounts).
+_DROPPED_ON_5XX = "created[gte]"
 
 # Line items have no endpoint of their own: they come with their invoice.
 _NOT_RETRIEVABLE = frozenset({"invoice_line_items", "events"})
@@ -77,6 +100,8 @@ _CHILDREN = {
 _EMBEDDED_CHILDREN = {
     r.parent: r for r in settings.RESOURCES if r.parent and r.embedded
 }
+# ... and the other way: child table -> its parent table.
+_EMBEDDED_TABLES = {r.name: r.parent for r in _EMBEDDED_CHILDREN.values()}
 
 
 class _NoIds(set):
@@ -258,16 +283,17 @@ class ApiExtraction:
         self._emit(table, rows)
         embedded = _EMBEDDED_CHILDREN.get(table)
         if embedded:
+            whole = []
             for obj in objs:
                 first_page = obj.get(embedded.embedded) or {}
                 if first_page.get("has_more"):
-                    # Completed from its own endpoint while listing goes on.
+                    # Listed from its own endpoint while listing goes on.
                     self._submit_child(
                         embedded.name, obj, seen, self._embedded, embedded
                     )
                 else:
-                    children = list(first_page.get("data") or [])
-                    self._emit_children(embedded.name, obj, children, seen)
+                    whole.append((obj, list(first_page.get("data") or [])))
+            self._emit_families(embedded.name, whole, seen)
         elif table == "customers":
             # One request per customer: in flight while the next page is listed.
             for obj in objs:
@@ -296,40 +322,110 @@ class ApiExtraction:
                 pending[: len(pending) - keep],
                 pending[len(pending) - keep :],
             )
-            for parent, future in done:
-                self._emit_children(child, parent, future.result(), seen)
+            families = [(parent, future.result()) for parent, future in done]
+            self._emit_families(child, families, seen)
 
-    def _emit_children(
-        self, table: str, parent: dict, children: list[dict], seen: dict[str, set[str]]
+    def _emit_families(
+        self,
+        table: str,
+        families: list[tuple[dict, list[dict] | None]],
+        seen: dict[str, set[str]],
+        whole: bool = True,
     ) -> None:
-        rows = []
-        for child in children:
-            seen[table].add(child["id"])
-            rows.append((child, parent["id"], False))
+        """Children under their parents; `whole`: each list is all the parent
+        has now (None: the parent went away meanwhile, nothing is known)."""
+        rows, listed = [], {}
+        for parent, children in families:
+            if children is None:
+                continue
+            listed[parent["id"]] = {child["id"] for child in children}
+            for child in children:
+                seen[table].add(child["id"])
+                rows.append((child, parent["id"], False))
         if rows:
             self._emit(table, rows, pages=0)
+        if whole and _EMBEDDED_TABLES.get(table):
+            self._retire_children(table, families, listed, seen)
 
-    def _embedded(self, parent: dict, child: Resource) -> list[dict]:
-        """An embedded list, completed from its own endpoint past the first page."""
-        field = child.embedded
-        embedded = parent.get(field) or {}
-        items = list(embedded.get("data") or [])
-        if not embedded.get("has_more") or not items:
-            return items
-        path, params = child.listing(parent["id"])
-        params["starting_after"] = items[-1]["id"]
+    def _retire_children(
+        self,
+        table: str,
+        families: list[tuple[dict, list[dict] | None]],
+        listed: dict[str, set[str]],
+        seen: dict[str, set[str]],
+    ) -> None:
+        """A parent listed again replaces its children: the stored ones its
+        list no longer holds (an item removed from a subscription, a line
+        gone from a draft invoice) are written again, with their last data,
+        flagged deleted. Incremental runs only: a full reload flags them by
+        comparing every id (`_flag_vanished`), a first load has none stored.
+        Only a parent that may be stored is looked up: one created after the
+        parent table's cursor is new to raw."""
+        plan = self.plans.get(_EMBEDDED_TABLES[table])
+        if plan is None or plan.full or self.stored_rows is None:
+            return
+        maybe_stored = [
+            parent["id"]
+            for parent, children in families
+            if children is not None
+            and (plan.since is None or (parent.get("created") or 0) <= plan.since)
+        ]
+        if not maybe_stored:
+            return
+        stale = [
+            row
+            for row in self.stored_rows.children(table, maybe_stored)
+            if row[0]["id"] not in listed[row[1]]
+        ]
+        if stale:
+            log.info(
+                "%s: %d no longer listed under their re-fetched parent, "
+                "flagged deleted",
+                table,
+                len(stale),
+            )
+            for obj, _, _ in stale:
+                seen[table].add(obj["id"])
+            self._emit(table, stale, pages=0)
+
+    def _embedded(self, parent: dict, child: Resource) -> list[dict] | None:
+        """An embedded list whose first page is cut (has_more), whole, from its
+        own endpoint; None if the parent went away since it was listed.
+
+        Listed from the start, not after the embedded page's last id: the
+        endpoint need not order the children as the parent embeds them (a
+        subscription's items), and paging after an id of one order through
+        the other repeats and skips children.
+        """
+        if self.stop.is_set():
+            return None
+        return self._child_listing(parent, child.embedded, *child.listing(parent["id"]))
+
+    def _child_listing(
+        self, parent: dict, field: str, path: str, params: dict
+    ) -> list[dict] | None:
+        """Every page of a parent's child list, each id once; None if the
+        parent is gone. A page that cannot be read ends the run, naming the
+        parent and the page: a partial list is never written as the whole."""
+        items: list[dict] = []
+        ids: set[str] = set()
         try:
             for page in self.client.pages(path, params):
-                items.extend(page)
-        except ApiError as exc:
-            log.warning(
-                "%s %s: cannot page its %s past the first %d (%s); kept those",
-                parent.get("object"),
-                parent["id"],
-                field,
-                len(items),
-                exc,
-            )
+                for item in page:
+                    if item["id"] not in ids:
+                        ids.add(item["id"])
+                        items.append(item)
+        except (ApiError, RetriesExhausted) as exc:
+            if exc.status == 404 and getattr(exc, "code", None) == "resource_missing":
+                log.info(
+                    "%s %s: gone since it was listed; its %s are left as they were",
+                    parent.get("object"),
+                    parent["id"],
+                    field,
+                )
+                return None
+            what = f"{parent.get('object')} {parent['id']}: {field}"
+            raise ListingFailed(what, items[-1]["id"] if items else None, exc) from exc
         return items
 
     def _payment_methods(self, customer: dict) -> list[dict]:
@@ -381,8 +477,8 @@ class ApiExtraction:
             self._emit_with_children(table, fresh, seen)
         else:
             parent_key = "customer" if table == "payment_methods" else "subscription"
-            for obj in fresh:
-                self._emit_children(table, {"id": obj.get(parent_key)}, [obj], seen)
+            families = [({"id": obj.get(parent_key)}, [obj]) for obj in fresh]
+            self._emit_families(table, families, seen, whole=False)
         if gone and self.stored_rows is not None:
             # Only what raw already holds gets a deleted row: an object made and
             # deleted between two runs is absent from a clean load too.
@@ -423,28 +519,40 @@ class ApiExtraction:
 
     # -- plumbing ------------------------------------------------------------------
 
-    def _pages(self, resource: Resource, params: dict[str, Any]) -> Iterator[list]:
+    def _pages(
+        self, resource: Resource, params: dict[str, Any], patient: bool = False
+    ) -> Iterator[list]:
         """Pages of a list endpoint; refused optional parameters are dropped.
 
-        Some Stripes (the local one) reject or choke on the `created` filter or
-        an expansion. Listing without the filter is still correct, since the
-        caller filters by `created` itself; without the expansion the field
-        keeps its ids, which staging reads too.
+        Some Stripes (the local one) reject the `created` filter or an
+        expansion (400), or choke on the filter (500). Listing without the
+        filter is still correct, since the caller filters by `created` itself,
+        so a first page with it is retried once only before it goes. Without
+        the expansion the field keeps its ids, which staging reads too, but
+        objects are lost: it goes on a 400 alone, never on a 5xx or a drop.
         """
         optional = [key for key in _OPTIONAL_PARAMS if key in params]
+        quick = _DROPPED_ON_5XX in params and not patient
+        last_id = None
         try:
             for page in self.client.pages(
-                resource.path, params, first_page_retries=1 if optional else None
+                resource.path, params, first_page_retries=1 if quick else None
             ):
                 optional = []  # the first page was accepted
                 if self.stop.is_set():
                     return
                 yield page
+                last_id = page[-1]["id"] if page else last_id
         except (ApiError, RetriesExhausted) as exc:
             if exc.status == 404:
                 raise EndpointMissing(resource.path) from None
-            if not optional or exc.status not in (400, 500):
-                raise
+            if optional and quick and exc.status == 429:
+                # Rate-limited, not refused: the same page, every retry.
+                yield from self._pages(resource, params, patient=True)
+                return
+            refused = exc.status == 400 or (quick and exc.status >= 500)
+            if not optional or not refused:
+                raise ListingFailed(resource.name + ":", last_id, exc) from exc
             log.info(
                 "%s: %s refused (HTTP %s), listing without it",
                 resource.name,

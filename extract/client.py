@@ -34,9 +34,14 @@ class ApiError(Exception):
 class RetriesExhausted(UserError):
     """Stripe kept answering 429/5xx past the retry budget."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(
+        self, message: str, status: int, retries: int = 0, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.status = status
+        # How often the request was retried, and Stripe's last answer.
+        self.retries = retries
+        self.detail = detail or f"HTTP {status}"
 
 
 class RateLimiter:
@@ -210,6 +215,8 @@ class StripeClient:
                 f"the Stripe API kept answering HTTP {status} on {path} "
                 f"({retried} retries); try again later or lower STRIPE_MAX_RPS.",
                 status,
+                retried,
+                f"HTTP {status} {message}".strip(),
             )
         raise ApiError(status, message, code)
 

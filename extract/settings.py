@@ -63,7 +63,10 @@ class Resource:
     params: tuple[tuple[str, str], ...] = ()
     # For child tables: the parent resource whose listing yields them.
     parent: str | None = None
-    # Fields expanded in place because they have no list endpoint of their own.
+    # Fields expanded in place: they have no list endpoint of their own (a
+    # subscription's discounts), or Stripe leaves them out unless asked (a
+    # price's or plan's tiers). Lists ask for `data.<field>`, retrieves for
+    # `<field>`.
     expand: tuple[str, ...] = ()
     # The parent's field embedding the first page of these children
     # (subscription.items, invoice.lines); `path` then lists the rest.
@@ -116,12 +119,14 @@ RESOURCES: tuple[Resource, ...] = (
         "prices",
         "/v1/prices",
         "price",
+        expand=("tiers",),
         oltp="prices",
         key="price_id",
         money=(("unit_amount", "unit_amount_cents"),),
         raw_tables=("prices", "plans"),
     ),
-    Resource("plans", "/v1/plans", "plan"),
+    # The local Stripe accepts `data.tiers` on plans (a no-op there).
+    Resource("plans", "/v1/plans", "plan", expand=("tiers",)),
     Resource(
         "coupons",
         "/v1/coupons",

@@ -19,6 +19,7 @@ import pytest
 import requests
 import stripe
 from conftest import ROOT, TEST_STACK, connect, query, run
+from test_extract_faults import Answer, FakeStripe, Route, long_invoice, stripe_list
 
 from extract import settings
 
@@ -192,6 +193,9 @@ def extract(env: dict[str, str], check: bool = True, **extra: str):
 def test_full_load_equals_api_lists_and_second_run_adds_nothing(business, new_database):
     out = extract(new_database).stdout
     assert "/v1/prices is not offered" in out
+    # The local Stripe takes the plans' tiers expansion (refuses discounts).
+    assert "plans: expand[] refused" not in out
+    assert "subscriptions: expand[] refused (HTTP 400)" in out
     assert "customers:" in out and "objects" in out  # progress lines
     loaded = raw_ids(new_database)
     expected = api_ids(new_database)
@@ -444,3 +448,93 @@ def test_malformed_line_names_file_and_line_and_keeps_what_loaded(
     assert query(
         new_database, "select distinct api_version from stripe_raw.products"
     ) == [("2024-06-20",)]
+
+
+def changing_stripe(state: dict) -> Route:
+    """A Stripe whose one subscription (12 items, so paged past the embedded
+    ten) and one invoice (25 lines) the test changes between runs."""
+    lines, invoice = long_invoice(status="paid")
+
+    def subscription() -> dict:
+        items = stripe_list(state["items"], {"limit": "10"})
+        return {"id": "sub_1", "object": "subscription", "created": 6, "items": items}
+
+    def route(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/events":
+            return 200, {}, stripe_list(state["events"], query)
+        if path == "/v1/subscriptions":
+            return 200, {}, stripe_list([subscription()], query)
+        if path == "/v1/subscriptions/sub_1":
+            return 200, {}, subscription()
+        if path == "/v1/subscription_items":
+            return 200, {}, stripe_list(state["items"], query)
+        if path == "/v1/invoices":
+            return 200, {}, stripe_list([invoice], query)
+        if path == "/v1/invoices/in_1/lines":
+            if state["broken"]:
+                refused = {"Stripe-Should-Retry": "false"}
+                return 500, refused, {"error": {"message": "lines unavailable"}}
+            return 200, {}, stripe_list(lines, query)
+        if path in ("/v1/prices", "/v1/disputes"):
+            return 404, {}, {"error": {"message": "Unrecognized request URL"}}
+        return 200, {}, stripe_list([], query)
+
+    return route
+
+
+def test_removed_items_are_flagged_and_a_failed_page_keeps_raw(new_database):
+    """Once: every id lands once. After customer.subscription.updated that
+    removed an item: the item's row stays, flagged deleted, with its data, in
+    the new load. A lines page that cannot be read: the run fails naming the
+    invoice, and raw stays as it was."""
+    items = [
+        {"id": f"si_{n:02d}", "object": "subscription_item", "created": 6}
+        for n in range(12)
+    ]
+    state = {"items": list(items), "events": [], "broken": False}
+    with FakeStripe(changing_stripe(state)) as fake:
+        env = dict(
+            new_database,
+            STRIPE_API_BASE=fake.base,
+            STRIPE_API_KEY="sk_test_fake",
+            STRIPE_MAX_RPS="500",
+        )
+        extract(env)
+        for table in TABLES:
+            total, distinct = query(
+                env, f"select count(*), count(distinct id) from stripe_raw.{table}"
+            )[0]
+            assert total == distinct, table
+        assert len(raw_ids(env)["subscription_items"]) == 12
+        assert len(raw_ids(env)["invoice_line_items"]) == 25
+
+        removed = state["items"].pop(5)
+        state["events"].append(
+            {
+                "id": "evt_1",
+                "object": "event",
+                "created": int(time.time()),
+                "type": "customer.subscription.updated",
+                "data": {"object": {"id": "sub_1", "object": "subscription"}},
+            }
+        )
+        first_load = query(
+            env, "select max(_dlt_load_id) from stripe_raw.subscription_items"
+        )
+        extract(env)
+        flagged = query(
+            env,
+            "select id, parent_id, data, _dlt_load_id > %s "
+            "from stripe_raw.subscription_items where is_deleted",
+            (first_load[0][0],),
+        )
+        assert flagged == [("si_05", "sub_1", removed, True)]
+        assert len(raw_ids(env)["subscription_items"]) == 11
+
+        before = raw_rows(env)
+        state["broken"] = True
+        result = extract(env, check=False, FULL_REFRESH="1")
+        assert_clean_failure(
+            result, "invoice in_1: lines first page failed", "re-run make extract"
+        )
+        assert raw_rows(env) == before

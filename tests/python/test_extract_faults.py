@@ -14,13 +14,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+import orjson
 import pytest
 
 from extract import settings
-from extract.api import ApiExtraction, TablePlan
+from extract.api import ApiExtraction, ListingFailed, TablePlan
 from extract.client import RateLimiter, RetriesExhausted, StripeClient
 from extract.errors import UserError
 from extract.progress import Progress
+from tools.fake_stripe import replay, synth
 
 # (status, headers, body) or None to drop the connection without an answer.
 Answer = tuple[int, dict[str, str], dict] | None
@@ -32,6 +34,7 @@ class FakeStripe:
         self.route = route
         self.arrivals: list[float] = []
         self.paths: list[str] = []
+        self.queries: list[tuple[str, dict[str, str]]] = []
         self.headers: list[dict[str, str]] = []
         fake = self
 
@@ -42,6 +45,7 @@ class FakeStripe:
                 fake.paths.append(url.path)
                 fake.headers.append(dict(self.headers))
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                fake.queries.append((url.path, query))
                 answer = fake.route(url.path, query)
                 if answer is None:
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -208,20 +212,21 @@ def stripe_list(objects: list[dict], query: dict[str, str]) -> dict:
     return {"object": "list", "data": page, "has_more": start + limit < len(objects)}
 
 
+def long_invoice(**fields) -> tuple[list[dict], dict]:
+    """Invoice in_1's 25 lines, and the invoice, which embeds the first ten."""
+    lines = [{"id": f"il_{n:02d}", "object": "line_item"} for n in range(25)]
+    embedded = stripe_list(lines, {"limit": "10"}) | {"object": "list"}
+    invoice = {"id": "in_1", "object": "invoice", "created": 5, "lines": embedded}
+    return lines, invoice | fields
+
+
 def small_stripe() -> Route:
     """Customers past one page, an invoice with 25 lines, a 12-item subscription."""
     customers = [
         {"id": f"cus_{n:03d}", "object": "customer", "created": n} for n in range(150)
     ]
-    lines = [{"id": f"il_{n:02d}", "object": "line_item"} for n in range(25)]
     items = [{"id": f"si_{n:02d}", "object": "subscription_item"} for n in range(12)]
-    invoice = {
-        "id": "in_1",
-        "object": "invoice",
-        "created": 5,
-        "client_secret": "secret",
-        "lines": stripe_list(lines, {"limit": "10"}) | {"object": "list"},
-    }
+    lines, invoice = long_invoice(client_secret="secret")
     subscription = {
         "id": "sub_1",
         "object": "subscription",
@@ -330,3 +335,249 @@ def test_unfiltered_fallback_when_created_filter_is_refused():
     with FakeStripe(no_filters) as fake:
         ApiExtraction(client_for(fake), plans, None, sink, Progress()).run()
     assert sorted(sink.ids("customers")) == [f"cus_{n:03d}" for n in range(140, 150)]
+
+
+def test_a_child_page_that_fails_ends_the_run_naming_parent_and_page(monkeypatch):
+    """No partial list of lines is written as the invoice's whole list."""
+    monkeypatch.setattr(settings, "PAGE_LIMIT", 10)  # 25 lines: three pages
+    inner = small_stripe()
+
+    def lines_fail(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/invoices/in_1/lines" and "starting_after" in query:
+            return 500, {}, {"error": {"message": "lines unavailable"}}
+        return inner(path, query)
+
+    sink = CollectingSink()
+    plans = {r.name: TablePlan(full=True) for r in settings.RESOURCES}
+    with (
+        FakeStripe(lines_fail) as fake,
+        pytest.raises(ListingFailed) as caught,
+    ):
+        ApiExtraction(client_for(fake), plans, None, sink, Progress()).run()
+    message = str(caught.value)
+    assert message.startswith("invoice in_1: lines page after il_09 failed")
+    assert "failed after 4 retries: HTTP 500 lines unavailable" in message
+    assert "re-run make extract" in message
+    assert isinstance(caught.value, UserError)  # exit 2, one error line
+    assert "invoice_line_items" not in sink.rows
+
+
+def test_first_load_from_the_replay_server_lands_every_id_once(tmp_path):
+    """The replay server orders a subscription's items newest first, not as
+    the subscription embeds them: children past ten are listed whole."""
+    snapshot = tmp_path / "snap"
+    synth.generate(
+        synth.SynthSettings(300, 7, synth.parse_now(synth.DEFAULT_NOW), snapshot, False)
+    )
+    with replay.ReplayServer(snapshot, api_key="sk_test_fake") as server:
+        sink = CollectingSink()
+        plans = {r.name: TablePlan(full=True) for r in settings.RESOURCES}
+        client = StripeClient(server.url, "sk_test_fake", 1000, timeout=5)
+        ApiExtraction(client, plans, None, sink, Progress()).run()
+    cut = 0
+    for line in (snapshot / "subscriptions.jsonl").read_text().splitlines():
+        cut += orjson.loads(line)["items"]["has_more"]
+    assert cut, "the company needs a subscription with more than ten items"
+    for table in sink.rows:
+        ids = sink.ids(table)
+        assert len(ids) == len(set(ids)), table
+    expected = {
+        orjson.loads(line)["id"]
+        for line in (snapshot / "subscription_items.jsonl").read_text().splitlines()
+    }
+    assert set(sink.ids("subscription_items")) == expected
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_retried_first_page_keeps_its_expansion(incremental):
+    inner = small_stripe()
+    failures = {"left": 3}
+
+    def first_pages_fail(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/subscriptions" and failures["left"]:
+            failures["left"] -= 1
+            return 500, {}, {"error": {"message": "try again"}}
+        return inner(path, query)
+
+    sink = CollectingSink()
+    plans = {
+        r.name: TablePlan(full=not incremental, since=1 if incremental else None)
+        for r in settings.RESOURCES
+    }
+    with FakeStripe(first_pages_fail) as fake:
+        ApiExtraction(client_for(fake), plans, None, sink, Progress()).run()
+    asked = [query for path, query in fake.queries if path == "/v1/subscriptions"]
+    assert len(asked) == 4
+    assert all(query.get("expand[]") == "data.discounts" for query in asked)
+    assert sink.ids("subscriptions") == ["sub_1"]
+
+
+def test_prices_and_plans_come_with_their_tiers():
+    """Listed with expand[]=data.tiers, retrieved (after an event) with tiers."""
+    price = {"id": "price_1", "object": "price", "created": 3, "tiers": [{}]}
+    event = {
+        "id": "evt_1",
+        "object": "event",
+        "created": 50,
+        "type": "price.updated",
+        "data": {"object": {"id": "price_1", "object": "price", "created": 3}},
+    }
+
+    def route(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/events":
+            return 200, {}, stripe_list([event], query)
+        if path == "/v1/prices/price_1":
+            return 200, {}, price
+        return 200, {}, stripe_list([], query)
+
+    sink = CollectingSink()
+    plans = {r.name: TablePlan(full=False, since=10) for r in settings.RESOURCES}
+    with FakeStripe(route) as fake:
+        ApiExtraction(client_for(fake), plans, 40, sink, Progress()).run()
+    asked = dict(fake.queries)
+    assert asked["/v1/prices"]["expand[]"] == "data.tiers"
+    assert asked["/v1/plans"]["expand[]"] == "data.tiers"
+    assert asked["/v1/prices/price_1"]["expand[]"] == "tiers"
+    assert sink.rows["prices"] == [(price, None, False)]
+
+
+class StoredFake:
+    """What raw holds, per table: (object, parent id) of live rows."""
+
+    def __init__(self, stored: dict[str, list[tuple[dict, str | None]]]) -> None:
+        self.stored = stored
+        self.asked: list[tuple[str, list[str]]] = []
+
+    def live_ids(self, table: str) -> set[str]:
+        return {obj["id"] for obj, _ in self.stored.get(table, [])}
+
+    def rows(self, table: str, ids) -> list:
+        ids = set(ids)
+        return [(o, p, True) for o, p in self.stored.get(table, []) if o["id"] in ids]
+
+    def children(self, table: str, parent_ids) -> list:
+        parent_ids = list(parent_ids)
+        self.asked.append((table, parent_ids))
+        return [(o, p, True) for o, p in self.stored.get(table, []) if p in parent_ids]
+
+    def known(self, table: str, ids) -> set[str]:
+        return self.live_ids(table) & set(ids)
+
+
+def item(n: int) -> dict:
+    return {"id": f"si_{n:02d}", "object": "subscription_item", "created": 6}
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_an_updated_subscription_flags_the_items_it_no_longer_has(count):
+    """customer.subscription.updated, one item removed: raw gets it flagged,
+    whether the items fit the embedded page (2) or are paged (12)."""
+    removed = {"id": "si_gone", "object": "subscription_item", "created": 4}
+    items = [item(n) for n in range(count)]
+    subscription = {
+        "id": "sub_1",
+        "object": "subscription",
+        "created": 6,
+        "items": stripe_list(items, {"limit": "10"}),
+    }
+    event = {
+        "id": "evt_1",
+        "object": "event",
+        "created": 50,
+        "type": "customer.subscription.updated",
+        "data": {"object": {"id": "sub_1", "object": "subscription"}},
+    }
+
+    def route(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/events":
+            return 200, {}, stripe_list([event], query)
+        if path == "/v1/subscriptions/sub_1":
+            return 200, {}, subscription
+        if path == "/v1/subscription_items":
+            return 200, {}, stripe_list(items, query)
+        return 200, {}, stripe_list([], query)
+
+    stored = StoredFake(
+        {"subscription_items": [(removed, "sub_1"), (item(0), "sub_1")]}
+    )
+    sink = CollectingSink()
+    plans = {r.name: TablePlan(full=False, since=10) for r in settings.RESOURCES}
+    with FakeStripe(route) as fake:
+        ApiExtraction(client_for(fake), plans, 40, sink, Progress(), stored).run()
+    rows = sink.rows["subscription_items"]
+    assert [row for row in rows if row[2]] == [(removed, "sub_1", True)]
+    assert sorted(sink.ids("subscription_items")) == sorted(
+        ["si_gone", *(i["id"] for i in items)]
+    )
+    assert stored.asked == [("subscription_items", ["sub_1"])]
+
+
+def test_a_new_subscription_needs_no_look_at_stored_items():
+    """Created after the table's cursor: raw cannot hold its items yet."""
+    sink = CollectingSink()
+    stored = StoredFake({})
+    plans = {r.name: TablePlan(full=False, since=1) for r in settings.RESOURCES}
+    with FakeStripe(small_stripe()) as fake:
+        ApiExtraction(client_for(fake), plans, 0, sink, Progress(), stored).run()
+    assert len(sink.ids("subscription_items")) == 12
+    assert stored.asked == []
+
+
+def test_a_draft_invoice_that_lost_a_line_flags_it():
+    """A draft invoice can lose lines (a finalized one cannot): same rule."""
+    kept = {"id": "il_1", "object": "line_item"}
+    lost = {"id": "il_2", "object": "line_item"}
+    invoice = {
+        "id": "in_1",
+        "object": "invoice",
+        "created": 20,
+        "status": "draft",
+        "lines": stripe_list([kept], {}),
+    }
+
+    def route(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/invoices":
+            return 200, {}, stripe_list([invoice], query)
+        return 200, {}, stripe_list([], query)
+
+    stored = StoredFake({"invoice_line_items": [(kept, "in_1"), (lost, "in_1")]})
+    sink = CollectingSink()
+    plans = {r.name: TablePlan(full=False, since=20) for r in settings.RESOURCES}
+    with FakeStripe(route) as fake:
+        ApiExtraction(client_for(fake), plans, 0, sink, Progress(), stored).run()
+    assert sink.rows["invoice_line_items"] == [
+        (kept, "in_1", False),
+        (lost, "in_1", True),
+    ]
+
+
+def test_a_full_reload_flags_items_no_longer_listed():
+    removed = {"id": "si_gone", "object": "subscription_item", "created": 4}
+    stored = StoredFake(
+        {"subscription_items": [(removed, "sub_1"), (item(0), "sub_1")]}
+    )
+    sink = CollectingSink()
+    plans = {r.name: TablePlan(full=True, has_rows=True) for r in settings.RESOURCES}
+    with FakeStripe(small_stripe()) as fake:
+        ApiExtraction(client_for(fake), plans, None, sink, Progress(), stored).run()
+    rows = sink.rows["subscription_items"]
+    assert [row for row in rows if row[2]] == [(removed, "sub_1", True)]
+    assert len(rows) == 13
+
+
+def test_a_list_page_that_fails_ends_the_run_naming_table_and_page():
+    inner = small_stripe()
+
+    def second_page_fails(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/customers" and "starting_after" in query:
+            return 503, {}, {"error": {"message": "busy"}}
+        return inner(path, query)
+
+    with (
+        FakeStripe(second_page_fails) as fake,
+        pytest.raises(ListingFailed, match="re-run make extract") as caught,
+    ):
+        full_extraction(fake)
+    assert str(caught.value).startswith(
+        "customers: page after cus_099 failed after 4 retries: HTTP 503 busy;"
+    )
