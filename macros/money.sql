@@ -29,8 +29,15 @@
 {#- The column pair of one amount: `<name>_cents` as Stripe gives it, and
     `<name>` in the major unit. -#}
 {% macro money_columns(column, path, name, exponent='currencies.exponent') -%}
-    {{ json_bigint(column, path) }} as {{ name }}_cents,
-    {{ to_major_unit(json_bigint(column, path), exponent) }} as {{ name }}
+    {{ money_columns_of(json_bigint(column, path), name, exponent) }}
+{%- endmacro %}
+
+{#- The same pair from a SQL expression in minor units: an amount with a
+    stated fallback for an API shape that lacks the field
+    (`coalesce(<field>, <fallback>)`). -#}
+{% macro money_columns_of(cents, name, exponent='currencies.exponent') -%}
+    {{ cents }} as {{ name }}_cents,
+    {{ to_major_unit(cents, exponent) }} as {{ name }}
 {%- endmacro %}
 
 {#- The join that gives a staging model the `currencies.exponent` of the

@@ -11,6 +11,10 @@ final as (
     select
         source.id as balance_transaction_id,
         {{ json_id('data', 'source') }} as source_id,
+        -- The payout that paid this transaction out. Not a field of
+        -- Stripe's object: the extraction adds it (as an id) from each
+        -- payout's list of balance transactions; null until then.
+        {{ json_id('data', 'payout') }} as payout_id,
         {{ json_text('data', 'type') }} as balance_transaction_type,
         {{ json_text('data', 'reporting_category') }} as reporting_category,
         {{ json_text('data', 'status') }} as status,

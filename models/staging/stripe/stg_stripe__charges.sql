@@ -1,3 +1,16 @@
+{#- Older shapes (the local Stripe) have no amount_captured: a captured
+    charge captured its whole amount, any other charge nothing. -#}
+{%- set amount_captured_cents -%}
+    coalesce(
+        {{ json_bigint('data', 'amount_captured') }},
+        case
+            when {{ json_bool('data', 'captured') }}
+                then {{ json_bigint('data', 'amount') }}
+            else 0
+        end
+    )
+{%- endset -%}
+
 with
 
 source as (
@@ -45,7 +58,7 @@ final as (
         {{ json_object('data', 'metadata') }} as metadata,
         {{ json_bigint('data', 'outcome.risk_score') }} as risk_score,
         {{ money_columns('data', 'amount', 'amount') }},
-        {{ money_columns('data', 'amount_captured', 'amount_captured') }},
+        {{ money_columns_of(amount_captured_cents, 'amount_captured') }},
         {{ money_columns('data', 'amount_refunded', 'amount_refunded') }},
         {{ json_bool('data', 'paid') }} as is_paid,
         {{ json_bool('data', 'captured') }} as is_captured,

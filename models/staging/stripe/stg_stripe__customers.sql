@@ -1,3 +1,12 @@
+{#- `account_balance` before API version 2019-10-17 (and in the local
+    Stripe): the same figure under its older name. -#}
+{%- set balance_cents -%}
+    coalesce(
+        {{ json_bigint('data', 'balance') }},
+        {{ json_bigint('data', 'account_balance') }}
+    )
+{%- endset -%}
+
 with
 
 source as (
@@ -19,7 +28,7 @@ final as (
         {{ json_text('data', 'currency') }} as currency,
         {{ json_text('data', 'address.country') }} as country,
         {{ json_object('data', 'metadata') }} as metadata,
-        {{ money_columns('data', 'balance', 'balance') }},
+        {{ money_columns_of(balance_cents, 'balance') }},
         {{ json_bool('data', 'delinquent') }} as is_delinquent,
         {{ stripe_record_columns() }}
     from source

@@ -1,3 +1,13 @@
+{#- Older shapes (the local Stripe) have no amount_remaining: what is due
+    less what was paid, as Stripe defines it. -#}
+{%- set amount_remaining_cents -%}
+    coalesce(
+        {{ json_bigint('data', 'amount_remaining') }},
+        {{ json_bigint('data', 'amount_due') }}
+        - {{ json_bigint('data', 'amount_paid') }}
+    )
+{%- endset -%}
+
 with
 
 source as (
@@ -35,7 +45,7 @@ final as (
         {{ money_columns('data', 'total', 'total') }},
         {{ money_columns('data', 'amount_due', 'amount_due') }},
         {{ money_columns('data', 'amount_paid', 'amount_paid') }},
-        {{ money_columns('data', 'amount_remaining', 'amount_remaining') }},
+        {{ money_columns_of(amount_remaining_cents, 'amount_remaining') }},
         {{ json_bool('data', 'paid') }} as is_paid_legacy,
         {{ json_timestamp('data', 'period_start') }} as period_start_at,
         {{ json_timestamp('data', 'period_end') }} as period_end_at,

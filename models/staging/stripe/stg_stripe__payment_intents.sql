@@ -1,3 +1,16 @@
+{#- Older shapes (the local Stripe) have no amount_received: a succeeded
+    intent received its amount, any other intent nothing yet. -#}
+{%- set amount_received_cents -%}
+    coalesce(
+        {{ json_bigint('data', 'amount_received') }},
+        case
+            when {{ json_text('data', 'status') }} = 'succeeded'
+                then {{ json_bigint('data', 'amount') }}
+            else 0
+        end
+    )
+{%- endset -%}
+
 with
 
 source as (
@@ -22,7 +35,7 @@ final as (
         {{ json_text('data', 'cancellation_reason') }} as cancellation_reason,
         {{ json_object('data', 'metadata') }} as metadata,
         {{ money_columns('data', 'amount', 'amount') }},
-        {{ money_columns('data', 'amount_received', 'amount_received') }},
+        {{ money_columns_of(amount_received_cents, 'amount_received') }},
         {{ json_timestamp('data', 'canceled_at') }} as canceled_at,
         {{ stripe_record_columns() }}
     from source
