@@ -36,6 +36,7 @@ final as (
     select
         balance_transaction_id,
         source_id,
+        payout_id,
         balance_transaction_type,
         reporting_category,
         status,

@@ -1,5 +1,6 @@
 {#- Grain: one row per balance transaction (every movement of the Stripe
-    balance: charges, refunds, dispute adjustments, payouts, fees). -#}
+    balance: charges, refunds, dispute adjustments, payouts, fees), in the
+    settlement currency, with the object behind it. -#}
 {{ config(
     materialized='incremental',
     unique_key='balance_transaction_id',
@@ -15,36 +16,200 @@ balance_transactions as (
 
 ),
 
-final as (
+charges as (
+
+    select * from {{ ref('charges') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('refunds') }}
+
+),
+
+disputes as (
+
+    select * from {{ ref('disputes') }}
+
+),
+
+payouts as (
+
+    select * from {{ ref('payouts') }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+fee_details as (
+
+    select
+        balance_transactions.balance_transaction_id,
+        {{ json_text('fee_detail.element', 'type') }} as fee_type,
+        {{ json_bigint('fee_detail.element', 'amount') }} as amount_cents
+    from balance_transactions
+    cross join
+        {{ json_array_elements('balance_transactions.fee_details', '') }}
+        as fee_detail (element, position)
+
+),
+
+{#- Stripe's fee_details[] by type, in minor units of the transaction's
+    currency. -#}
+fee_details_summed as (
+
+    select
+        balance_transaction_id,
+        {%- for fee_type in fee_detail_types() %}
+        sum(case when fee_type = '{{ fee_type }}' then amount_cents end)
+            as {{ fee_type }}_cents,
+        {%- endfor %}
+        sum(
+            case
+                when fee_type in ('{{ fee_detail_types() | join("', '") }}')
+                    then amount_cents
+            end
+        ) as typed_cents
+    from fee_details
+    group by balance_transaction_id
+
+),
+
+{#- The object behind each transaction and the charge behind that: a
+    charge is its own, a refund and a dispute name theirs. -#}
+sources_joined as (
+
+    select
+        balance_transactions.balance_transaction_id,
+        coalesce(
+            source_charges.charge_id,
+            refunds.charge_id,
+            disputes.charge_id
+        ) as charge_id,
+        coalesce(
+            source_charges.currency, refunds.currency, disputes.currency
+        ) as presentment_currency,
+        {#- Signed like the transaction: what the customer's side of it
+            was, in the charge's currency. -#}
+        case
+            when source_charges.charge_id is not null
+                then source_charges.amount_captured
+            when refunds.refund_id is not null then -refunds.amount
+            when disputes.dispute_id is not null
+                then sign(balance_transactions.amount) * disputes.amount
+        end as presentment_amount,
+        greatest(
+            source_charges.loaded_at, refunds.loaded_at, disputes.loaded_at
+        ) as loaded_at
+    from balance_transactions
+    left join charges as source_charges
+        on balance_transactions.source_id = source_charges.charge_id
+    left join refunds
+        on balance_transactions.source_id = refunds.refund_id
+    left join disputes
+        on balance_transactions.source_id = disputes.dispute_id
+
+),
+
+balance_transactions_joined as (
 
     select
         balance_transactions.balance_transaction_id,
         balance_transactions.source_id,
+        sources_joined.charge_id,
+        case
+            when sources_joined.charge_id is not null
+                then coalesce(charges.customer_id, 'unknown')
+        end as customer_id,
+        coalesce(balance_transactions.payout_id, payouts.payout_id)
+            as payout_id,
+        {{ balance_source_type(
+            'balance_transactions.source_id',
+            'balance_transactions.balance_transaction_type',
+        ) }} as source_type,
         lower(balance_transactions.currency) as currency,
+        lower(sources_joined.presentment_currency) as presentment_currency,
         balance_transactions.balance_transaction_type,
         balance_transactions.reporting_category,
+        {{ ledger_class('balance_transactions.reporting_category') }}
+            as ledger_class,
         balance_transactions.status,
+        balance_transactions.amount_cents,
+        balance_transactions.fee_cents,
+        balance_transactions.net_cents,
         balance_transactions.amount,
         balance_transactions.fee,
         balance_transactions.net,
-        {%- for column in ['amount', 'fee', 'net'] %}
-        {{ to_reporting_currency(
-            'balance_transactions.' ~ column,
-            'balance_transactions.currency',
-            utc_date('balance_transactions.created_at'),
-        ) }} as reporting_{{ column }},
+        {%- for fee_type in fee_detail_types() %}
+        {{ to_major_unit(
+            'coalesce(fee_details_summed.' ~ fee_type ~ '_cents, 0)'
+        ) }} as {{ fee_type }}_amount,
         {%- endfor %}
-        '{{ var("reporting_currency") }}' as reporting_currency,
+        {#- Fees of another type, and a fee Stripe gave no details for, so
+            the fee columns always add up to `fee`. -#}
+        {{ to_major_unit(
+            'balance_transactions.fee_cents'
+            ~ ' - coalesce(fee_details_summed.typed_cents, 0)'
+        ) }} as other_fee_amount,
+        sources_joined.presentment_amount,
+        balance_transactions.exchange_rate,
         {{ utc_date('balance_transactions.created_at') }} as created_date,
         {{ utc_date('balance_transactions.available_at') }}
             as available_on_date,
         balance_transactions.created_at,
         balance_transactions.available_at,
-        balance_transactions.loaded_at
+        greatest(
+            balance_transactions.loaded_at,
+            sources_joined.loaded_at,
+            charges.loaded_at,
+            payouts.loaded_at
+        ) as loaded_at
     from balance_transactions
+    left join sources_joined
+        on
+            balance_transactions.balance_transaction_id
+            = sources_joined.balance_transaction_id
+    left join charges
+        on sources_joined.charge_id = charges.charge_id
+    left join payouts
+        on
+            balance_transactions.balance_transaction_id
+            = payouts.balance_transaction_id
+    left join fee_details_summed
+        on
+            balance_transactions.balance_transaction_id
+            = fee_details_summed.balance_transaction_id
+    left join currencies
+        on lower(balance_transactions.currency) = currencies.currency_code
     where
         not balance_transactions.is_missing_from_source
-        and {{ is_new_since_last_run('balance_transactions.loaded_at') }}
+        and (
+            {{ is_new_since_last_run('balance_transactions.loaded_at') }}
+            or {{ is_new_since_last_run('sources_joined.loaded_at') }}
+            or {{ is_new_since_last_run('charges.loaded_at') }}
+            or {{ is_new_since_last_run('payouts.loaded_at') }}
+        )
+
+),
+
+final as (
+
+    select
+        balance_transactions_joined.*,
+        {%- for column in ['amount', 'fee', 'net'] %}
+        {{ to_reporting_currency(
+            'balance_transactions_joined.' ~ column,
+            'balance_transactions_joined.currency',
+            'balance_transactions_joined.created_date',
+        ) }} as reporting_{{ column }},
+        {%- endfor %}
+        '{{ var("reporting_currency") }}' as reporting_currency
+    from balance_transactions_joined
 
 )
 
