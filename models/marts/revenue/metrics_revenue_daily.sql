@@ -1,8 +1,10 @@
-{#- Grain: one row per UTC day and currency with any charge, refund,
-    dispute or balance transaction. -#}
+{#- Grain: one row per UTC day and presentment currency (the charge's)
+    with any charge, refund or dispute. What customers paid; no fees, which
+    are charged in the settlement currency: metrics_balance_daily has them
+    (rules in docs/metrics.md, "Revenue and the balance ledger"). -#}
 {%- set money = [
     'gross_captured_amount', 'refunded_amount', 'disputes_lost_amount',
-    'fee_amount', 'net_amount',
+    'net_sales_amount',
 ] -%}
 
 with
@@ -25,12 +27,6 @@ fct_disputes as (
 
 ),
 
-fct_balance_transactions as (
-
-    select * from {{ ref('fct_balance_transactions') }}
-
-),
-
 daily_parts as (
 
     select
@@ -40,7 +36,6 @@ daily_parts as (
             as gross_captured_amount,
         0 as refunded_amount,
         0 as disputes_lost_amount,
-        0 as fee_amount,
         1 as charge_count,
         case when is_failed then 1 else 0 end as failed_charge_count,
         case when status = 'succeeded' then 1 else 0 end
@@ -58,7 +53,6 @@ daily_parts as (
         case when status = 'succeeded' then amount else 0 end
             as refunded_amount,
         0 as disputes_lost_amount,
-        0 as fee_amount,
         0 as charge_count,
         0 as failed_charge_count,
         0 as succeeded_charge_count,
@@ -74,29 +68,12 @@ daily_parts as (
         0 as gross_captured_amount,
         0 as refunded_amount,
         case when is_lost then amount else 0 end as disputes_lost_amount,
-        0 as fee_amount,
         0 as charge_count,
         0 as failed_charge_count,
         0 as succeeded_charge_count,
         0 as refund_count,
         1 as dispute_count
     from fct_disputes
-
-    union all
-
-    select
-        created_date as date_day,
-        currency,
-        0 as gross_captured_amount,
-        0 as refunded_amount,
-        0 as disputes_lost_amount,
-        fee as fee_amount,
-        0 as charge_count,
-        0 as failed_charge_count,
-        0 as succeeded_charge_count,
-        0 as refund_count,
-        0 as dispute_count
-    from fct_balance_transactions
 
 ),
 
@@ -108,9 +85,8 @@ daily_summed as (
         sum(gross_captured_amount) as gross_captured_amount,
         sum(refunded_amount) as refunded_amount,
         sum(disputes_lost_amount) as disputes_lost_amount,
-        sum(fee_amount) as fee_amount,
         sum(gross_captured_amount) - sum(refunded_amount)
-        - sum(disputes_lost_amount) - sum(fee_amount) as net_amount,
+        - sum(disputes_lost_amount) as net_sales_amount,
         sum(charge_count) as charge_count,
         sum(succeeded_charge_count) as succeeded_charge_count,
         sum(failed_charge_count) as failed_charge_count,
