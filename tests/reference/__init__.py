@@ -1,0 +1,3 @@
+"""Independent reference calculations: the metric rules of docs/metrics.md
+computed in plain Python from a snapshot directory, to check the models
+against. Nothing here reads the SQL or the warehouse."""
