@@ -14,6 +14,7 @@ final as (
         customer_name,
         lower(currency) as currency,
         upper(country) as country,
+        {{ metadata_columns('customers', 'metadata') }}
         is_delinquent,
         is_deleted,
         is_missing_from_source,
@@ -29,6 +30,7 @@ final as (
         'Unknown customer' as customer_name,
         null as currency,
         null as country,
+        {{ metadata_columns('customers', none) }}
         null as is_delinquent,
         false as is_deleted,
         false as is_missing_from_source,

@@ -42,6 +42,7 @@ charges_joined as (
         charges.outcome_type,
         charges.outcome_network_status,
         charges.risk_level,
+        {{ metadata_columns('charges', 'charges.metadata') }}
         coalesce(
             charges.payment_method_type, payment_methods.payment_method_type
         ) as payment_method_type,
