@@ -21,6 +21,44 @@ invoice_discounts as (
 
 ),
 
+invoice_line_items as (
+
+    select * from {{ ref('invoice_line_items') }}
+
+),
+
+charges as (
+
+    select * from {{ ref('charges') }}
+
+),
+
+line_items_summed as (
+
+    select
+        invoice_id,
+        count(*) as line_item_count,
+        sum(case when is_proration then 1 else 0 end)
+            as proration_line_item_count,
+        sum(quantity) as total_quantity
+    from invoice_line_items
+    group by invoice_id
+
+),
+
+charges_counted as (
+
+    select
+        invoice_id,
+        count(*) as charge_count,
+        sum(case when status = 'failed' then 1 else 0 end)
+            as failed_charge_count
+    from charges
+    where invoice_id is not null and not is_missing_from_source
+    group by invoice_id
+
+),
+
 discounts_summed as (
 
     select
@@ -31,7 +69,7 @@ discounts_summed as (
 
 ),
 
-invoices_joined_to_discounts as (
+invoices_joined as (
 
     select
         invoices.invoice_id,
@@ -42,6 +80,27 @@ invoices_joined_to_discounts as (
         invoices.status,
         invoices.billing_reason,
         invoices.collection_method,
+        {#- Where the payment stands, beyond the invoice's status: an open
+            invoice is partially paid, failed (a payment attempt was
+            declined) or awaiting payment. -#}
+        case
+            when invoices.status in ('draft', 'void', 'uncollectible')
+                then invoices.status
+            when invoices.status = 'paid' then 'paid'
+            when invoices.amount_paid > 0 then 'partially_paid'
+            when coalesce(charges_counted.failed_charge_count, 0) > 0
+                then 'payment_failed'
+            else 'awaiting_payment'
+        end as payment_status,
+        {{ metadata_columns('invoices', 'invoices.metadata') }}
+        coalesce(line_items_summed.line_item_count, 0) as line_item_count,
+        coalesce(line_items_summed.proration_line_item_count, 0)
+            as proration_line_item_count,
+        line_items_summed.total_quantity,
+        invoices.attempt_count,
+        coalesce(charges_counted.charge_count, 0) as charge_count,
+        coalesce(charges_counted.failed_charge_count, 0)
+            as failed_charge_count,
         invoices.subtotal,
         coalesce(discounts_summed.discount_amount, 0) as discount_amount,
         {#- What the total holds beyond the discounted subtotal: taxes. -#}
@@ -64,6 +123,10 @@ invoices_joined_to_discounts as (
     from invoices
     left join discounts_summed
         on invoices.invoice_id = discounts_summed.invoice_id
+    left join line_items_summed
+        on invoices.invoice_id = line_items_summed.invoice_id
+    left join charges_counted
+        on invoices.invoice_id = charges_counted.invoice_id
     where
         not invoices.is_missing_from_source
         and {{ is_new_since_last_run('invoices.loaded_at') }}
@@ -73,18 +136,19 @@ invoices_joined_to_discounts as (
 final as (
 
     select
-        invoices_joined_to_discounts.*,
+        invoices_joined.*,
         {%- for column in [
-            'subtotal', 'discount_amount', 'tax_amount', 'total', 'amount_paid',
+            'subtotal', 'discount_amount', 'tax_amount', 'total', 'amount_due',
+            'amount_paid', 'amount_remaining',
         ] %}
         {{ to_reporting_currency(
-            'invoices_joined_to_discounts.' ~ column,
-            'invoices_joined_to_discounts.currency',
-            'invoices_joined_to_discounts.created_date',
+            'invoices_joined.' ~ column,
+            'invoices_joined.currency',
+            'invoices_joined.created_date',
         ) }} as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency
-    from invoices_joined_to_discounts
+    from invoices_joined
 
 )
 
