@@ -55,35 +55,29 @@ fee_details as (
     from balance_transactions
     cross join
         {{ json_array_elements('balance_transactions.fee_details', '') }}
-        as fee_detail (element, position)
+            as fee_detail (element, position)
 
 ),
 
-{#- Stripe's fee_details[] by type, in minor units of the transaction's
-    currency. -#}
 fee_details_summed as (
 
+    {# Stripe's fee_details[] by type, in minor units of the transaction's
+        currency. #}
     select
         balance_transaction_id,
         {%- for fee_type in fee_detail_types() %}
         sum(case when fee_type = '{{ fee_type }}' then amount_cents end)
-            as {{ fee_type }}_cents,
+            as {{ fee_type }}_cents{{ ',' if not loop.last }}
         {%- endfor %}
-        sum(
-            case
-                when fee_type in ('{{ fee_detail_types() | join("', '") }}')
-                    then amount_cents
-            end
-        ) as typed_cents
     from fee_details
     group by balance_transaction_id
 
 ),
 
-{#- The object behind each transaction and the charge behind that: a
-    charge is its own, a refund and a dispute name theirs. -#}
 sources_joined as (
 
+    {# The object behind each transaction and the charge behind that: a
+        charge is its own, a refund and a dispute name theirs. #}
     select
         balance_transactions.balance_transaction_id,
         coalesce(
@@ -150,12 +144,6 @@ balance_transactions_joined as (
             'coalesce(fee_details_summed.' ~ fee_type ~ '_cents, 0)'
         ) }} as {{ fee_type }}_amount,
         {%- endfor %}
-        {#- Fees of another type, and a fee Stripe gave no details for, so
-            the fee columns always add up to `fee`. -#}
-        {{ to_major_unit(
-            'balance_transactions.fee_cents'
-            ~ ' - coalesce(fee_details_summed.typed_cents, 0)'
-        ) }} as other_fee_amount,
         sources_joined.presentment_amount,
         balance_transactions.exchange_rate,
         {{ utc_date('balance_transactions.created_at') }} as created_date,
@@ -201,6 +189,12 @@ final as (
 
     select
         balance_transactions_joined.*,
+        {#- Fees of another type, and a fee Stripe gave no details for, so
+            the fee columns always add up to `fee`. -#}
+        balance_transactions_joined.fee
+        {%- for fee_type in fee_detail_types() %}
+        - balance_transactions_joined.{{ fee_type }}_amount
+        {%- endfor %} as other_fee_amount,
         {%- for column in ['amount', 'fee', 'net'] %}
         {{ to_reporting_currency(
             'balance_transactions_joined.' ~ column,

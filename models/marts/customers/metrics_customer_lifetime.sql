@@ -14,6 +14,19 @@
 ] -%}
 {%- set ledger_figures = ['fee_amount', 'net_amount'] -%}
 {%- set mrr_figures = ['mrr_amount', 'active_subscription_count'] -%}
+{%- set figure_columns = [] -%}
+{%- set figure_sources = {
+    'charges_summed': charge_figures,
+    'refunds_summed': refund_figures,
+    'disputes_summed': dispute_figures,
+    'ledger_summed': ledger_figures,
+    'mrr_joined': mrr_figures,
+} -%}
+{%- for relation, figures in figure_sources.items() -%}
+{%- for column in figures -%}
+{%- do figure_columns.append((relation, column)) -%}
+{%- endfor -%}
+{%- endfor -%}
 
 with
 
@@ -93,10 +106,10 @@ refunds_summed as (
 
 ),
 
-{#- One row per dispute, summed before any join: a charge disputed twice
-    counts both disputes, each once. -#}
 disputes_summed as (
 
+    {# One row per dispute, summed before any join: a charge disputed
+        twice counts both disputes, each once. #}
     select
         customer_id,
         currency,
@@ -166,15 +179,30 @@ mrr_joined as (
 
 keys_unioned as (
 
-    select customer_id, currency from charges_summed
+    select
+        customer_id,
+        currency
+    from charges_summed
     union
-    select customer_id, currency from refunds_summed
+    select
+        customer_id,
+        currency
+    from refunds_summed
     union
-    select customer_id, currency from disputes_summed
+    select
+        customer_id,
+        currency
+    from disputes_summed
     union
-    select customer_id, currency from ledger_summed
+    select
+        customer_id,
+        currency
+    from ledger_summed
     union
-    select customer_id, currency from mrr_joined
+    select
+        customer_id,
+        currency
+    from mrr_joined
 
 ),
 
@@ -183,16 +211,8 @@ final as (
     select
         keys_unioned.customer_id,
         keys_unioned.currency,
-        {%- for figures, relation in [
-            (charge_figures, 'charges_summed'),
-            (refund_figures, 'refunds_summed'),
-            (dispute_figures, 'disputes_summed'),
-            (ledger_figures, 'ledger_summed'),
-            (mrr_figures, 'mrr_joined'),
-        ] %}
-        {%- for column in figures %}
+        {%- for relation, column in figure_columns %}
         coalesce({{ relation }}.{{ column }}, 0) as {{ column }},
-        {%- endfor %}
         {%- endfor %}
         coalesce(charges_summed.gross_captured_amount, 0)
         - coalesce(refunds_summed.refunded_amount, 0)

@@ -44,14 +44,22 @@ transactions_summed as (
 
 ),
 
+ledger_end as (
+
+    select max(date_day) as last_day
+    from transactions_summed
+
+),
+
 currency_spans as (
 
     select
-        currency,
-        min(date_day) as first_day,
-        (select max(date_day) from transactions_summed) as last_day
+        transactions_summed.currency,
+        min(transactions_summed.date_day) as first_day,
+        max(ledger_end.last_day) as last_day
     from transactions_summed
-    group by currency
+    cross join ledger_end
+    group by transactions_summed.currency
 
 ),
 
@@ -63,8 +71,8 @@ days_spanned as (
     from currency_spans
     inner join dim_date
         on
-            dim_date.date_day >= currency_spans.first_day
-            and dim_date.date_day <= currency_spans.last_day
+            currency_spans.first_day <= dim_date.date_day
+            and currency_spans.last_day >= dim_date.date_day
 
 ),
 
