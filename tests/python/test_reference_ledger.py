@@ -119,19 +119,6 @@ def test_fixture_ledger_matches_reference(oltp_warehouse):
     assert_matches_reference(oltp_warehouse, FIXTURE_SNAPSHOT)
 
 
-def _synth_module() -> str:
-    """tools.synth, or its home after the tools/ split."""
-    import importlib.util
-
-    for module in ("tools.fake_stripe.synth", "tools.synth"):
-        try:
-            if importlib.util.find_spec(module):
-                return module
-        except ModuleNotFoundError:
-            continue
-    raise AssertionError("no synthetic generator module found")
-
-
 @pytest.fixture(scope="module")
 def synthetic_warehouse(stack_env, tmp_path_factory) -> Iterator[tuple[dict, Path]]:
     directory = tmp_path_factory.mktemp("reference") / "snapshot"
@@ -140,7 +127,7 @@ def synthetic_warehouse(stack_env, tmp_path_factory) -> Iterator[tuple[dict, Pat
             [
                 sys.executable,
                 "-m",
-                _synth_module(),
+                "tools.fake_stripe.synth",
                 "--customers",
                 str(CUSTOMERS),
                 "--out",
