@@ -179,30 +179,16 @@ mrr_joined as (
 
 keys_unioned as (
 
+    {%- for relation in figure_sources %}
+
     select
         customer_id,
         currency
-    from charges_summed
+    from {{ relation }}
+    {%- if not loop.last %}
     union
-    select
-        customer_id,
-        currency
-    from refunds_summed
-    union
-    select
-        customer_id,
-        currency
-    from disputes_summed
-    union
-    select
-        customer_id,
-        currency
-    from ledger_summed
-    union
-    select
-        customer_id,
-        currency
-    from mrr_joined
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -226,26 +212,9 @@ final as (
         charges_summed.first_charge_at,
         charges_summed.last_charge_at
     from keys_unioned
-    left join charges_summed
-        on
-            keys_unioned.customer_id = charges_summed.customer_id
-            and keys_unioned.currency = charges_summed.currency
-    left join refunds_summed
-        on
-            keys_unioned.customer_id = refunds_summed.customer_id
-            and keys_unioned.currency = refunds_summed.currency
-    left join disputes_summed
-        on
-            keys_unioned.customer_id = disputes_summed.customer_id
-            and keys_unioned.currency = disputes_summed.currency
-    left join ledger_summed
-        on
-            keys_unioned.customer_id = ledger_summed.customer_id
-            and keys_unioned.currency = ledger_summed.currency
-    left join mrr_joined
-        on
-            keys_unioned.customer_id = mrr_joined.customer_id
-            and keys_unioned.currency = mrr_joined.currency
+    {{ left_join_each_on(
+        'keys_unioned', figure_sources, ['customer_id', 'currency']
+    ) }}
 
 )
 

@@ -1,0 +1,13 @@
+{#- A left join of each relation to `base` on the same-named `columns`
+    (figures summed per key, lined up on one row): every relation joins the
+    keys once, so none can fan out another. -#}
+{% macro left_join_each_on(base, relations, columns) -%}
+    {%- for relation in relations %}
+    left join {{ relation }}
+        on
+        {%- for column in columns %}
+            {{ 'and ' if not loop.first }}{{ base }}.{{ column }}
+            = {{ relation }}.{{ column }}
+        {%- endfor %}
+    {%- endfor %}
+{%- endmacro %}
