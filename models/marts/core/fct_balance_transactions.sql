@@ -64,11 +64,11 @@ fee_details_summed as (
     {# Stripe's fee_details[] by type, in minor units of the transaction's
         currency. #}
     select
-        balance_transaction_id,
         {%- for fee_type in fee_detail_types() %}
         sum(case when fee_type = '{{ fee_type }}' then amount_cents end)
-            as {{ fee_type }}_cents{{ ',' if not loop.last }}
+            as {{ fee_type }}_cents,
         {%- endfor %}
+        balance_transaction_id
     from fee_details
     group by balance_transaction_id
 
