@@ -133,8 +133,11 @@ final as (
         terms_resolved.source,
         terms_resolved.amount_off_currency,
         terms_resolved.percent_off,
-        terms_resolved.amount_off_cents
-        / power(10::numeric, currencies.exponent) as amount_off,
+        {{ decimal_round(
+            'terms_resolved.amount_off_cents'
+            ~ ' / power(10::numeric, currencies.exponent)',
+            6,
+        ) }} as amount_off,
         terms_resolved.source = 'current' as is_current_state,
         terms_resolved.valid_from_at,
         terms_resolved.valid_until_at

@@ -50,8 +50,11 @@ lines_taxed as (
             as inclusive_tax_cents,
         case
             when invoice_line_items.amount_cents <> 0
-                then 1 - coalesce(inclusive_taxes_summed.inclusive_tax_cents, 0)
-                / cast(invoice_line_items.amount_cents as numeric)
+                then {{ decimal_round(
+                    '1 - coalesce(inclusive_taxes_summed.inclusive_tax_cents,'
+                    ~ ' 0) / cast(invoice_line_items.amount_cents as numeric)',
+                    12,
+                ) }}
             else 1
         end as net_of_tax_ratio,
         invoices.created_at as invoice_created_at
