@@ -18,7 +18,9 @@
        one unpaid (or canceled) now turned unpaid at its first invoice left
        in draft after a failed payment.
     Paused collection (`pause_collection` set) counts as paused whatever the
-    status says. A subscription the API no longer lists (flagged deleted)
+    status says. canceled and incomplete_expired are final: nothing after
+    the first of them counts (a load that still saw a subscription active
+    after its scheduled `cancel_at` saw it stale). A subscription the API no longer lists (flagged deleted)
     is canceled from a second before the load that found it gone.
 -#}
 with
@@ -392,6 +394,23 @@ points_deduplicated as (
 
 ),
 
+points_before_the_end as (
+
+    {#- canceled and incomplete_expired are final in Stripe: what a load
+        saw after a scheduled cancellation passed is stale. -#}
+    select
+        *,
+        min(
+            case
+                when status in ('canceled', 'incomplete_expired')
+                    then changed_at
+            end
+        ) over (partition by subscription_id) as ended_at
+    from points_deduplicated
+    where instant_rank = 1
+
+),
+
 points_compared as (
 
     select
@@ -402,8 +421,8 @@ points_compared as (
         lag(status) over (
             partition by subscription_id order by changed_at
         ) as previous_status
-    from points_deduplicated
-    where instant_rank = 1
+    from points_before_the_end
+    where ended_at is null or changed_at <= ended_at
 
 ),
 
