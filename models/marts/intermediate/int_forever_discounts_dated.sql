@@ -76,7 +76,7 @@ discounts_applied as (
         invoice_discounts.coupon_percent_off,
         invoice_discounts.coupon_amount_off_cents,
         invoice_discounts.coupon_currency,
-        'invoice' as source,
+        'invoice' as evidence_source,
         invoice_periods.period_start_at as valid_from_at,
         invoice_periods.period_end_at as valid_until_at
     from invoice_discounts
@@ -93,7 +93,7 @@ discounts_applied as (
         coupon_percent_off,
         coupon_amount_off_cents,
         coupon_currency,
-        'current' as source,
+        'current' as evidence_source,
         start_at as valid_from_at,
         end_at as valid_until_at
     from subscription_discounts
@@ -106,7 +106,7 @@ terms_resolved as (
         discounts_applied.subscription_id,
         discounts_applied.discount_key,
         discounts_applied.coupon_id,
-        discounts_applied.source,
+        discounts_applied.evidence_source,
         coalesce(discounts_applied.coupon_duration, coupons.duration)
             as duration,
         coalesce(discounts_applied.coupon_percent_off, coupons.percent_off)
@@ -130,7 +130,7 @@ final as (
         terms_resolved.subscription_id,
         terms_resolved.discount_key,
         terms_resolved.coupon_id,
-        terms_resolved.source,
+        terms_resolved.evidence_source,
         terms_resolved.amount_off_currency,
         terms_resolved.percent_off,
         {{ decimal_round(
@@ -138,7 +138,7 @@ final as (
             ~ ' / power(10::numeric, currencies.exponent)',
             6,
         ) }} as amount_off,
-        terms_resolved.source = 'current' as is_current_state,
+        terms_resolved.evidence_source = 'current' as is_current_state,
         terms_resolved.valid_from_at,
         terms_resolved.valid_until_at
     from terms_resolved

@@ -166,7 +166,7 @@ items_of_same_price as (
                 subscription_items.created_at
                 <= billed_items.period_start_at desc,
                 subscription_items.created_at desc,
-                subscription_items.subscription_item_id
+                subscription_items.subscription_item_id asc
         ) as item_rank
     from billed_items
     inner join subscription_items

@@ -151,7 +151,7 @@ current_items_dated as (
         subscription_items.subscription_id,
         subscription_items.price_id,
         subscription_items.quantity,
-        'current' as source,
+        'current' as evidence_source,
         case
             when
                 subscription_items.created_at
@@ -197,7 +197,7 @@ changes_dated as (
         items_after_events.subscription_id,
         items_after_events.price_id,
         items_after_events.quantity,
-        'event' as source,
+        'event' as evidence_source,
         items_after_events.created_at as valid_from_at,
         {#- Until the period it falls in ends: its next line says on. -#}
         items_after_events.current_period_end_at as valid_until_at,
@@ -225,7 +225,7 @@ removals_dated as (
         items_before_events.subscription_id,
         items_before_events.price_id,
         0 as quantity,
-        'removed' as source,
+        'removed' as evidence_source,
         items_before_events.created_at as valid_from_at,
         cast(null as {{ dbt.type_timestamp() }}) as valid_until_at,
         items_before_events.created_at as evidence_created_at
@@ -245,7 +245,7 @@ removals_dated as (
         subscription_id,
         price_id,
         0 as quantity,
-        'removed' as source,
+        'removed' as evidence_source,
         loaded_at as valid_from_at,
         cast(null as {{ dbt.type_timestamp() }}) as valid_until_at,
         loaded_at as evidence_created_at
@@ -304,7 +304,7 @@ states_joined_to_prices as (
             item_states.price_id = price_ratios.price_id
             and price_ratios.is_latest_of_price
     where
-        item_states.source = 'removed'
+        item_states.evidence_source = 'removed'
         or prices.recurring_interval is not null
 
 ),
@@ -319,12 +319,12 @@ final as (
         price_id,
         product_id,
         currency,
-        source,
+        evidence_source,
         recurring_interval,
         recurring_interval_count,
         quantity,
         case
-            when source = 'removed' then 0
+            when evidence_source = 'removed' then 0
             else {{ licensed_item_mrr(
                 'period_amount_cents * net_of_tax_ratio', 'usage_type',
                 'recurring_interval', 'recurring_interval_count', 'exponent',
@@ -332,7 +332,7 @@ final as (
         end as gross_mrr_amount,
         net_of_tax_ratio,
         coalesce(usage_type = 'metered', false) as is_metered,
-        source = 'current' as is_current_state,
+        evidence_source = 'current' as is_current_state,
         valid_from_at,
         valid_until_at,
         evidence_created_at

@@ -157,20 +157,20 @@ items_in_force as (
             and case
                 when evidence_ranked_per_month.is_current_month
                     then
-                        status_intervals.valid_from_at
-                        <= evidence_ranked_per_month.measured_at
+                        evidence_ranked_per_month.measured_at
+                        >= status_intervals.valid_from_at
                         and (
                             status_intervals.valid_until_at is null
-                            or status_intervals.valid_until_at
-                            > evidence_ranked_per_month.measured_at
+                            or evidence_ranked_per_month.measured_at
+                            < status_intervals.valid_until_at
                         )
                 else
-                    status_intervals.valid_from_at
-                    < evidence_ranked_per_month.measured_at
+                    evidence_ranked_per_month.measured_at
+                    > status_intervals.valid_from_at
                     and (
                         status_intervals.valid_until_at is null
-                        or status_intervals.valid_until_at
-                        >= evidence_ranked_per_month.measured_at
+                        or evidence_ranked_per_month.measured_at
+                        <= status_intervals.valid_until_at
                     )
             end
     where

@@ -20,8 +20,9 @@
     Paused collection (`pause_collection` set) counts as paused whatever the
     status says. canceled and incomplete_expired are final: nothing after
     the first of them counts (a load that still saw a subscription active
-    after its scheduled `cancel_at` saw it stale). A subscription the API no longer lists (flagged deleted)
-    is canceled from a second before the load that found it gone.
+    after its scheduled `cancel_at` saw it stale). A subscription the API
+    no longer lists (flagged deleted) is canceled from a second before the
+    load that found it gone.
 -#}
 with
 
@@ -103,10 +104,13 @@ first_invoices as (
     select
         subscription_id,
         min(paid_at) filter (where is_first) as first_paid_at,
-        bool_or(is_first and paid_at is null) as is_first_unpaid
+        bool_or(
+            is_first and paid_at is null and status <> 'paid'
+        ) as is_first_unpaid
     from (
         select
             subscription_id,
+            status,
             paid_at,
             row_number() over (
                 partition by subscription_id
@@ -143,7 +147,8 @@ drafts_left_after_failures as (
         on invoices.subscription_id = first_failed_payments.subscription_id
     where
         invoices.status = 'draft'
-        and invoices.created_at > first_failed_payments.failed_invoice_created_at
+        and invoices.created_at
+        > first_failed_payments.failed_invoice_created_at
     group by invoices.subscription_id
 
 ),
@@ -154,13 +159,19 @@ first_observations as (
         subscription_id,
         min(observed_at) as first_observed_at
     from (
-        select subscription_id, loaded_at as observed_at
+        select
+            subscription_id,
+            loaded_at as observed_at
         from subscriptions_snapshot
         union all
-        select subscription_id, loaded_at as observed_at
+        select
+            subscription_id,
+            loaded_at as observed_at
         from known_subscriptions
         union all
-        select subscription_id, changed_at as observed_at
+        select
+            subscription_id,
+            changed_at as observed_at
         from status_events
     ) as observations
     group by subscription_id
@@ -173,7 +184,9 @@ starts_dated as (
         known_subscriptions.*,
         first_invoices.first_paid_at,
         case
-            when known_subscriptions.trial_end_at > known_subscriptions.started_at
+            when
+                known_subscriptions.trial_end_at
+                > known_subscriptions.started_at
                 then 'trialing'
             when known_subscriptions.status in (
                 'incomplete', 'incomplete_expired'
@@ -184,7 +197,8 @@ starts_dated as (
                     'charge_automatically'
                 ) = 'charge_automatically'
                 and (
-                    first_invoices.first_paid_at > known_subscriptions.started_at
+                    first_invoices.first_paid_at
+                    > known_subscriptions.started_at
                     or first_invoices.is_first_unpaid
                 )
                 then 'incomplete'
@@ -208,7 +222,7 @@ change_points as (
                 then 'paused'
             else status
         end as status,
-        'event' as source,
+        'event' as dated_by,
         1 as source_rank,
         changed_at
     from status_events
@@ -219,7 +233,7 @@ change_points as (
     select
         subscription_id,
         start_status as status,
-        'subscription' as source,
+        'subscription' as dated_by,
         2 as source_rank,
         started_at as changed_at
     from starts_dated
@@ -229,7 +243,7 @@ change_points as (
     select
         subscription_id,
         case when status = 'paused' then 'paused' else 'active' end as status,
-        'subscription' as source,
+        'subscription' as dated_by,
         2 as source_rank,
         trial_end_at as changed_at
     from starts_dated
@@ -244,20 +258,23 @@ change_points as (
         case
             when status = 'incomplete_expired' then status else 'canceled'
         end as status,
-        'subscription' as source,
+        'subscription' as dated_by,
         2 as source_rank,
         coalesce(ended_at, canceled_at) as changed_at
     from starts_dated
     where
         ended_at is not null
-        or (status in ('canceled', 'incomplete_expired') and canceled_at is not null)
+        or (
+            status in ('canceled', 'incomplete_expired')
+            and canceled_at is not null
+        )
 
     union all
 
     select
         subscription_id,
         'canceled' as status,
-        'subscription' as source,
+        'subscription' as dated_by,
         2 as source_rank,
         cancel_at as changed_at
     from starts_dated
@@ -270,7 +287,7 @@ change_points as (
     select
         subscription_id,
         'paused' as status,
-        'subscription' as source,
+        'subscription' as dated_by,
         2 as source_rank,
         current_period_start_at as changed_at
     from starts_dated
@@ -284,7 +301,7 @@ change_points as (
     select
         subscription_id,
         status,
-        'subscription' as source,
+        'subscription' as dated_by,
         2 as source_rank,
         pause_resumes_at as changed_at
     from starts_dated
@@ -306,7 +323,7 @@ change_points as (
                 then 'paused'
             else status
         end as status,
-        'snapshot' as source,
+        'snapshot' as dated_by,
         3 as source_rank,
         case
             when is_deleted then {{ dbt.dateadd('second', -1, 'loaded_at') }}
@@ -327,7 +344,7 @@ change_points as (
                 then 'paused'
             else status
         end as status,
-        'snapshot' as source,
+        'snapshot' as dated_by,
         3 as source_rank,
         case
             when is_deleted then {{ dbt.dateadd('second', -1, 'loaded_at') }}
@@ -342,7 +359,7 @@ change_points as (
     select
         starts_dated.subscription_id,
         'active' as status,
-        'invoice' as source,
+        'invoice' as dated_by,
         4 as source_rank,
         starts_dated.first_paid_at as changed_at
     from starts_dated
@@ -357,7 +374,7 @@ change_points as (
     select
         starts_dated.subscription_id,
         'unpaid' as status,
-        'invoice' as source,
+        'invoice' as dated_by,
         4 as source_rank,
         drafts_left_after_failures.unpaid_from_at as changed_at
     from starts_dated
@@ -371,9 +388,11 @@ change_points as (
         starts_dated.status in ('unpaid', 'canceled')
         and drafts_left_after_failures.unpaid_from_at
         < first_observations.first_observed_at
-        and drafts_left_after_failures.unpaid_from_at
-        < coalesce(starts_dated.ended_at, starts_dated.canceled_at,
-            first_observations.first_observed_at)
+        and drafts_left_after_failures.unpaid_from_at < coalesce(
+            starts_dated.ended_at,
+            starts_dated.canceled_at,
+            first_observations.first_observed_at
+        )
 
 ),
 
@@ -383,7 +402,7 @@ points_deduplicated as (
     select
         subscription_id,
         status,
-        source,
+        dated_by,
         changed_at,
         row_number() over (
             partition by subscription_id, changed_at
@@ -416,7 +435,7 @@ points_compared as (
     select
         subscription_id,
         status,
-        source,
+        dated_by,
         changed_at,
         lag(status) over (
             partition by subscription_id order by changed_at
@@ -431,7 +450,7 @@ final as (
     select
         subscription_id,
         status,
-        source,
+        dated_by,
         status in ('active', 'past_due') as is_counted,
         changed_at as valid_from_at,
         lead(changed_at) over (
