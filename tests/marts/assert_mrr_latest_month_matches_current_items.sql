@@ -177,11 +177,11 @@ forever_discounts as (
                         subscription_discounts.coupon_currency,
                         coupons.currency
                     )) = counting_subscriptions.currency
-                    then coalesce(
-                        subscription_discounts.coupon_amount_off_cents,
-                        coupons.amount_off_cents,
-                        0
-                    ) / power(10::numeric, currencies.exponent)
+                    then {{ to_major_unit(
+                        'coalesce(subscription_discounts'
+                        ~ '.coupon_amount_off_cents, coupons.amount_off_cents, 0)',
+                        rounded=false,
+                    ) }}
                 else 0
             end
         ) as amount_off

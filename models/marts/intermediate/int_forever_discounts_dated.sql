@@ -134,9 +134,7 @@ final as (
         terms_resolved.amount_off_currency,
         terms_resolved.percent_off,
         {{ decimal_round(
-            'terms_resolved.amount_off_cents'
-            ~ ' / power(10::numeric, currencies.exponent)',
-            6,
+            to_major_unit('terms_resolved.amount_off_cents', rounded=false), 6
         ) }} as amount_off,
         terms_resolved.evidence_source = 'current' as is_current_state,
         terms_resolved.valid_from_at,
