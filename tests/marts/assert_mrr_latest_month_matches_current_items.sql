@@ -179,7 +179,8 @@ forever_discounts as (
                     )) = counting_subscriptions.currency
                     then {{ to_major_unit(
                         'coalesce(subscription_discounts'
-                        ~ '.coupon_amount_off_cents, coupons.amount_off_cents, 0)',
+                        ~ '.coupon_amount_off_cents,'
+                        ~ ' coupons.amount_off_cents, 0)',
                         rounded=false,
                     ) }}
                 else 0
