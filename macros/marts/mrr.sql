@@ -150,3 +150,29 @@
         6
     )
 {%- endmacro %}
+
+{#-
+    The inclusive-tax share of something not billed yet (a current item, a
+    pending proration, an update event's state), from int_invoice_lines_taxed:
+    the latest line of its subscription and price, else of its price, else
+    1 (no line states a tax yet). `unbilled_tax_ratio_joins` joins the two
+    candidates to `relation` (which has subscription_id and price_id);
+    `unbilled_tax_ratio` picks.
+-#}
+{% macro unbilled_tax_ratio_joins(relation, lines_taxed='lines_taxed') -%}
+    left join {{ lines_taxed }} as subscription_ratios
+        on
+            {{ relation }}.subscription_id = subscription_ratios.subscription_id
+            and {{ relation }}.price_id = subscription_ratios.price_id
+            and subscription_ratios.is_latest_of_subscription_price
+    left join {{ lines_taxed }} as price_ratios
+        on
+            {{ relation }}.price_id = price_ratios.price_id
+            and price_ratios.is_latest_of_price
+{%- endmacro %}
+
+{% macro unbilled_tax_ratio() -%}
+    coalesce(
+        subscription_ratios.net_of_tax_ratio, price_ratios.net_of_tax_ratio, 1
+    )
+{%- endmacro %}

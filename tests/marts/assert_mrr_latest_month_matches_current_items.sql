@@ -114,8 +114,7 @@ items_valued as (
                 'prices.unit_amount_decimal_cents',
                 'subscription_items.quantity',
             )
-            ~ ' * coalesce(subscription_ratios.net_of_tax_ratio,'
-            ~ ' price_ratios.net_of_tax_ratio, 1)',
+            ~ ' * ' ~ unbilled_tax_ratio(),
             'prices.usage_type',
             'prices.recurring_interval',
             'prices.recurring_interval_count',
@@ -130,16 +129,7 @@ items_valued as (
         on subscription_items.price_id = prices.price_id
     left join currencies
         on lower(prices.currency) = currencies.currency_code
-    left join lines_taxed as subscription_ratios
-        on
-            subscription_items.subscription_id
-            = subscription_ratios.subscription_id
-            and subscription_items.price_id = subscription_ratios.price_id
-            and subscription_ratios.is_latest_of_subscription_price
-    left join lines_taxed as price_ratios
-        on
-            subscription_items.price_id = price_ratios.price_id
-            and price_ratios.is_latest_of_price
+    {{ unbilled_tax_ratio_joins('subscription_items') }}
     where
         not subscription_items.is_deleted
         and not subscription_items.is_missing_from_source

@@ -115,11 +115,7 @@ pending_prorations as (
         invoice_items.quantity,
         invoice_items.amount_cents,
         invoice_items.unit_amount_decimal_cents,
-        coalesce(
-            subscription_ratios.net_of_tax_ratio,
-            price_ratios.net_of_tax_ratio,
-            1
-        ) as net_of_tax_ratio,
+        {{ unbilled_tax_ratio() }} as net_of_tax_ratio,
         true as is_proration,
         true as is_pending,
         invoice_items.period_start_at,
@@ -128,15 +124,7 @@ pending_prorations as (
     from invoice_items
     left join invoices
         on invoice_items.invoice_id = invoices.invoice_id
-    left join lines_taxed as subscription_ratios
-        on
-            invoice_items.subscription_id = subscription_ratios.subscription_id
-            and invoice_items.price_id = subscription_ratios.price_id
-            and subscription_ratios.is_latest_of_subscription_price
-    left join lines_taxed as price_ratios
-        on
-            invoice_items.price_id = price_ratios.price_id
-            and price_ratios.is_latest_of_price
+    {{ unbilled_tax_ratio_joins('invoice_items') }}
     where
         invoice_items.is_proration
         and invoice_items.subscription_id is not null

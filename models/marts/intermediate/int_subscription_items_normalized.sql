@@ -80,7 +80,13 @@ item_update_events as (
 
 ),
 
-items_after_events as (
+{#- The items an update event lists after the change (its object) and
+    before it (previous_attributes), with the period the change fell in. -#}
+{%- for cte, column in [
+    ('items_after_events', 'event_object'),
+    ('items_before_events', 'previous_attributes'),
+] %}
+{{ cte }} as (
 
     select
         item_update_events.event_id,
@@ -102,31 +108,11 @@ items_after_events as (
     from item_update_events
     cross join
         {{ json_array_elements(
-            'item_update_events.event_object', 'items.data') }}
+            'item_update_events.' ~ column, 'items.data') }}
             as item_elements (element, position)
 
 ),
-
-items_before_events as (
-
-    select
-        item_update_events.event_id,
-        item_update_events.subscription_id,
-        {{ json_text('item_elements.element', 'id') }}
-            as subscription_item_id,
-        coalesce(
-            {{ json_id('item_elements.element', 'price') }},
-            {{ json_id('item_elements.element', 'plan') }}
-        ) as price_id,
-        {{ json_bigint('item_elements.element', 'quantity') }} as quantity,
-        item_update_events.created_at
-    from item_update_events
-    cross join
-        {{ json_array_elements(
-            'item_update_events.previous_attributes', 'items.data') }}
-            as item_elements (element, position)
-
-),
+{% endfor %}
 
 latest_full_period_lines as (
 
@@ -275,11 +261,7 @@ states_joined_to_prices as (
         prices.recurring_interval,
         prices.recurring_interval_count,
         currencies.exponent,
-        coalesce(
-            subscription_ratios.net_of_tax_ratio,
-            price_ratios.net_of_tax_ratio,
-            1
-        ) as net_of_tax_ratio,
+        {{ unbilled_tax_ratio() }} as net_of_tax_ratio,
         {{ price_amount_cents(
             'prices.billing_scheme',
             'prices.tiers',
@@ -294,15 +276,7 @@ states_joined_to_prices as (
         on item_states.price_id = prices.price_id
     left join currencies
         on lower(prices.currency) = currencies.currency_code
-    left join lines_taxed as subscription_ratios
-        on
-            item_states.subscription_id = subscription_ratios.subscription_id
-            and item_states.price_id = subscription_ratios.price_id
-            and subscription_ratios.is_latest_of_subscription_price
-    left join lines_taxed as price_ratios
-        on
-            item_states.price_id = price_ratios.price_id
-            and price_ratios.is_latest_of_price
+    {{ unbilled_tax_ratio_joins('item_states') }}
     where
         item_states.evidence_source = 'removed'
         or prices.recurring_interval is not null

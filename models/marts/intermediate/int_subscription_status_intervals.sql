@@ -310,7 +310,8 @@ change_points as (
         and status in ('active', 'past_due')
         and pause_resumes_at is not null
 
-    -- 3: what the loads saw
+    -- 3: what the loads saw: the snapshot versions and the current row
+    {%- for relation in ['subscriptions_snapshot', 'starts_dated'] %}
     union all
 
     select
@@ -329,30 +330,9 @@ change_points as (
             when is_deleted then {{ dbt.dateadd('second', -1, 'loaded_at') }}
             else loaded_at
         end as changed_at
-    from subscriptions_snapshot
+    from {{ relation }}
     where status is not null
-
-    union all
-
-    select
-        subscription_id,
-        case
-            when is_deleted then 'canceled'
-            when
-                pause_collection_behavior is not null
-                and status in ('active', 'past_due')
-                then 'paused'
-            else status
-        end as status,
-        'snapshot' as dated_by,
-        3 as source_rank,
-        case
-            when is_deleted then {{ dbt.dateadd('second', -1, 'loaded_at') }}
-            else loaded_at
-        end as changed_at
-    from starts_dated
-    where status is not null
-
+    {% endfor %}
     -- 4: invoice evidence, before anything saw the subscription
     union all
 
