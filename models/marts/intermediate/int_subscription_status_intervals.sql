@@ -24,6 +24,18 @@
     no longer lists (flagged deleted) is canceled from a second before the
     load that found it gone.
 -#}
+{#- Paused collection leaves the status active or past_due: it counts as
+    paused. -#}
+{%- set status_or_paused -%}
+    case
+        when
+            pause_collection_behavior is not null
+            and status in ('active', 'past_due')
+            then 'paused'
+        else status
+    end
+{%- endset %}
+
 with
 
 subscriptions as (
@@ -215,13 +227,7 @@ change_points as (
     -- 1: events
     select
         subscription_id,
-        case
-            when
-                pause_collection_behavior is not null
-                and status in ('active', 'past_due')
-                then 'paused'
-            else status
-        end as status,
+        {{ status_or_paused }} as status,
         'event' as dated_by,
         1 as source_rank,
         changed_at
@@ -318,11 +324,7 @@ change_points as (
         subscription_id,
         case
             when is_deleted then 'canceled'
-            when
-                pause_collection_behavior is not null
-                and status in ('active', 'past_due')
-                then 'paused'
-            else status
+            else {{ status_or_paused }}
         end as status,
         'snapshot' as dated_by,
         3 as source_rank,
