@@ -18,12 +18,6 @@ subscriptions as (
 
 ),
 
-subscriptions_staged as (
-
-    select * from {{ ref('stg_stripe__subscriptions') }}
-
-),
-
 subscription_items as (
 
     select * from {{ ref('subscription_items') }}
@@ -82,13 +76,11 @@ counting_subscriptions as (
         subscriptions.subscription_id,
         lower(subscriptions.currency) as currency
     from subscriptions
-    inner join subscriptions_staged
-        on subscriptions.subscription_id = subscriptions_staged.subscription_id
     cross join latest_month
     where
         subscriptions.status in ('active', 'past_due')
         and not subscriptions.is_deleted
-        and subscriptions_staged.pause_collection_behavior is null
+        and subscriptions.pause_collection_behavior is null
         and (
             subscriptions.cancel_at is null
             or subscriptions.cancel_at >= latest_month.measured_at

@@ -69,6 +69,8 @@ invoice_periods as (
 discounts_applied as (
 
     select
+        invoice_periods.subscription_id || ':' || invoice_discounts.invoice_id
+        || ':' || invoice_discounts.discount_id as evidence_id,
         invoice_periods.subscription_id,
         invoice_discounts.discount_id as discount_key,
         invoice_discounts.coupon_id,
@@ -86,6 +88,8 @@ discounts_applied as (
     union all
 
     select
+        subscription_id || ':current:'
+        || cast(discount_position as {{ dbt.type_string() }}) as evidence_id,
         subscription_id,
         coalesce(discount_id, coupon_id) as discount_key,
         coupon_id,
@@ -103,6 +107,7 @@ discounts_applied as (
 terms_resolved as (
 
     select
+        discounts_applied.evidence_id,
         discounts_applied.subscription_id,
         discounts_applied.discount_key,
         discounts_applied.coupon_id,
@@ -127,6 +132,7 @@ terms_resolved as (
 final as (
 
     select
+        terms_resolved.evidence_id,
         terms_resolved.subscription_id,
         terms_resolved.discount_key,
         terms_resolved.coupon_id,

@@ -30,7 +30,7 @@ invoice_line_items as (
 
 invoice_items as (
 
-    select * from {{ ref('stg_stripe__invoiceitems') }}
+    select * from {{ ref('invoice_items') }}
 
 ),
 

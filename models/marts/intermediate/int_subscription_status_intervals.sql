@@ -44,12 +44,6 @@ subscriptions as (
 
 ),
 
-subscriptions_staged as (
-
-    select * from {{ ref('stg_stripe__subscriptions') }}
-
-),
-
 subscriptions_snapshot as (
 
     select * from {{ ref('subscriptions_snapshot') }}
@@ -74,7 +68,7 @@ known_subscriptions as (
         subscriptions.subscription_id,
         subscriptions.status,
         subscriptions.collection_method,
-        subscriptions_staged.pause_collection_behavior,
+        subscriptions.pause_collection_behavior,
         subscriptions.is_deleted,
         coalesce(subscriptions.started_at, subscriptions.created_at)
             as started_at,
@@ -83,11 +77,9 @@ known_subscriptions as (
         subscriptions.cancel_at,
         subscriptions.canceled_at,
         subscriptions.ended_at,
-        subscriptions_staged.pause_resumes_at,
+        subscriptions.pause_resumes_at,
         subscriptions.loaded_at
     from subscriptions
-    left join subscriptions_staged
-        on subscriptions.subscription_id = subscriptions_staged.subscription_id
     where not subscriptions.is_missing_from_source
 
 ),
