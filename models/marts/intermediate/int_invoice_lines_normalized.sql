@@ -30,7 +30,7 @@ invoice_line_items as (
 
 invoice_items as (
 
-    select * from {{ ref('invoice_items') }}
+    select * from {{ ref('int_invoice_items_prorated') }}
 
 ),
 

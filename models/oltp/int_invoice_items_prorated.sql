@@ -1,8 +1,11 @@
-{#- Invoice items: one-off charges and, above all for MRR, the prorations a
-    subscription change leaves pending (`invoice` null) until its next
-    invoice, with the subscription item and price each was made for. -#}
+{#- The prorations a subscription change leaves as invoice items, pending
+    (`invoice` null) until the next invoice takes them, with the subscription
+    item and price each was made for: MRR dates a change by them. A helper
+    table (no contract, not an entity of the 3NF layer: invoice items have
+    no OLTP table), incremental like the others. -#}
 {{ config(
     unique_key='invoice_item_id',
+    contract={'enforced': false},
     indexes=[
         {'columns': ['subscription_id']},
         {'columns': ['price_id']},
@@ -44,7 +47,10 @@ final as (
         invoiced_at,
         loaded_at
     from invoice_items
-    where {{ is_new_since_last_run() }}
+    where
+        is_proration
+        and subscription_id is not null
+        and {{ is_new_since_last_run() }}
 
 )
 
