@@ -35,25 +35,110 @@
 
 {#-
     The MRR of one licensed recurring item before discounts, in the major
-    unit: unit price x quantity, monthly-normalized. Metered (usage) prices
-    count zero. `unit_amount_cents` is Stripe's minor-unit (decimal) unit
-    amount, `exponent` the currency's (seed `currencies`).
+    unit: its amount for one period (`amount_cents`, minor units, from
+    `price_amount_cents`), monthly-normalized. Metered (usage) prices count
+    zero. `exponent` is the currency's (seed `currencies`). A null amount
+    stays null: a price that cannot be valued is a failure, never a zero.
 -#}
 {% macro licensed_item_mrr(
-    unit_amount_cents, quantity, usage_type, interval, interval_count, exponent
+    amount_cents, usage_type, interval, interval_count, exponent
 ) -%}
     case
         when {{ usage_type }} = 'metered' then 0
         else {{ mrr_round(monthly_normalized(
-            to_major_unit(
-                '(' ~ unit_amount_cents ~ ') * coalesce(' ~ quantity ~ ', 0)',
-                exponent,
-                rounded=false,
-            ),
+            to_major_unit(amount_cents, exponent, rounded=false),
             interval,
             interval_count,
         )) }}
     end
+{%- endmacro %}
+
+{#-
+    The amount of one period of a price for a quantity, in minor units: unit
+    amount x quantity for a per-unit price; through its tiers for a tiered
+    one (`tiered_amount_cents`). Null when the price lacks what it needs.
+-#}
+{% macro price_amount_cents(
+    billing_scheme, tiers, tiers_mode, unit_amount_cents, quantity
+) -%}
+    (case
+        when {{ billing_scheme }} = 'tiered'
+            then {{ tiered_amount_cents(tiers, tiers_mode, quantity) }}
+        else ({{ unit_amount_cents }}) * ({{ quantity }})
+    end)
+{%- endmacro %}
+
+{#-
+    A tiered price's amount for a quantity, in minor units. `tiers` is
+    Stripe's array of {up_to, unit_amount(_decimal), flat_amount(_decimal)}
+    (up_to null for the last tier). graduated: each tier's units x its unit
+    amount, plus the flat amount of every tier the quantity reaches; volume:
+    the one tier that holds the whole quantity, its unit amount x the
+    quantity plus its flat amount. No tiers, or an unknown mode, give null.
+-#}
+{% macro tiered_amount_cents(tiers, tiers_mode, quantity) -%}
+    {{ return(adapter.dispatch('tiered_amount_cents')(
+        tiers, tiers_mode, quantity)) }}
+{%- endmacro %}
+
+{% macro default__tiered_amount_cents(tiers, tiers_mode, quantity) -%}
+    (
+        select
+            case {{ tiers_mode }}
+                when 'graduated' then sum(
+                    greatest(
+                        least({{ quantity }}, coalesce(
+                            tiers_bounded.up_to, {{ quantity }}
+                        )) - coalesce(tiers_bounded.previous_up_to, 0),
+                        0
+                    ) * tiers_bounded.unit_amount
+                    + case
+                        when {{ quantity }}
+                            > coalesce(tiers_bounded.previous_up_to, 0)
+                            then tiers_bounded.flat_amount
+                        else 0
+                    end
+                )
+                when 'volume' then max(
+                    case
+                        when
+                            (
+                                tiers_bounded.previous_up_to is null
+                                or {{ quantity }} > tiers_bounded.previous_up_to
+                            )
+                            and (
+                                tiers_bounded.up_to is null
+                                or {{ quantity }} <= tiers_bounded.up_to
+                            )
+                            then {{ quantity }} * tiers_bounded.unit_amount
+                            + tiers_bounded.flat_amount
+                    end
+                )
+            end
+        from (
+            select
+                nullif(tiers_listed.tier ->> 'up_to', 'inf')::numeric
+                    as up_to,
+                lag(nullif(tiers_listed.tier ->> 'up_to', 'inf')::numeric)
+                    over (order by tiers_listed.position)
+                    as previous_up_to,
+                coalesce(
+                    (tiers_listed.tier ->> 'unit_amount_decimal')::numeric,
+                    (tiers_listed.tier ->> 'unit_amount')::numeric,
+                    0
+                ) as unit_amount,
+                coalesce(
+                    (tiers_listed.tier ->> 'flat_amount_decimal')::numeric,
+                    (tiers_listed.tier ->> 'flat_amount')::numeric,
+                    0
+                ) as flat_amount
+            from jsonb_array_elements(
+                case
+                    when jsonb_typeof({{ tiers }}) = 'array' then {{ tiers }}
+                end
+            ) with ordinality as tiers_listed (tier, position)
+        ) as tiers_bounded
+    )
 {%- endmacro %}
 
 {#- A rate: numerator / denominator as a decimal fraction, null when the
@@ -63,5 +148,31 @@
         cast({{ numerator }} as numeric)
         / nullif(cast({{ denominator }} as numeric), 0),
         6
+    )
+{%- endmacro %}
+
+{#-
+    The inclusive-tax share of something not billed yet (a current item, a
+    pending proration, an update event's state), from int_invoice_lines_taxed:
+    the latest line of its subscription and price, else of its price, else
+    1 (no line states a tax yet). `unbilled_tax_ratio_joins` joins the two
+    candidates to `relation` (which has subscription_id and price_id);
+    `unbilled_tax_ratio` picks.
+-#}
+{% macro unbilled_tax_ratio_joins(relation, lines_taxed='lines_taxed') -%}
+    left join {{ lines_taxed }} as subscription_ratios
+        on
+            {{ relation }}.subscription_id = subscription_ratios.subscription_id
+            and {{ relation }}.price_id = subscription_ratios.price_id
+            and subscription_ratios.is_latest_of_subscription_price
+    left join {{ lines_taxed }} as price_ratios
+        on
+            {{ relation }}.price_id = price_ratios.price_id
+            and price_ratios.is_latest_of_price
+{%- endmacro %}
+
+{% macro unbilled_tax_ratio() -%}
+    coalesce(
+        subscription_ratios.net_of_tax_ratio, price_ratios.net_of_tax_ratio, 1
     )
 {%- endmacro %}

@@ -103,6 +103,21 @@ final as (
             {{ json_id('discount', 'coupon') }}
         ) as coupon_id,
         {{ json_id('discount', 'promotion_code') }} as promotion_code_id,
+        {#- The coupon as the discount embeds it: its terms outlive the
+            coupon's deletion in Stripe. -#}
+        {%- for column, path, cast in [
+            ('coupon_duration', 'duration', 'text'),
+            ('coupon_percent_off', 'percent_off', 'numeric'),
+            ('coupon_amount_off_cents', 'amount_off', 'bigint'),
+            ('coupon_currency', 'currency', 'text'),
+        ] %}
+        {%- set reader = json_text if cast == 'text' else (
+            json_numeric if cast == 'numeric' else json_bigint) %}
+        coalesce(
+            {{ reader('discount', 'source.coupon.' ~ path) }},
+            {{ reader('discount', 'coupon.' ~ path) }}
+        ) as {{ column }},
+        {%- endfor %}
         position,
         {{ json_timestamp('discount', 'start') }} as start_at,
         {{ json_timestamp('discount', 'end') }} as end_at,

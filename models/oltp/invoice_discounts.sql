@@ -71,7 +71,11 @@ coupons_of_discounts as (
 
     select
         discount_id,
-        max(coupon_id) as coupon_id
+        max(coupon_id) as coupon_id,
+        max(coupon_duration) as coupon_duration,
+        max(coupon_percent_off) as coupon_percent_off,
+        max(coupon_amount_off_cents) as coupon_amount_off_cents,
+        max(coupon_currency) as coupon_currency
     from discounts
     where discount_id is not null
     group by discount_id
@@ -90,6 +94,10 @@ final as (
         invoice_discount_ids.invoice_id,
         invoice_discount_ids.discount_id,
         coupons_of_discounts.coupon_id,
+        coupons_of_discounts.coupon_duration,
+        coupons_of_discounts.coupon_percent_off,
+        coupons_of_discounts.coupon_amount_off_cents,
+        coupons_of_discounts.coupon_currency,
         invoices.currency,
         coalesce(discount_amounts.amount_cents, 0) as amount_cents,
         {{ to_major_unit('coalesce(discount_amounts.amount_cents, 0)') }}

@@ -50,6 +50,7 @@ final as (
         currency,
         cancellation_reason,
         metadata,
+        pause_collection_behavior,
         is_cancel_at_period_end,
         is_deleted,
         false as is_missing_from_source,
@@ -64,6 +65,7 @@ final as (
         cancel_at,
         canceled_at,
         ended_at,
+        pause_resumes_at,
         loaded_at
     from subscriptions
     where {{ is_new_since_last_run() }}

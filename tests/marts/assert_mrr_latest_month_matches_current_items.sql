@@ -1,10 +1,15 @@
 -- The latest month's MRR agrees with the subscriptions' current items,
--- computed here straight from the OLTP tables: for every subscription that
--- is active or past_due now (not past a scheduled cancellation, still
--- listed by the API), the
--- licensed items' unit price x quantity, monthly-normalized, less its
--- forever discounts; zero for every other subscription. A row is a
--- subscription whose fct_mrr figure differs by more than rounding.
+-- valued here from the OLTP tables with the same rules (the shared macros):
+-- for every subscription active or past_due at the latest load (not past a
+-- scheduled cancellation, not in a trial, collection not paused, still
+-- listed by the API), its licensed items still on it, each at its price for
+-- its quantity (tiers for a tiered price), less the inclusive-tax share of
+-- the latest line of its subscription and price (else of its price),
+-- monthly-normalized, less the subscription's current forever discounts
+-- (terms from the embedded coupon first); zero for every other
+-- subscription. A row is a subscription whose fct_mrr figure differs by
+-- more than rounding, or either figure is null: a null is a failure, not
+-- a zero.
 with
 
 subscriptions as (
@@ -22,6 +27,18 @@ subscription_items as (
 prices as (
 
     select * from {{ ref('prices') }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+lines_taxed as (
+
+    select * from {{ ref('int_invoice_lines_taxed') }}
 
 ),
 
@@ -55,12 +72,15 @@ latest_month as (
 
 counting_subscriptions as (
 
-    select subscriptions.subscription_id
+    select
+        subscriptions.subscription_id,
+        lower(subscriptions.currency) as currency
     from subscriptions
     cross join latest_month
     where
         subscriptions.status in ('active', 'past_due')
         and not subscriptions.is_deleted
+        and subscriptions.pause_collection_behavior is null
         and (
             subscriptions.cancel_at is null
             or subscriptions.cancel_at >= latest_month.measured_at
@@ -72,25 +92,26 @@ counting_subscriptions as (
 
 ),
 
-current_values as (
+items_valued as (
 
     select
         subscription_items.subscription_id,
-        sum(
-            case
-                when prices.usage_type = 'metered' then 0 else
-                    prices.unit_amount * subscription_items.quantity
-                    * case prices.recurring_interval
-                        when 'month' then 1.0
-                        when 'year' then 1.0 / 12
-                        when 'week' then 52.0 / 12
-                        when 'day' then 365.0 / 12
-                    end
-                    / prices.recurring_interval_count
-            end
-        ) as gross_mrr_amount,
-        max(prices.recurring_interval) as recurring_interval,
-        max(prices.recurring_interval_count) as recurring_interval_count
+        prices.recurring_interval,
+        prices.recurring_interval_count,
+        {{ licensed_item_mrr(
+            price_amount_cents(
+                'prices.billing_scheme',
+                'prices.tiers',
+                'prices.tiers_mode',
+                'prices.unit_amount_decimal_cents',
+                'subscription_items.quantity',
+            )
+            ~ ' * ' ~ unbilled_tax_ratio(),
+            'prices.usage_type',
+            'prices.recurring_interval',
+            'prices.recurring_interval_count',
+            'currencies.exponent',
+        ) }} as gross_mrr_amount
     from subscription_items
     inner join counting_subscriptions
         on
@@ -98,10 +119,29 @@ current_values as (
             = counting_subscriptions.subscription_id
     inner join prices
         on subscription_items.price_id = prices.price_id
+    left join currencies
+        on lower(prices.currency) = currencies.currency_code
+    {{ unbilled_tax_ratio_joins('subscription_items') }}
     where
         not subscription_items.is_deleted
+        and not subscription_items.is_missing_from_source
         and prices.recurring_interval is not null
-    group by subscription_items.subscription_id
+
+),
+
+current_values as (
+
+    select
+        subscription_id,
+        max(recurring_interval) as recurring_interval,
+        max(recurring_interval_count) as recurring_interval_count,
+        -- null as soon as one item cannot be valued
+        case
+            when count(*) = count(gross_mrr_amount)
+                then sum(gross_mrr_amount)
+        end as gross_mrr_amount
+    from items_valued
+    group by subscription_id
 
 ),
 
@@ -109,14 +149,38 @@ forever_discounts as (
 
     select
         subscription_discounts.subscription_id,
-        sum(coalesce(coupons.percent_off, 0)) as percent_off,
-        sum(coalesce(coupons.amount_off, 0)) as amount_off
+        sum(coalesce(
+            subscription_discounts.coupon_percent_off, coupons.percent_off, 0
+        )) as percent_off,
+        sum(
+            case
+                when
+                    lower(coalesce(
+                        subscription_discounts.coupon_currency,
+                        coupons.currency
+                    )) = counting_subscriptions.currency
+                    then {{ to_major_unit(
+                        'coalesce(subscription_discounts'
+                        ~ '.coupon_amount_off_cents,'
+                        ~ ' coupons.amount_off_cents, 0)',
+                        rounded=false,
+                    ) }}
+                else 0
+            end
+        ) as amount_off
     from subscription_discounts
-    inner join coupons
+    inner join counting_subscriptions
+        on
+            subscription_discounts.subscription_id
+            = counting_subscriptions.subscription_id
+    left join coupons
         on subscription_discounts.coupon_id = coupons.coupon_id
+    left join currencies
+        on counting_subscriptions.currency = currencies.currency_code
     cross join latest_month
     where
-        coupons.duration = 'forever'
+        coalesce(subscription_discounts.coupon_duration, coupons.duration)
+        = 'forever'
         and subscription_discounts.start_at < latest_month.measured_at
         and (
             subscription_discounts.end_at is null
@@ -130,19 +194,22 @@ expected as (
 
     select
         current_values.subscription_id,
-        greatest(
-            current_values.gross_mrr_amount
-            * (1 - coalesce(forever_discounts.percent_off, 0) / 100)
-            - coalesce(forever_discounts.amount_off, 0)
-            * case current_values.recurring_interval
-                when 'month' then 1.0
-                when 'year' then 1.0 / 12
-                when 'week' then 52.0 / 12
-                when 'day' then 365.0 / 12
-            end
-            / current_values.recurring_interval_count,
-            0
-        ) as expected_mrr_amount
+        -- greatest() skips nulls: an unvalued subscription stays null.
+        case
+            when current_values.gross_mrr_amount is not null
+                then greatest(
+                    current_values.gross_mrr_amount
+                    * (1 - least(
+                        coalesce(forever_discounts.percent_off, 0), 100
+                    ) / 100)
+                    - {{ monthly_normalized(
+                        'coalesce(forever_discounts.amount_off, 0)',
+                        'current_values.recurring_interval',
+                        'current_values.recurring_interval_count',
+                    ) }},
+                    0
+                )
+        end as expected_mrr_amount
     from current_values
     left join forever_discounts
         on current_values.subscription_id = forever_discounts.subscription_id
@@ -165,8 +232,15 @@ compared as (
     select
         coalesce(expected.subscription_id, actual.subscription_id)
             as subscription_id,
-        coalesce(expected.expected_mrr_amount, 0) as expected_mrr_amount,
-        coalesce(actual.mrr_amount, 0) as actual_mrr_amount
+        -- A side without a row is zero; a row with a null is not.
+        case
+            when expected.subscription_id is null then 0
+            else expected.expected_mrr_amount
+        end as expected_mrr_amount,
+        case
+            when actual.subscription_id is null then 0
+            else actual.mrr_amount
+        end as actual_mrr_amount
     from expected
     full outer join actual
         on expected.subscription_id = actual.subscription_id
@@ -175,4 +249,7 @@ compared as (
 
 select *
 from compared
-where abs(expected_mrr_amount - actual_mrr_amount) > 0.0001
+where
+    expected_mrr_amount is null
+    or actual_mrr_amount is null
+    or abs(expected_mrr_amount - actual_mrr_amount) > 0.0001

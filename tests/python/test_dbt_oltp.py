@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from conftest import (
+    BUILD_OUTPUTS,
     FIXTURE_LOAD_ID,
     FIXTURE_SNAPSHOT,
     connect,
@@ -50,7 +51,7 @@ def one(env, sql, params=()):
 
 
 def test_dbt_build_passes_every_model_and_test(oltp_warehouse):
-    output = oltp_warehouse["DBT_BUILD_OUTPUT"]
+    output = BUILD_OUTPUTS[oltp_warehouse["PGDATABASE"]]
     summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", output)
     assert summary, output[-3000:]
     passed, _, errors, skipped = map(int, summary.groups())

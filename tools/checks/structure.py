@@ -7,7 +7,8 @@ The rules, and the decisions behind them:
 
 - source_only_in_staging: only models under models/staging call source().
 - layer_order: staging reads sources and seeds only; oltp reads staging,
-  oltp and seeds; marts read oltp, marts and seeds. A marts model may read a
+  oltp and seeds; marts read oltp, marts, snapshots (the SCD2 history the
+  MRR status history is rebuilt from) and seeds. A marts model may read a
   staging model only when no OLTP model reads it (the resource has no OLTP
   entity: stg_stripe__events, the 30-day event log, feeds the MRR history
   directly); where an OLTP model exists, reading staging skips its keys,
@@ -112,7 +113,7 @@ def _staging_read_by_oltp(manifest: dict) -> set[str]:
 ALLOWED_READS = {
     "staging": {"source", "seed"},
     "oltp": {"staging", "oltp", "seed"},
-    "marts": {"oltp", "marts", "seed"},
+    "marts": {"oltp", "marts", "snapshot", "seed"},
 }
 
 

@@ -1,17 +1,24 @@
 {#-
-    Evidence of MRR from invoice lines: one row per subscription line of a
+    Evidence of MRR from billing: one row per subscription line of a
     recurring price on an invoice that is evidence of service (not draft,
-    not void), valued at its monthly-normalized unit price x quantity over
-    the line's period. A proration line names the price and quantity from
-    its period start (the change); its prorated amount is never used. The
-    "unused time" proration (negative amount) of what was replaced or
-    removed carries zero from its start on, open-ended, until newer evidence
-    of the same price (the local Stripe writes it with an empty period).
-    An "unused time" line is no evidence where its own invoice bills the
-    same price to the subscription again (a quantity change: the new
-    quantity's line says it all; the local Stripe re-bills the whole period
-    that way). Evidence is keyed by price: Stripe allows one item per price on a
-    subscription, and an item replaced on a change keeps its price's key.
+    not void), and per pending proration (`/v1/invoiceitems` not invoiced
+    yet, or on a draft: Stripe's default `create_prorations` leaves them
+    there until the next invoice). Each is valued at its monthly-normalized
+    price for its quantity (through the tiers of a tiered price), less the
+    inclusive tax its line states, over its period.
+    A proration names the price and quantity from its period start (the
+    change); its prorated amount is never used. The "unused time"
+    proration (negative amount) of what was replaced or removed carries zero
+    from its start on, open-ended, until newer evidence of the same item
+    (the local Stripe writes it with an empty period). An "unused time" line
+    is no evidence where its own invoice bills the same item again (a
+    quantity change: the new quantity's line says it all).
+    Evidence is keyed by subscription item (`item_key`): a price change
+    keeps the item, so the old and the new price of one item are ranked
+    against each other and never both count. A line that does not name its
+    item (a basil proration line names only its invoice item; older local
+    Stripe lines none) takes it from its invoice item, else from the item of
+    its subscription with the same price, else keys by its price.
 -#}
 with
 
@@ -21,9 +28,21 @@ invoice_line_items as (
 
 ),
 
+invoice_items as (
+
+    select * from {{ ref('int_invoice_items_prorated') }}
+
+),
+
 invoices as (
 
     select * from {{ ref('invoices') }}
+
+),
+
+subscription_items as (
+
+    select * from {{ ref('subscription_items') }}
 
 ),
 
@@ -39,61 +58,176 @@ currencies as (
 
 ),
 
+lines_taxed as (
+
+    select * from {{ ref('int_invoice_lines_taxed') }}
+
+),
+
 lines_of_billed_subscriptions as (
 
     select
+        invoice_line_items.invoice_line_item_id as evidence_id,
         invoice_line_items.invoice_line_item_id,
         invoice_line_items.invoice_id,
         invoice_line_items.subscription_id,
-        invoice_line_items.subscription_item_id,
+        coalesce(
+            invoice_line_items.subscription_item_id,
+            invoice_items.subscription_item_id
+        ) as subscription_item_id,
         invoice_line_items.price_id,
         invoice_line_items.currency,
         invoice_line_items.quantity,
         invoice_line_items.amount_cents,
         invoice_line_items.unit_amount_decimal_cents,
+        {#- A line states its tax; none stated, none included. -#}
+        coalesce(lines_taxed.net_of_tax_ratio, 1) as net_of_tax_ratio,
         invoice_line_items.is_proration,
+        false as is_pending,
         invoice_line_items.period_start_at,
         invoice_line_items.period_end_at,
-        invoices.created_at as invoice_created_at,
-        bool_or(invoice_line_items.amount_cents >= 0) over (
-            partition by
-                invoice_line_items.invoice_id,
-                invoice_line_items.subscription_id,
-                invoice_line_items.price_id
-        ) as is_price_billed_on_invoice
+        invoices.created_at as evidence_created_at
     from invoice_line_items
     inner join invoices
         on invoice_line_items.invoice_id = invoices.invoice_id
+    left join invoice_items
+        on invoice_line_items.invoice_item_id = invoice_items.invoice_item_id
+    left join lines_taxed
+        on
+            invoice_line_items.invoice_line_item_id
+            = lines_taxed.invoice_line_item_id
     where
         invoice_line_items.subscription_id is not null
         and invoices.status not in ('draft', 'void')
 
 ),
 
-lines_joined_to_prices as (
+pending_prorations as (
 
     select
-        billed_lines.*,
+        invoice_items.invoice_item_id as evidence_id,
+        cast(null as {{ dbt.type_string() }}) as invoice_line_item_id,
+        invoice_items.invoice_id,
+        invoice_items.subscription_id,
+        invoice_items.subscription_item_id,
+        invoice_items.price_id,
+        invoice_items.currency,
+        invoice_items.quantity,
+        invoice_items.amount_cents,
+        invoice_items.unit_amount_decimal_cents,
+        {{ unbilled_tax_ratio() }} as net_of_tax_ratio,
+        true as is_proration,
+        true as is_pending,
+        invoice_items.period_start_at,
+        invoice_items.period_end_at,
+        invoice_items.created_at as evidence_created_at
+    from invoice_items
+    left join invoices
+        on invoice_items.invoice_id = invoices.invoice_id
+    {{ unbilled_tax_ratio_joins('invoice_items') }}
+    where
+        invoice_items.is_proration
+        and invoice_items.subscription_id is not null
+        and not invoice_items.is_deleted
+        and (invoice_items.invoice_id is null or invoices.status = 'draft')
+
+),
+
+billed_items as (
+
+    select * from lines_of_billed_subscriptions
+    union all
+    select * from pending_prorations
+
+),
+
+items_of_same_price as (
+
+    {#- The subscription's item of the evidence's price, for evidence that
+        does not name its item: the latest created by the period's start. -#}
+    select
+        billed_items.evidence_id,
+        subscription_items.subscription_item_id,
+        row_number() over (
+            partition by billed_items.evidence_id
+            order by
+                subscription_items.created_at
+                <= billed_items.period_start_at desc,
+                subscription_items.created_at desc,
+                subscription_items.subscription_item_id asc
+        ) as item_rank
+    from billed_items
+    inner join subscription_items
+        on
+            billed_items.subscription_id = subscription_items.subscription_id
+            and billed_items.price_id = subscription_items.price_id
+    where billed_items.subscription_item_id is null
+
+),
+
+items_keyed as (
+
+    select
+        billed_items.*,
+        coalesce(
+            billed_items.subscription_item_id,
+            items_of_same_price.subscription_item_id,
+            billed_items.price_id
+        ) as item_key,
+        bool_or(billed_items.amount_cents >= 0) over (
+            partition by
+                billed_items.invoice_id,
+                billed_items.is_pending,
+                billed_items.subscription_id,
+                coalesce(
+                    billed_items.subscription_item_id,
+                    items_of_same_price.subscription_item_id,
+                    billed_items.price_id
+                )
+        ) as is_item_billed_again
+    from billed_items
+    left join items_of_same_price
+        on
+            billed_items.evidence_id = items_of_same_price.evidence_id
+            and items_of_same_price.item_rank = 1
+
+),
+
+items_joined_to_prices as (
+
+    select
+        items_keyed.*,
         prices.product_id,
         prices.usage_type,
         prices.recurring_interval,
         prices.recurring_interval_count,
         currencies.exponent,
         coalesce(
-            billed_lines.unit_amount_decimal_cents,
-            prices.unit_amount_decimal_cents
-        ) as unit_amount_cents
-    from lines_of_billed_subscriptions as billed_lines
+            {{ price_amount_cents(
+                'prices.billing_scheme',
+                'prices.tiers',
+                'prices.tiers_mode',
+                'coalesce(items_keyed.unit_amount_decimal_cents,'
+                ~ ' prices.unit_amount_decimal_cents)',
+                'items_keyed.quantity',
+            ) }},
+            {#- A full period's line bills what the price comes to. -#}
+            case
+                when not items_keyed.is_proration
+                    then items_keyed.amount_cents
+            end
+        ) as period_amount_cents
+    from items_keyed
     inner join prices
-        on billed_lines.price_id = prices.price_id
+        on items_keyed.price_id = prices.price_id
     inner join currencies
-        on lower(billed_lines.currency) = currencies.currency_code
+        on lower(items_keyed.currency) = currencies.currency_code
     where
         prices.recurring_interval is not null
         and not (
-            billed_lines.is_proration
-            and billed_lines.amount_cents < 0
-            and billed_lines.is_price_billed_on_invoice
+            items_keyed.is_proration
+            and items_keyed.amount_cents < 0
+            and items_keyed.is_item_billed_again
         )
 
 ),
@@ -101,10 +235,11 @@ lines_joined_to_prices as (
 final as (
 
     select
+        evidence_id,
         invoice_line_item_id,
         invoice_id,
         subscription_id,
-        price_id as item_key,
+        item_key,
         subscription_item_id,
         price_id,
         product_id,
@@ -114,25 +249,21 @@ final as (
         quantity,
         case
             when is_proration and amount_cents < 0 then 0
-            when unit_amount_cents is null and not is_proration
-                then {{ mrr_round(monthly_normalized(
-                    to_major_unit('amount_cents', 'exponent', rounded=false),
-                    'recurring_interval',
-                    'recurring_interval_count',
-                )) }}
             else {{ licensed_item_mrr(
-                'unit_amount_cents', 'quantity', 'usage_type',
+                'period_amount_cents * net_of_tax_ratio', 'usage_type',
                 'recurring_interval', 'recurring_interval_count', 'exponent',
             ) }}
         end as gross_mrr_amount,
+        net_of_tax_ratio,
         usage_type = 'metered' as is_metered,
         is_proration,
+        is_pending,
         period_start_at as valid_from_at,
         case
             when not (is_proration and amount_cents < 0) then period_end_at
         end as valid_until_at,
-        invoice_created_at as evidence_created_at
-    from lines_joined_to_prices
+        evidence_created_at
+    from items_joined_to_prices
 
 )
 

@@ -3,14 +3,16 @@
     (int_mrr_months): the newest evidence of the item in force then (the
     later-starting evidence, then the current item state, then a proration
     before a line it changes, then a change's new quantity before the
-    replaced one's "unused time"). In the month still running, measured at
-    the latest load, a subscription whose current items are known is valued
-    by them alone: they are what the API says now. Zero
-    outside the subscription's counting window (int_subscriptions_windowed),
-    and reduced by the subscription's forever discounts in force then; once
-    and repeating discounts never reduce MRR. A percent off applies to every
-    item; an amount off is normalized like the subscription's prices and
-    shared among its items in proportion to their value.
+    replaced one's "unused time"). Evidence is keyed by subscription item,
+    so one item never counts twice. In the month still running, measured
+    at the latest load, a subscription whose current items are known is
+    valued by them alone: they are what the API says now. Zero while the
+    subscription is not active or past_due (int_subscription_status_intervals),
+    and reduced by the forever discounts in force then
+    (int_forever_discounts_dated); once and repeating discounts never reduce
+    MRR. A percent off applies to every item; an amount off is normalized
+    like the subscription's prices and shared among its items in proportion
+    to their value.
 -#}
 {#- A table, unlike the other intermediate steps: fct_mrr,
     metrics_product_monthly and four tests read it, and as a view each of
@@ -31,9 +33,15 @@ current_items as (
 
 ),
 
-windows as (
+status_intervals as (
 
-    select * from {{ ref('int_subscriptions_windowed') }}
+    select * from {{ ref('int_subscription_status_intervals') }}
+
+),
+
+subscriptions as (
+
+    select * from {{ ref('subscriptions') }}
 
 ),
 
@@ -43,28 +51,25 @@ months as (
 
 ),
 
-subscription_discounts as (
+forever_discounts as (
 
-    select * from {{ ref('subscription_discounts') }}
-
-),
-
-coupons as (
-
-    select * from {{ ref('coupons') }}
+    select * from {{ ref('int_forever_discounts_dated') }}
 
 ),
 
-currencies as (
+subscriptions_with_current_items as (
 
-    select * from {{ ref('currencies') }}
+    select distinct subscription_id
+    from current_items
+    where is_current_state
 
 ),
 
 evidence as (
 
-    {#- The current state holds open-ended; a line, for its period. -#}
-    {%- for relation, is_current_state in [
+    {#- The item states (current, changed by an event, removed) and the
+        billing evidence, one shape. -#}
+    {%- for relation, is_item_state in [
         ('current_items', true), ('invoice_lines', false),
     ] %}
     select
@@ -77,15 +82,12 @@ evidence as (
         recurring_interval_count,
         quantity,
         gross_mrr_amount,
-        {{ 'true' if is_current_state else 'false' }} as is_current_state,
-        {{ 'false' if is_current_state else 'is_proration' }} as is_proration,
+        {{ 'is_current_state' if is_item_state else 'false' }}
+            as is_current_state,
+        {{ 'false' if is_item_state else 'is_proration' }} as is_proration,
         gross_mrr_amount > 0 as is_positive,
         valid_from_at,
-        {% if is_current_state -%}
-        cast(null as {{ dbt.type_timestamp() }}) as valid_until_at,
-        {%- else -%}
         valid_until_at,
-        {%- endif %}
         evidence_created_at
     from {{ relation }}
     {% if not loop.last %}union all{% endif %}
@@ -99,6 +101,7 @@ evidence_ranked_per_month as (
         months.month_start_date,
         months.measured_at,
         months.measured_on_date,
+        months.is_current_month,
         evidence.*,
         row_number() over (
             partition by
@@ -115,17 +118,22 @@ evidence_ranked_per_month as (
     from evidence
     inner join months
         on
-            evidence.valid_from_at < months.measured_at
-            and (
-                evidence.valid_until_at is null
-                or evidence.valid_until_at >= months.measured_at
+            (months.is_current_month and evidence.is_current_state)
+            or (
+                evidence.valid_from_at < months.measured_at
+                and (
+                    evidence.valid_until_at is null
+                    or evidence.valid_until_at >= months.measured_at
+                )
             )
+    left join subscriptions_with_current_items
+        on
+            evidence.subscription_id
+            = subscriptions_with_current_items.subscription_id
     where
         evidence.is_current_state
         or not months.is_current_month
-        or evidence.subscription_id not in (
-            select current_items.subscription_id from current_items
-        )
+        or subscriptions_with_current_items.subscription_id is null
 
 ),
 
@@ -133,20 +141,41 @@ items_in_force as (
 
     select
         evidence_ranked_per_month.*,
-        coalesce(
-            windows.counts_from_at < evidence_ranked_per_month.measured_at
-            and (
-                windows.counts_until_at is null
-                or windows.counts_until_at
-                >= evidence_ranked_per_month.measured_at
-            ),
-            false
-        ) as is_counted,
-        windows.customer_id
+        coalesce(status_intervals.is_counted, false) as is_counted,
+        subscriptions.customer_id
     from evidence_ranked_per_month
-    inner join windows
-        on evidence_ranked_per_month.subscription_id = windows.subscription_id
-    where evidence_ranked_per_month.evidence_rank = 1
+    inner join subscriptions
+        on
+            evidence_ranked_per_month.subscription_id
+            = subscriptions.subscription_id
+    -- The status just before a month's end; in the month still running,
+    -- the status at the latest load, which the load itself saw.
+    left join status_intervals
+        on
+            evidence_ranked_per_month.subscription_id
+            = status_intervals.subscription_id
+            and case
+                when evidence_ranked_per_month.is_current_month
+                    then
+                        evidence_ranked_per_month.measured_at
+                        >= status_intervals.valid_from_at
+                        and (
+                            status_intervals.valid_until_at is null
+                            or evidence_ranked_per_month.measured_at
+                            < status_intervals.valid_until_at
+                        )
+                else
+                    evidence_ranked_per_month.measured_at
+                    > status_intervals.valid_from_at
+                    and (
+                        status_intervals.valid_until_at is null
+                        or evidence_ranked_per_month.measured_at
+                        <= status_intervals.valid_until_at
+                    )
+            end
+    where
+        evidence_ranked_per_month.evidence_rank = 1
+        and not subscriptions.is_missing_from_source
 
 ),
 
@@ -156,52 +185,66 @@ subscriptions_valued as (
         subscription_id,
         month_start_date,
         measured_at,
+        is_current_month,
         max(recurring_interval) as recurring_interval,
         max(recurring_interval_count) as recurring_interval_count,
         max(currency) as currency,
         sum(case when is_counted then gross_mrr_amount else 0 end)
             as gross_mrr_amount
     from items_in_force
-    group by subscription_id, month_start_date, measured_at
+    group by subscription_id, month_start_date, measured_at, is_current_month
+
+),
+
+discounts_in_force as (
+
+    {#- One row per discount in force: an invoice that applied it and the
+        current state can both say so. -#}
+    select
+        subscriptions_valued.subscription_id,
+        subscriptions_valued.month_start_date,
+        forever_discounts.discount_key,
+        max(forever_discounts.percent_off) as percent_off,
+        max(
+            case
+                when
+                    forever_discounts.amount_off_currency
+                    = subscriptions_valued.currency
+                    then forever_discounts.amount_off
+            end
+        ) as amount_off
+    from subscriptions_valued
+    inner join forever_discounts
+        on
+            subscriptions_valued.subscription_id
+            = forever_discounts.subscription_id
+            and subscriptions_valued.measured_at
+            > forever_discounts.valid_from_at
+            and (
+                forever_discounts.valid_until_at is null
+                or subscriptions_valued.measured_at
+                <= forever_discounts.valid_until_at
+            )
+            and (
+                forever_discounts.is_current_state
+                or not subscriptions_valued.is_current_month
+            )
+    group by
+        subscriptions_valued.subscription_id,
+        subscriptions_valued.month_start_date,
+        forever_discounts.discount_key
 
 ),
 
 forever_discounts_in_force as (
 
     select
-        subscriptions_valued.subscription_id,
-        subscriptions_valued.month_start_date,
-        least(sum(coalesce(coupons.percent_off, 0)), 100) as percent_off,
-        sum(
-            {{ to_major_unit(
-                'coalesce(coupons.amount_off_cents, 0)', rounded=false,
-            ) }}
-        ) as amount_off
-    from subscriptions_valued
-    inner join subscription_discounts
-        on
-            subscriptions_valued.subscription_id
-            = subscription_discounts.subscription_id
-            and subscriptions_valued.measured_at
-            > subscription_discounts.start_at
-            and (
-                subscription_discounts.end_at is null
-                or subscriptions_valued.measured_at
-                <= subscription_discounts.end_at
-            )
-    inner join coupons
-        on subscription_discounts.coupon_id = coupons.coupon_id
-    inner join currencies
-        on subscriptions_valued.currency = currencies.currency_code
-    where
-        coupons.duration = 'forever'
-        and (
-            coupons.amount_off_cents is null
-            or lower(coupons.currency) = subscriptions_valued.currency
-        )
-    group by
-        subscriptions_valued.subscription_id,
-        subscriptions_valued.month_start_date
+        subscription_id,
+        month_start_date,
+        least(sum(coalesce(percent_off, 0)), 100) as percent_off,
+        sum(coalesce(amount_off, 0)) as amount_off
+    from discounts_in_force
+    group by subscription_id, month_start_date
 
 ),
 

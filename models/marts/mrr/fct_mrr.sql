@@ -11,9 +11,9 @@ item_months as (
 
 ),
 
-windows as (
+subscriptions as (
 
-    select * from {{ ref('int_subscriptions_windowed') }}
+    select * from {{ ref('subscriptions') }}
 
 ),
 
@@ -51,14 +51,14 @@ subscription_months_filled as (
         force, so a churn and a reactivation each show. -#}
     select
         first_paying_months.subscription_id,
-        windows.customer_id,
-        windows.currency,
+        subscriptions.customer_id,
+        lower(subscriptions.currency) as currency,
         months.month_start_date,
         months.measured_on_date,
         coalesce(subscription_months.mrr_amount, 0) as mrr_amount
     from first_paying_months
-    inner join windows
-        on first_paying_months.subscription_id = windows.subscription_id
+    inner join subscriptions
+        on first_paying_months.subscription_id = subscriptions.subscription_id
     inner join months
         on first_paying_months.first_month_date <= months.month_start_date
     left join subscription_months

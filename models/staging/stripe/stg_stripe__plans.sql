@@ -17,6 +17,7 @@ final as (
         {{ json_text('data', 'nickname') }} as nickname,
         {{ json_text('data', 'billing_scheme') }} as billing_scheme,
         {{ json_text('data', 'tiers_mode') }} as tiers_mode,
+        {{ json_object('data', 'tiers') }} as tiers,
         {{ json_text('data', 'interval') }} as recurring_interval,
         {{ json_text('data', 'usage_type') }} as usage_type,
         {{ json_text('data', 'aggregate_usage') }} as aggregate_usage,

@@ -17,6 +17,8 @@ final as (
         {{ json_text('data', 'type') }} as price_type,
         {{ json_text('data', 'billing_scheme') }} as billing_scheme,
         {{ json_text('data', 'tiers_mode') }} as tiers_mode,
+        -- Only where the price was read with `expand[]=data.tiers`.
+        {{ json_object('data', 'tiers') }} as tiers,
         {{ json_text('data', 'tax_behavior') }} as tax_behavior,
         {{ json_text('data', 'recurring.interval') }} as recurring_interval,
         {{ json_text('data', 'recurring.usage_type') }} as usage_type,

@@ -32,6 +32,9 @@ final as (
         -- reads both.
         {{ json_object('data', 'discounts') }} as discounts,
         {{ json_object('data', 'discount') }} as legacy_discount,
+        -- Set while payment collection is paused (the status stays).
+        {{ json_text('data', 'pause_collection.behavior') }}
+            as pause_collection_behavior,
         {{ json_bigint('data', 'quantity') }} as quantity,
         {{ json_bool('data', 'cancel_at_period_end') }}
             as is_cancel_at_period_end,
@@ -49,6 +52,8 @@ final as (
         {{ json_timestamp('data', 'cancel_at') }} as cancel_at,
         {{ json_timestamp('data', 'canceled_at') }} as canceled_at,
         {{ json_timestamp('data', 'ended_at') }} as ended_at,
+        {{ json_timestamp('data', 'pause_collection.resumes_at') }}
+            as pause_resumes_at,
         {{ stripe_record_columns() }}
     from source
 
