@@ -106,9 +106,14 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 	@$(UP)
 	@$(RUN) $(PY) -m tools.checks.check_db
 
+# Two pytest workers (pytest-xdist), whole modules each: every worker starts
+# a test stack of its own, so a module that waits on the rate-limited local
+# Stripe overlaps with one that builds. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 .PHONY: test
-test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests); TEST_WORKERS=2
+	@$(PY) -m pytest $$([ "$(TEST_WORKERS)" = 0 ] || echo "-n $(TEST_WORKERS) --dist loadfile") $(PYTEST_ARGS)
 
 # The analytics app (tools/app): Streamlit over the marts, read-only.
 APP_PORT ?= 8501
@@ -194,4 +199,4 @@ clean: ## Remove build output (keeps the warehouse data and the venv)
 
 .PHONY: distclean
 distclean: down ## Stop the stack and remove the venv and all local data
-	rm -rf $(VENV) .stack .stack-test data target logs
+	rm -rf $(VENV) .stack .stack-test .stack-test-* data target logs

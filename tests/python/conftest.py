@@ -23,7 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from extract.settings import RESOURCES  # noqa: E402
 
-TEST_STACK = ROOT / ".stack-test"
+# Under pytest-xdist (`make test` runs two workers) each worker has a stack
+# of its own (data folder, ports) and its own dbt target and log folders, so
+# two dbt runs never share a manifest or a partial-parse file.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_STACK = ROOT / (f".stack-test-{WORKER}" if WORKER else ".stack-test")
 MANAGED_VARS = (
     "PGHOST",
     "PGPORT",
@@ -42,6 +46,11 @@ def base_environment(**overrides: str) -> dict[str, str]:
     """The caller's environment without the warehouse/Stripe settings."""
     env = {k: v for k, v in os.environ.items() if k not in MANAGED_VARS}
     env.update(ENV="dev", STACK_DIR=str(TEST_STACK), PYTHONUNBUFFERED="1")
+    if WORKER:
+        env.update(
+            DBT_TARGET_PATH=str(TEST_STACK / "dbt-target"),
+            DBT_LOG_PATH=str(TEST_STACK / "dbt-logs"),
+        )
     env.update(overrides)
     return env
 

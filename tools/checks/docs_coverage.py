@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +91,12 @@ def report(tallies: dict[str, Tally]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", type=Path, default=ROOT / "target")
+    parser.add_argument(
+        "--target",
+        type=Path,
+        default=Path(os.environ.get("DBT_TARGET_PATH") or ROOT / "target"),
+        help="dbt's target folder (default: DBT_TARGET_PATH, else target/)",
+    )
     parser.add_argument(
         "--fail-under",
         type=float,
