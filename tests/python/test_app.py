@@ -10,11 +10,12 @@ headless chromium.
 from __future__ import annotations
 
 import os
+import sys
 from decimal import Decimal
 
 import psycopg2
 import pytest
-from conftest import ROOT, connect, query
+from conftest import FIXTURE_SNAPSHOT, RESOURCES, ROOT, connect, query, run
 
 from tools.app import bench, browser, db, pii
 
@@ -154,6 +155,32 @@ def test_currency_without_fx_rate_is_a_warning_naming_the_fix(app_env):
         "No FX rate for JPY" in text and "make build" in text
         for text in _texts(app, "warning")
     )
+
+
+def test_health_shows_each_raw_tables_last_load_from_check_db(
+    app_env, monkeypatch, tmp_path
+):
+    """check-db on the fixture warehouse records its result beside dbt's;
+    the Data health page lists every raw table with the fixture's load time
+    (its load id: 2026-10-20 00:00 UTC) and check-db's verdict."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path))
+    env = dict(
+        app_env,
+        SOURCE="json",
+        JSON_DIR=str(FIXTURE_SNAPSHOT),
+        DBT_TARGET_PATH=str(tmp_path),
+    )
+    checked = run([sys.executable, "-m", "tools.checks.check_db"], env)
+    assert "check-db: ok" in checked.stdout
+    app = bench.run_page("health")
+    assert not app.exception
+    frames = [frame.value for frame in app.dataframe]
+    [table] = [f for f in frames if "raw table" in f.columns]
+    assert set(table["raw table"]) == {r.name for r in RESOURCES}
+    loaded = table.set_index("raw table")
+    assert loaded.loc["charges", "last load (UTC)"] == "2026-10-20T00:00:00Z"
+    assert (loaded["status"] == "ok").all()
+    assert any("**ok**" in text for text in _texts(app, "markdown"))
 
 
 def test_unbuilt_warehouse_names_the_command(new_database, monkeypatch):

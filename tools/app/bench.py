@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -63,7 +64,11 @@ def time_pages(pages=PAGES, runs: int = 1) -> dict[str, dict]:
             elapsed, failed = time_page(slug)
             times.append(elapsed)
             errors += failed
-        results[slug] = {"seconds": min(times), "runs": runs, "errors": errors}
+        results[slug] = {
+            "seconds": statistics.median(times),
+            "runs": times,
+            "errors": errors,
+        }
     return results
 
 
@@ -75,7 +80,7 @@ def main(argv: list[str]) -> int:
     results = time_pages(runs=args.runs)
     for slug, result in results.items():
         status = "ok" if not result["errors"] else f"ERROR {result['errors'][0]}"
-        print(f"{slug:<10} {result['seconds']:7.2f} s  {status}")
+        print(f"{slug:<10} {result['seconds']:7.2f} s (median)  {status}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 1 if any(r["errors"] for r in results.values()) else 0

@@ -21,6 +21,8 @@ never touched):
   `dbt build` after 1 % of the objects of every resource changed (a delta
   snapshot loaded by the extractor), per layer from dbt's run_results.json.
 - end_to_end: `make all SOURCE=json` on the snapshot into a fresh database.
+- app: every page of the analytics app rendered from a cold query cache
+  (Streamlit's AppTest) over the company built once, median of --runs.
 
 It prints one table (median, min and max of the runs, peak memory of the
 measured process tree) and writes it as JSON to --out. Snapshots are
@@ -41,13 +43,14 @@ from extract.errors import UserError
 from tools.bench.report import ROOT, Bench, table, write_report
 from tools.bench.runs import dlt_default_load, snapshot_objects, synthetic_snapshot
 from tools.bench.sections import (
+    bench_app,
     bench_end_to_end,
     bench_extraction,
     bench_loader,
     bench_transform,
 )
 
-SECTIONS = ("loader", "extraction", "transform", "end_to_end")
+SECTIONS = ("loader", "extraction", "transform", "end_to_end", "app")
 
 
 # -- command line --------------------------------------------------------------
@@ -147,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "transform": lambda: bench_transform(bench, snapshot),
         "end_to_end": lambda: bench_end_to_end(bench, snapshot),
+        "app": lambda: bench_app(bench, snapshot),
     }
     for section in SECTIONS:
         if section in args.sections:

@@ -1,4 +1,4 @@
-"""The benchmark's sections: loader, extraction, transform, end to end."""
+"""The benchmark's sections: loader, extraction, transform, end to end, app."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tools.bench.report import (
     FULL_BUILD_TARGET_SECONDS,
     INCREMENTAL_TARGET,
     LOADER_TARGET,
+    PAGE_RENDER_TARGET_SECONDS,
     ROOT,
     TARGET_CUSTOMERS,
     Bench,
@@ -26,6 +27,7 @@ from tools.bench.report import (
 )
 from tools.bench.runs import (
     LAYERS,
+    PY,
     bench_database,
     dbt_build,
     dlt_default_command,
@@ -355,3 +357,43 @@ def bench_end_to_end(bench: Bench, snapshot: Path) -> None:
             max(peaks),
         )
     )
+
+
+# -- the analytics app ---------------------------------------------------------
+
+
+def bench_app(bench: Bench, snapshot: Path) -> None:
+    """Render time of each page of the app (tools.app.bench: Streamlit's
+    AppTest from a cold query cache) over the company built once by
+    `dbt build` of the models and snapshots (tests do not change what the
+    pages read); --runs renders per page, median reported."""
+    with bench_database(bench, "app") as env:
+        bench.log(f"app: loading {snapshot.name} and building the marts")
+        load_snapshot(bench, env, snapshot, bench.out_dir / "app-load.log")
+        dbt_build(
+            bench,
+            env,
+            bench.out_dir / "app-build.log",
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+        )
+        out = bench.out_dir / "app-pages.json"
+        bench.log(f"app: rendering every page {bench.runs} time(s)")
+        args = [PY, "-m", "tools.app.bench", "--runs", str(bench.runs)]
+        measure([*args, "--json", str(out)], env, bench.out_dir / "app-pages.log")
+        pages = orjson.loads(out.read_bytes())
+    sized = bench.customers >= TARGET_CUSTOMERS
+    for slug, page in pages.items():
+        seconds = statistics.median(page["runs"])
+        bench.add(
+            Result(
+                "app",
+                f"render page {slug} (cold cache)",
+                "s",
+                page["runs"],
+                target=f"<= {PAGE_RENDER_TARGET_SECONDS:.0f} at 100k customers",
+                met=seconds <= PAGE_RENDER_TARGET_SECONDS if sized else None,
+                note="; ".join(page["errors"][:1]),
+            )
+        )

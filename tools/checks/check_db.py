@@ -30,7 +30,8 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
@@ -53,6 +54,7 @@ class Reconciliation:
     oltp_real: int | None = None
     oltp_placeholders: int | None = None
     money: str = ""
+    last_load_at: str | None = None  # the latest dlt load that wrote raw rows
     problems: list[str] = field(default_factory=list)
 
 
@@ -221,6 +223,12 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconcilia
     raw = f"{RAW_SCHEMA}.{resource.name}"
     row.raw_live = scalar(cur, f"select count(*) from {raw} where not is_deleted")
     row.raw_deleted = scalar(cur, f"select count(*) from {raw} where is_deleted")
+    # dlt's load id is the load's start in epoch seconds
+    cur.execute(
+        "select to_char(to_timestamp(max(_dlt_load_id)::numeric) at time zone"
+        f" 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') from {raw}"
+    )
+    row.last_load_at = cur.fetchone()[0]
 
     if source is None:
         row.source = None
@@ -392,6 +400,31 @@ def render(rows: list[Reconciliation], source_name: str) -> str:
     return "\n".join(out)
 
 
+def result_path() -> Path:
+    """Where the last result is kept for the app's Data health page: dbt's
+    target folder (DBT_TARGET_PATH, else target/), beside run_results.json."""
+    target = os.environ.get("DBT_TARGET_PATH") or Path(__file__).parents[2] / "target"
+    return Path(target) / "check_db.json"
+
+
+def write_result(
+    rows: list[Reconciliation], source_name: str, ledger_problems: list[str]
+) -> Path:
+    """The outcome as JSON: counts, latest load and problems per resource.
+    Ids and counts only, no object's contents."""
+    result = {
+        "checked_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source": source_name,
+        "ok": not ledger_problems and not any(r.problems for r in rows),
+        "resources": [asdict(r) for r in rows],
+        "ledger_problems": ledger_problems,
+    }
+    path = result_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
 def main() -> int:
     source_name, counts = source_counts()
     try:
@@ -407,6 +440,7 @@ def main() -> int:
     conn.close()
     print(render(rows, source_name))
     print("\n".join(ledger_lines))
+    write_result(rows, source_name, ledger_problems)
     failed = [r.resource for r in rows if r.problems]
     if ledger_problems:
         print("ledger: " + "; ".join(ledger_problems), file=sys.stderr)

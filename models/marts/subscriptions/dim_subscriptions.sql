@@ -5,10 +5,9 @@
 
     Status over time: the intervals a subscription spent in each status
     (docs/metrics.md, "Status over time") are the MRR models'
-    `int_subscription_status_intervals`. Once that model exists, join it
-    here on subscription_id for `active_days` and `status_change_count`
-    (time spent active or past_due, number of status changes); until then
-    the dimension states only the current status and the lifecycle times.
+    `int_subscription_status_intervals`, summed here up to the time of the
+    data (the subscription's load), so a cancellation scheduled for later
+    does not count yet.
 -#}
 with
 
@@ -21,6 +20,12 @@ subscriptions as (
 subscription_items as (
 
     select * from {{ ref('subscription_items') }}
+
+),
+
+status_intervals as (
+
+    select * from {{ ref('int_subscription_status_intervals') }}
 
 ),
 
@@ -57,6 +62,48 @@ items_summed as (
 
 ),
 
+intervals_as_of_load as (
+
+    select
+        status_intervals.subscription_id,
+        status_intervals.status,
+        status_intervals.is_counted,
+        status_intervals.valid_from_at,
+        least(
+            coalesce(status_intervals.valid_until_at, subscriptions.loaded_at),
+            subscriptions.loaded_at
+        ) as valid_until_at
+    from status_intervals
+    inner join subscriptions
+        on status_intervals.subscription_id = subscriptions.subscription_id
+    where status_intervals.valid_from_at <= subscriptions.loaded_at
+
+),
+
+intervals_summed as (
+
+    select
+        subscription_id,
+        count(*) - 1 as status_change_count,
+        max(valid_from_at) as status_since_at,
+        min(case when is_counted then valid_from_at end) as first_counted_at,
+        {#- days, with fractions: an interval can end within a day -#}
+        coalesce(
+            sum(
+                case
+                    when is_counted
+                        then
+                            extract(epoch from valid_until_at - valid_from_at)
+                            / 86400.0
+                end
+            ),
+            0
+        ) as counted_days
+    from intervals_as_of_load
+    group by subscription_id
+
+),
+
 latest_mrr as (
 
     select
@@ -89,6 +136,12 @@ final as (
             as reporting_current_mrr_amount,
         '{{ var("reporting_currency") }}' as reporting_currency,
         subscriptions.status in ('active', 'past_due') as is_active,
+        coalesce(intervals_summed.status_change_count, 0)
+            as status_change_count,
+        intervals_summed.status_since_at,
+        intervals_summed.first_counted_at,
+        round(coalesce(intervals_summed.counted_days, 0)::numeric, 4)
+            as counted_days,
         subscriptions.is_cancel_at_period_end,
         subscriptions.is_deleted,
         subscriptions.is_missing_from_source,
@@ -106,6 +159,8 @@ final as (
         on subscriptions.subscription_id = items_summed.subscription_id
     left join latest_mrr
         on subscriptions.subscription_id = latest_mrr.subscription_id
+    left join intervals_summed
+        on subscriptions.subscription_id = intervals_summed.subscription_id
 
 )
 

@@ -9,12 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from tools.app.context import View
+from tools.checks.check_db import result_path
 
 TITLE = "Data health"
 SLUG = "health"
-ROOT = Path(__file__).resolve().parents[3]
-RUN_RESULTS = ROOT / "target" / "run_results.json"
-CHECK_DB_RESULT = ROOT / "target" / "check_db.json"
 
 
 def _loads(view: View) -> None:
@@ -43,8 +41,10 @@ def _layers(view: View) -> None:
     )
 
 
-def run_results_summary(path: Path = RUN_RESULTS) -> dict | None:
-    """The last dbt command's outcome: when, how long, results per status."""
+def run_results_summary(path: Path | None = None) -> dict | None:
+    """The last dbt command's outcome: when, how long, results per status.
+    dbt writes run_results.json to the target folder check-db writes to."""
+    path = path or result_path().with_name("run_results.json")
     if not path.exists():
         return None
     results = json.loads(path.read_text())
@@ -79,13 +79,43 @@ def _dbt(view: View) -> None:
         st.dataframe(pd.DataFrame(summary["failures"]), hide_index=True)
 
 
+def check_db_frame(result: dict) -> pd.DataFrame:
+    """One row per raw table: its latest load, rows, OLTP rows, verdict."""
+    return pd.DataFrame(
+        [
+            {
+                "raw table": r["resource"],
+                "last load (UTC)": r.get("last_load_at"),
+                "source": r["source"],
+                "raw rows": r["raw_live"],
+                "raw deleted": r["raw_deleted"],
+                "oltp rows": r["oltp_real"],
+                "status": "; ".join(r["problems"]) or "ok",
+            }
+            for r in result.get("resources", [])
+        ]
+    )
+
+
 def _check_db() -> None:
-    st.subheader("Reconciliation (check-db)")
-    if not CHECK_DB_RESULT.exists():
+    path = result_path()
+    st.subheader("Raw tables and reconciliation (check-db)")
+    if not path.exists():
         st.info("No recorded check-db result: run `make check-db`.")
         return
-    result = json.loads(CHECK_DB_RESULT.read_text())
-    st.json(result, expanded=False)
+    result = json.loads(path.read_text())
+    verdict = "ok" if result.get("ok") else "FAILED"
+    st.markdown(
+        f"`make check-db` at {result.get('checked_at')} against"
+        f" `{result.get('source')}`: **{verdict}**."
+    )
+    st.dataframe(check_db_frame(result), hide_index=True, width="stretch")
+    for problem in result.get("ledger_problems", []):
+        st.warning(f"Ledger: {problem}")
+    st.caption(
+        "Each raw table's latest load is the newest dlt load that wrote rows"
+        " into it; check-db records this file, the app never reads raw."
+    )
 
 
 def render(view: View) -> None:
