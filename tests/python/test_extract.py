@@ -97,7 +97,10 @@ def build_business(env: dict[str, str], customers: int = 12) -> dict[str, list[s
         )
         made["charges"].extend(
             c.id
-            for c in client.v1.charges.list(params={"limit": 100}).data
+            # per customer: the stack may hold other tests' charges too
+            for c in client.v1.charges.list(
+                params={"customer": customer.id, "limit": 100}
+            ).data
             if c.payment_intent == intent.id
         )
     client.v1.coupons.create(
