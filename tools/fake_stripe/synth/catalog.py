@@ -60,6 +60,10 @@ class SynthPrice:
         "interval",
         "interval_count",
         "metered",
+        "billing_scheme",
+        "tiers_mode",
+        "tiers",
+        "tax_behavior",
         "fragment",
         "plan_fragment",
     )
@@ -72,7 +76,31 @@ class SynthPrice:
         self.interval = recurring["interval"]
         self.interval_count = recurring["interval_count"]
         self.metered = recurring["usage_type"] == "metered"
+        self.billing_scheme = body["billing_scheme"]
+        self.tiers_mode = body["tiers_mode"]
+        self.tiers = [
+            {k: tier[k] for k in ("up_to", "unit_amount", "flat_amount")}
+            for tier in body.get("tiers") or ()
+        ] or None
+        self.tax_behavior = body["tax_behavior"]
         self.fragment, self.plan_fragment = fragment, plan_fragment
+
+    def amount(self, quantity: int) -> int:
+        """What one period of `quantity` units costs, tiers included."""
+        if self.tiers is None:
+            return self.unit_amount * quantity
+        if self.tiers_mode == "volume":
+            for tier in self.tiers:
+                if tier["up_to"] is None or quantity <= tier["up_to"]:
+                    return tier["unit_amount"] * quantity + tier["flat_amount"]
+        total, below = 0, 0
+        for tier in self.tiers:
+            if quantity <= below:
+                break
+            top = quantity if tier["up_to"] is None else min(quantity, tier["up_to"])
+            total += tier["unit_amount"] * (top - below) + tier["flat_amount"]
+            below = top
+        return total
 
 
 @dataclass
@@ -84,6 +112,7 @@ class SynthCoupon:
     percent_off: float | None
     amount_off: int | None
     currency: str | None
+    deleted: bool = False  # deleted in Stripe: only discounts still embed it
 
 
 @dataclass

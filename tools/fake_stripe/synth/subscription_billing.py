@@ -156,8 +156,15 @@ class SubscriptionBilling(SubscriptionPart):
         if payment is None or payment["paid_at"] is not None:
             if payment is not None and len(payment["attempts"]) > 1:
                 first = payment["attempts"][0][0]
-                self.sub.updated(first, {"status": "active"})
+                if self.sub.status == "active":
+                    self.sub.updated(first, {"status": "active"})
+                    self.sub.set_status("past_due", first)
                 self.sub.updated(payment["paid_at"], {"status": "past_due"})
+                self.sub.set_status("active", payment["paid_at"])
+            elif self.sub.status == "past_due":  # an earlier invoice still open
+                paid_at = payment["paid_at"] if payment else finalized
+                self.sub.updated(paid_at, {"status": "past_due"})
+                self.sub.set_status("active", paid_at)
             return True
         return self.dunning.unpaid(record, payment, reason)
 
@@ -176,24 +183,25 @@ class SubscriptionDunning(SubscriptionPart):
         if reason == "subscription_create" and self.sub.trial_end is None:
             # First payment failed: incomplete, expired after 23 hours.
             expires = record["created"] + 23 * 3600
+            self.sub.set_status("incomplete", record["created"])
             if expires <= self.now:
-                self.sub.status = "incomplete_expired"
+                self.sub.set_status("incomplete_expired", expires)
                 self.sub.ended_at = expires
                 record["status"] = "void"
                 record["voided_at"] = expires
                 payment["canceled_at"] = expires
-            else:
-                self.sub.status = "incomplete"
             return False
+        first_attempt = payment["attempts"][0][0]
+        if self.sub.status == "active":
+            self.sub.updated(first_attempt, {"status": "active"})
+            self.sub.set_status("past_due", first_attempt)
         retries_over = len(payment["attempts"]) == len(RETRY_DAYS) + 1
         if not retries_over:
-            self.sub.status = "past_due"
             owner.delinquent = True
-            self.sub.updated(last_attempt, {"status": "active"})
             return True
         owner.delinquent = True
         if self.rng.random() < 0.5:
-            self.sub.status = "unpaid"
+            self.sub.set_status("unpaid", last_attempt)
             self.sub.updated(last_attempt, {"status": "past_due"})
         else:
             record["status"] = "uncollectible"

@@ -73,6 +73,7 @@ class SubscriptionChanges(SubscriptionPart):
             )
         )
         self.sub.base["price"], self.sub.base["quantity"] = new_price, new_qty
+        self.sub.truth.item_on(self.sub.base, when, "create_prorations")
         previous = (
             {"items": {"quantity": old_qty}}
             if new_price is price

@@ -9,6 +9,7 @@ import orjson
 from tools.fake_stripe import objects as obj
 from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.payments import RETRY_DAYS
+from tools.fake_stripe.synth.sinks import TRUTH
 from tools.fake_stripe.synth.timeline import DAY
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class SubscriptionWriter(SubscriptionPart):
                 latest,
             ),
         )
+        sink.write(TRUTH, self.sub.truth.record())
         for kind, when, previous in self.sub.events:
             if kind == "customer.subscription.created" and gen.in_window(when):
                 gen.emit_event(kind, when, dumps(self.as_created(data)))
