@@ -3,8 +3,9 @@
     python -m tests.reference.compare --customers 10000 [--seed 7] [--workers 2]
 
 Generates the company (cached under data/reference/, keyed by customers,
-seed and now), loads it into a fresh database of the dev stack with
-`SOURCE=json python -m extract`, dates the load at the snapshot's "now" (the
+seed, now and the generator's code), loads it into a fresh database of the
+dev stack with `SOURCE=json python -m extract`, dates the load at the
+snapshot's "now" (the
 load ids become the capture instant, so the month still running is measured
 at "now", as the ground truth is), runs dbt (seed, then run +fct_mrr), and
 compares every subscription-month with tests/reference/mrr.py. Prints the
@@ -19,8 +20,8 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import hashlib
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -28,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
-
+from tests.python.conftest import run
 from tests.reference.mrr import MonthFigure, read_truth, reference_mrr
+from tools.stack.cli import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "data" / "reference"
@@ -52,7 +53,7 @@ def snapshot(
     from tools.fake_stripe import synth
 
     now_ts = synth.parse_now(now)
-    directory = cache / f"c{customers}-s{seed}-n{now_ts}"
+    directory = cache / f"c{customers}-s{seed}-n{now_ts}-g{generator_digest()}"
     if not (directory / "manifest.json").exists():
         synth.generate(
             synth.SynthSettings(customers, seed, now_ts, directory, False, workers)
@@ -60,35 +61,15 @@ def snapshot(
     return directory
 
 
+def generator_digest() -> str:
+    """Names the generator's code: a changed generator regenerates."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "tools" / "fake_stripe").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 # -- the warehouse ------------------------------------------------------------
-
-
-def _run(args: list[str], env: dict[str, str], timeout: float = 1800) -> str:
-    result = subprocess.run(
-        args,
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(args)} exited {result.returncode}:\n{result.stdout[-6000:]}"
-        )
-    return result.stdout
-
-
-def connect(env: dict[str, str], dbname: str | None = None):
-    return psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname=dbname or env["PGDATABASE"],
-    )
 
 
 def execute(env: dict[str, str], sql: str, dbname: str | None = None) -> list:
@@ -107,7 +88,11 @@ def load_and_build(env: dict[str, str], directory: Path, now_ts: int) -> None:
     build the models fct_mrr needs."""
     py = sys.executable
     began = time.perf_counter()
-    _run([py, "-m", "extract"], dict(env, SOURCE="json", JSON_DIR=str(directory)))
+    run(
+        [py, "-m", "extract"],
+        dict(env, SOURCE="json", JSON_DIR=str(directory)),
+        timeout=3600,
+    )
     log(f"extract: {time.perf_counter() - began:.0f} s")
     tables = execute(
         env,
@@ -123,7 +108,7 @@ def load_and_build(env: dict[str, str], directory: Path, now_ts: int) -> None:
     # Only what fct_mrr reads: its tests are not this comparison's business.
     for step in (["seed"], ["run", "--select", "+fct_mrr"]):
         began = time.perf_counter()
-        _run([*dbt, *step], env)
+        run([*dbt, *step], env, timeout=3600)
         log(f"dbt {' '.join(step)}: {time.perf_counter() - began:.0f} s")
 
 
@@ -163,15 +148,21 @@ class Comparison:
 
 
 def difference_cause(figure: MonthFigure | None, marts: float | None) -> str:
+    """The likeliest cause of a gap: how it shows, and the first (most
+    specific) thing the month rests on (see mrr.features_at)."""
     if figure is None:
-        return "only in fct_mrr (no such subscription-month in the truth)"
-    if marts is None:
-        return "missing from fct_mrr"
-    if figure.mrr == 0:
-        return "fct_mrr counts a month the truth does not (status or end)"
-    if marts == 0:
-        return "fct_mrr has zero where the truth counts"
-    return "fct_mrr higher" if marts > figure.mrr else "fct_mrr lower"
+        return "subscription-month unknown to the truth"
+    if not marts:
+        how = "fct_mrr zero or missing"
+    elif figure.mrr == 0:
+        how = "fct_mrr counts where the truth is zero"
+    else:
+        how = "fct_mrr higher" if marts > figure.mrr else "fct_mrr lower"
+    features = list(figure.features)
+    if figure.mrr and marts and "forever percent-off discount" in " ".join(features):
+        percent = next(f for f in features if "discount" in f)
+        features.insert(0, percent)
+    return f"{how}: {features[0] if features else 'plain month'}"
 
 
 def compare(
@@ -194,9 +185,7 @@ def compare(
         if abs(ours - (theirs or 0.0)) <= TOLERANCE:
             result.exact += 1
             continue
-        cause = explain(figure, theirs if theirs is not None else None)
-        if theirs is None and ours > 0:
-            cause = "missing from fct_mrr"
+        cause = explain(figure, theirs)
         result.different[cause] += 1
         result.examples.append(
             f"{key[0]} {key[1]:%Y-%m} {figure.currency if figure else '?'}:"
@@ -233,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     directory = snapshot(args.customers, args.seed, args.now, args.cache, args.workers)
     print(f"snapshot: {directory}", file=sys.stderr)
     env = config.child_environment(dict(os.environ))
-    _run([sys.executable, "-m", "tools.stack", "up"], env)
+    run([sys.executable, "-m", "tools.stack", "up"], env)
     name = f"mrr_reference_{uuid.uuid4().hex[:8]}"
     execute(env, f'create database "{name}"', "postgres")
     try:

@@ -20,7 +20,8 @@ holding the quantity, for every unit, plus its flat amount), less the
 inclusive tax (amount − round_half_up(amount × rate / (100 + rate)), the
 tax a full-period line states), then reduced by the forever discounts in
 force (percent off: every item; amount off: normalized by the
-subscription's billing interval, shared among the items, never below zero).
+subscription's billing interval, shared among the items by their value,
+never below zero, and net of the item's inclusive tax like its amount).
 Metered items, once and repeating discounts, and prorations count zero.
 """
 
@@ -49,6 +50,7 @@ class MonthFigure:
     month: dt.date
     mrr: float  # major unit
     unobservable: str | None  # the cause, when Stripe's objects cannot tell
+    features: tuple[str, ...] = ()  # what the month exercises, to explain a gap
 
 
 def exponents(path: Path = ROOT / "seeds" / "currencies.csv") -> dict[str, int]:
@@ -160,15 +162,12 @@ def mrr_at(timeline: dict, measured_at: int) -> float:
         for s in timeline["items"]
         if s["usage_type"] == "licensed" and in_force(s, measured_at)
     ]
-    values = [
-        monthly(
-            net_of_inclusive_tax(period_amount(s), s),
-            s["interval"],
-            s["interval_count"],
-        )
-        for s in items
-    ]
-    total = sum(values)
+    # (gross a month, the share of it that is not inclusive tax)
+    valued = []
+    for s in items:
+        gross = period_amount(s)
+        ratio = net_of_inclusive_tax(gross, s) / gross if gross else 1.0
+        valued.append((monthly(gross, s["interval"], s["interval_count"]), ratio))
     for discount in timeline["discounts"]:
         coupon = discount["coupon"]
         if coupon["duration"] != "forever":
@@ -176,13 +175,21 @@ def mrr_at(timeline: dict, measured_at: int) -> float:
         if not in_force(discount, measured_at, "start", "end"):
             continue
         if coupon["percent_off"]:
-            total *= 1 - coupon["percent_off"] / 100
+            keep = 1 - coupon["percent_off"] / 100
+            valued = [(gross * keep, ratio) for gross, ratio in valued]
         elif coupon["amount_off"] and items:
-            # Normalized like a price, by the subscription's billing interval.
+            # Normalized like a price, by the subscription's billing
+            # interval, and shared among the items by their value.
             off = monthly(
                 coupon["amount_off"], items[0]["interval"], items[0]["interval_count"]
             )
-            total = max(0.0, total - off)
+            whole = sum(gross for gross, _ in valued)
+            if whole > 0:
+                valued = [
+                    (max(0.0, gross - off * gross / whole), ratio)
+                    for gross, ratio in valued
+                ]
+    total = sum(gross * ratio for gross, ratio in valued)
     return total
 
 
@@ -191,6 +198,49 @@ def unobservable_cause(timeline: dict, measured_at: int) -> str | None:
         if in_force(span, measured_at):
             return span["cause"]
     return None
+
+
+MONTH = 31 * 86_400
+
+
+def features_at(timeline: dict, measured_at: int) -> tuple[str, ...]:
+    """What the figure at `measured_at` rests on, most specific first: a
+    recent change and how it was prorated, a recent status change, an item
+    removed, a forever discount, tiers, inclusive tax."""
+    recent = measured_at - MONTH
+    found: list[str] = []
+    for s in timeline["statuses"]:
+        if recent < s["from"] < measured_at and s is not timeline["statuses"][0]:
+            found.append(f"status change to {s['status']} in the month")
+    for s in timeline["items"]:
+        if recent < s["from"] < measured_at and s["proration_behavior"]:
+            found.append(f"item change in the month ({s['proration_behavior']})")
+        replaced = any(
+            o["item"] == s["item"] and o["from"] == s["until"]
+            for o in timeline["items"]
+        )
+        if (
+            s["until"] is not None
+            and recent < s["until"] < measured_at
+            and not replaced
+        ):
+            found.append("item removed in the month")
+    live = [s for s in timeline["items"] if in_force(s, measured_at)]
+    for d in timeline["discounts"]:
+        if d["coupon"]["duration"] == "forever" and in_force(
+            d, measured_at, "start", "end"
+        ):
+            kind = "percent" if d["coupon"]["percent_off"] else "amount"
+            deleted = ", coupon deleted" if d["coupon"].get("deleted") else ""
+            found.append(f"forever {kind}-off discount{deleted}")
+    found += sorted({f"tiered {s['tiers_mode']}" for s in live if s["tiers"]})
+    if any(s["tax_behavior"] == "inclusive" and s["tax_rate"] for s in live):
+        found.append("tax-inclusive price")
+    if any(s["usage_type"] == "metered" for s in live):
+        found.append("metered item")
+    if any(s["interval"] != "month" or s["interval_count"] != 1 for s in live):
+        found.append("non-monthly interval")
+    return tuple(found)
 
 
 def subscription_months(
@@ -209,6 +259,7 @@ def subscription_months(
             month,
             mrr_at(timeline, measured_at) / scale,
             unobservable_cause(timeline, measured_at),
+            features_at(timeline, measured_at),
         )
         for month, measured_at in measured_months(timeline["created"], as_of)
     ]

@@ -27,7 +27,9 @@ class SubscriptionLife:
         self.start = start
         self.reactivation = reactivation
         self.truth = SubscriptionTruth(self)
-        self.tax_rate: float | None = None  # percent, on every line
+        # VAT on every line, inside the (inclusive) eur and gbp plan prices.
+        vat = owner.currency in ("eur", "gbp") and rng.random() < 0.6
+        self.tax_rate: float | None = 20.0 if vat else None
         roll = rng.random()
         self.items: list[dict] = []  # id, price, quantity, created
         if roll < 0.04:
@@ -38,7 +40,13 @@ class SubscriptionLife:
             interval = "year" if rng.random() < 0.22 else "month"
             self.tier_interval = interval
             if rng.random() < 0.18:
-                self.add_item(catalog.seats[(currency, interval)], rng.randint(2, 25))
+                mode = rng.choice((None, None, "graduated", "volume"))
+                seats = (
+                    catalog.seats[(currency, interval)]
+                    if mode is None
+                    else catalog.tiered_seats[(currency, interval, mode)]
+                )
+                self.add_item(seats, rng.randint(2, 25))
             else:
                 tier = rng.choices(
                     ("Starter", "Pro", "Business", "Enterprise"),
@@ -67,10 +75,12 @@ class SubscriptionLife:
             self.coupon = rng.choice(options)
             self.gen.redeemed[self.coupon.id] += 1
         self.discount_id = self.ids.new("di") if self.coupon else None
+        self.coupon_start = start
         if self.coupon is not None:
             self.truth.discount(
                 self.discount_id, self.coupon, start, self.coupon_end(start)
             )
+        self.removed: list[str] = []  # items removed from the subscription
         self.invoices: list[dict] = []
         self.pending_items: list[dict] = []  # proration invoice items not yet billed
         self.status = "active"
@@ -110,6 +120,13 @@ class SubscriptionLife:
         self.status = status
         self.truth.status(status, at)
 
+    def grant_coupon(self, coupon: SynthCoupon, when: int) -> None:
+        """A coupon applied to the subscription from `when` on."""
+        self.coupon, self.coupon_start = coupon, when
+        self.discount_id = self.ids.new("di")
+        self.gen.redeemed[coupon.id] += 1
+        self.truth.discount(self.discount_id, coupon, when, self.coupon_end(when))
+
     def coupon_end(self, start: int) -> int | None:
         """When a coupon redeemed at `start` stops applying (None: never);
         a once coupon applies to the invoice at `start` only."""
@@ -145,6 +162,8 @@ class SubscriptionLife:
                 return
             start, end = period
             self.changes.maybe_change(start, end)
+            if self.status in ("unpaid", "canceled"):  # a proration invoice failed
+                return
             if self.changes.cancel_now_or_later(start, end):
                 return
             if end > self.now:
