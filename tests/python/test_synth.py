@@ -393,8 +393,9 @@ def test_the_business_has_the_variety_it_promises(snapshot):
     } <= types
     assert all(NOW - 30 * 86400 <= row["created"] <= NOW for row in s["events"])
     assert {row["api_version"] for row in s["events"]} == {synth.STRIPE_API_VERSION}
-    jpy = [row["unit_amount"] for row in s["prices"] if row["currency"] == "jpy"]
-    usd = [row["unit_amount"] for row in s["prices"] if row["currency"] == "usd"]
+    per_unit = [row for row in s["prices"] if row["unit_amount"] is not None]
+    jpy = [row["unit_amount"] for row in per_unit if row["currency"] == "jpy"]
+    usd = [row["unit_amount"] for row in per_unit if row["currency"] == "usd"]
     # jpy has no minor unit: $499.00 (49,900 cents) lists at about 75,000 yen,
     # not 7,500,000 "yen cents".
     assert 1.2 < max(jpy) / max(usd) < 1.8
@@ -559,7 +560,8 @@ def test_events_show_objects_as_they_were_then(snapshot):
             assert shown["amount_refunded"] == 0 and not shown["refunded"]
             seen[kind] += 1
         elif kind == "customer.subscription.created":
-            assert shown["status"] in ("trialing", "active") and not shown["ended_at"]
+            assert shown["status"] in ("trialing", "active", "incomplete")
+            assert not shown["ended_at"]
             seen[kind] += 1
     assert set(seen) == {
         "invoice.created", "invoice.finalized", "invoice.payment_failed",
