@@ -199,3 +199,42 @@ def test_the_month_still_running_is_measured_at_as_of():
     months = mrr.subscription_months(line, as_of=ts("2026-10-15T00:00:00"))
     assert f"{months[-1].month:%Y-%m}" == "2026-10" and months[-1].mrr == 10.00
     assert by_month(line)["2026-10"] == 0
+
+
+def test_the_generators_truth_is_whole_and_agrees_with_the_current_objects(tmp_path):
+    """On a small company: statuses chain without gaps, an item's segments
+    never overlap, and the segments open at "now" are exactly the
+    subscription's current items (price and quantity)."""
+    import orjson
+
+    from tools.fake_stripe import synth
+
+    now = synth.parse_now(synth.DEFAULT_NOW)
+    synth.generate(synth.SynthSettings(150, 5, now, tmp_path, False, 1))
+    truth = list(mrr.read_truth(tmp_path))
+    current = {}
+    for line in (tmp_path / "subscription_items.jsonl").read_bytes().splitlines():
+        item = orjson.loads(line)
+        current[item["id"]] = (item["price"]["id"], item.get("quantity"))
+    assert len(truth) > 100
+    for line in truth:
+        statuses = line["statuses"]
+        assert statuses[0]["from"] == line["created"]
+        for before, after in zip(statuses, statuses[1:], strict=False):
+            assert (
+                before["until"] == after["from"] and before["status"] != after["status"]
+            )
+        assert statuses[-1]["until"] is None
+        by_item: dict[str, list] = {}
+        for seg in line["items"]:
+            by_item.setdefault(seg["item"], []).append(seg)
+        for segments in by_item.values():
+            for before, after in zip(segments, segments[1:], strict=False):
+                assert before["until"] is not None and before["until"] <= after["from"]
+        open_now = {
+            seg["item"]: (seg["price"], seg["quantity"])
+            for seg in line["items"]
+            if seg["until"] is None
+        }
+        for item, state in open_now.items():
+            assert current[item] == state, (line["subscription"], item)
