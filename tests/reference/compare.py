@@ -221,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     now_ts = parse_now(args.now)
     directory = snapshot(args.customers, args.seed, args.now, args.cache, args.workers)
     print(f"snapshot: {directory}", file=sys.stderr)
+    # The stack picks its ports when it starts: read them after `up`.
+    run([sys.executable, "-m", "tools.stack", "up"], dict(os.environ))
     env = config.child_environment(dict(os.environ))
-    run([sys.executable, "-m", "tools.stack", "up"], env)
     name = f"mrr_reference_{uuid.uuid4().hex[:8]}"
     execute(env, f'create database "{name}"', "postgres")
     try:
