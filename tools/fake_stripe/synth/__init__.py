@@ -11,9 +11,10 @@ trial and a coupon), upgrade and downgrade, change seats, add and remove
 add-ons (prorated by create_prorations, pending invoice items until the next
 invoice, by always_invoice, or not at all), get forever coupons granted and
 taken away (one coupon since deleted), fail payments (with decline codes and
-Radar outcomes), go incomplete then active, past_due and back, unpaid then
-canceled, cancel (now or at period end), come back, get refunds and
-disputes; Stripe pays out daily. The last 30 days also appear as events.
+Radar outcomes), go incomplete then active, paused after a trial and
+resumed, past_due and back, unpaid then canceled, cancel (now or at period
+end), come back, get refunds and disputes; Stripe pays out daily. The last
+30 days also appear as events.
 
 Ground truth: `_truth/subscriptions.jsonl` (not a resource file; the loader
 never reads it) holds every subscription's timeline as the generator decided

@@ -174,7 +174,16 @@ class SubscriptionLife:
                 and end == self.trial_end
             ):
                 self.updated(end, {"status": "trialing"})
-                self.truth.status("active", end)
+                if self.rng.random() < 0.06:
+                    # No payment method when the trial ended: paused until
+                    # the customer adds one; the billing cycle restarts then.
+                    self.set_status("paused", end)
+                    resumed = end + self.rng.randint(2, 45) * DAY
+                    if resumed > self.now:
+                        return
+                    self.updated(resumed, {"status": "paused"})
+                    end = resumed
+                self.set_status("active", end)
             period = (end, self.step(end))
             self.billing.bill(
                 end, period, "subscription_cycle", usage_period=(start, end)
