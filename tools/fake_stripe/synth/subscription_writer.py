@@ -9,6 +9,7 @@ import orjson
 from tools.fake_stripe import objects as obj
 from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.payments import RETRY_DAYS
+from tools.fake_stripe.synth.sinks import TRUTH
 from tools.fake_stripe.synth.timeline import DAY
 
 if TYPE_CHECKING:
@@ -77,8 +78,9 @@ class SubscriptionWriter(SubscriptionPart):
                     self.sub.coupon.id,
                     owner.id,
                     self.sub.id,
-                    self.sub.start,
+                    self.sub.coupon_start,
                     end,
+                    coupon=self.sub.coupon.body,
                 )
             )
         latest = self.sub.invoices[-1]["id"] if self.sub.invoices else None
@@ -110,6 +112,7 @@ class SubscriptionWriter(SubscriptionPart):
                 latest,
             ),
         )
+        sink.write(TRUTH, self.sub.truth.record())
         for kind, when, previous in self.sub.events:
             if kind == "customer.subscription.created" and gen.in_window(when):
                 gen.emit_event(kind, when, dumps(self.as_created(data)))
@@ -120,7 +123,7 @@ class SubscriptionWriter(SubscriptionPart):
         """The subscription as `customer.subscription.created` showed it."""
         first = self.sub.invoices[0]["id"] if self.sub.invoices else None
         return orjson.loads(final) | {
-            "status": "trialing" if self.sub.trial_end else "active",
+            "status": self.sub.truth.statuses[0]["status"],
             "cancel_at": None,
             "cancel_at_period_end": False,
             "canceled_at": None,
@@ -164,11 +167,10 @@ class InvoiceWriter(SubscriptionPart):
                     self.ids.new("il"),
                     invoice_id,
                     line["billed"],
-                    [{"amount": cut, "discount": self.sub.discount_id}]
-                    if discount
-                    else [],
-                    [self.sub.discount_id] if discount else [],
+                    [{"amount": cut, "discount": discount["id"]}] if discount else [],
+                    [discount["id"]] if discount else [],
                     line["ii"]["id"] if line["ii"] else None,
+                    line.get("taxes"),
                 ),
             )
             line_fragments.append(Fragment(data))
@@ -213,7 +215,7 @@ class InvoiceWriter(SubscriptionPart):
                 f"/v1/invoices/{invoice_id}/lines",
             ),
             [discount] if discount else [],
-            [{"amount": record["discount_total"], "discount": self.sub.discount_id}]
+            [{"amount": record["discount_total"], "discount": discount["id"]}]
             if discount
             else [],
             record["subtotal"],
