@@ -88,7 +88,7 @@ CONFORMED = ("dim_currencies", "dim_date")
 SUBJECT_AREAS = {
     "mrr": (
         "Marts, MRR: month-end MRR per subscription and its movements",
-        ("fct_mrr", "metrics_mrr_monthly"),
+        ("dim_subscriptions", "fct_mrr", "metrics_mrr_monthly"),
     ),
     "revenue": (
         "Marts, revenue and the balance ledger",
