@@ -105,8 +105,10 @@ def load_and_build(env: dict[str, str], directory: Path, now_ts: int) -> None:
             f"update stripe_raw.\"{table}\" set _dlt_load_id = '{now_ts}.000001'",
         )
     dbt = [py, "-m", "tools.stack", "exec", "--", str(ROOT / ".venv" / "bin" / "dbt")]
-    # Only what fct_mrr reads: its tests are not this comparison's business.
-    for step in (["seed"], ["run", "--select", "+fct_mrr"]):
+    # Only what fct_mrr reads, snapshots included (the status history reads
+    # them): its tests are not this comparison's business.
+    only_relations = ["--resource-type", "model", "--resource-type", "snapshot"]
+    for step in (["seed"], ["build", "--select", "+fct_mrr", *only_relations]):
         began = time.perf_counter()
         run([*dbt, *step], env, timeout=3600)
         log(f"dbt {' '.join(step)}: {time.perf_counter() - began:.0f} s")
