@@ -106,7 +106,7 @@ items_valued as (
                 'prices.unit_amount_decimal_cents',
                 'subscription_items.quantity',
             )
-            ~ ' * ' ~ unbilled_tax_ratio(),
+            ~ ' * ' ~ tax_ratio("prices.tax_behavior = 'inclusive'"),
             'prices.usage_type',
             'prices.recurring_interval',
             'prices.recurring_interval_count',
@@ -121,7 +121,7 @@ items_valued as (
         on subscription_items.price_id = prices.price_id
     left join currencies
         on lower(prices.currency) = currencies.currency_code
-    {{ unbilled_tax_ratio_joins('subscription_items') }}
+    {{ tax_ratio_joins('subscription_items') }}
     where
         not subscription_items.is_deleted
         and not subscription_items.is_missing_from_source

@@ -17,9 +17,10 @@
       it, or else the load that found it missing from its subscription's
       listing (`is_deleted`).
     Valued like the billing evidence: monthly-normalized price for the
-    quantity (tiers for a tiered price), less the inclusive-tax share of the
-    latest line of the same subscription and price, else of the price, else
-    counted as it is (no line states a tax yet).
+    quantity (tiers for a tiered price), less the inclusive-tax share of
+    the same subscription and price (int_invoice_lines_taxed), else of the
+    subscription's inclusive lines for an inclusive price, else of the
+    price, else counted as it is (no line states a tax yet).
 -#}
 with
 
@@ -261,7 +262,8 @@ states_joined_to_prices as (
         prices.recurring_interval,
         prices.recurring_interval_count,
         currencies.exponent,
-        {{ unbilled_tax_ratio() }} as net_of_tax_ratio,
+        {{ tax_ratio("prices.tax_behavior = 'inclusive'") }}
+            as net_of_tax_ratio,
         {{ price_amount_cents(
             'prices.billing_scheme',
             'prices.tiers',
@@ -276,7 +278,7 @@ states_joined_to_prices as (
         on item_states.price_id = prices.price_id
     left join currencies
         on lower(prices.currency) = currencies.currency_code
-    {{ unbilled_tax_ratio_joins('item_states') }}
+    {{ tax_ratio_joins('item_states') }}
     where
         item_states.evidence_source = 'removed'
         or prices.recurring_interval is not null

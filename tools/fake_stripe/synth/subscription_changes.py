@@ -148,6 +148,12 @@ class SubscriptionChanges(SubscriptionPart):
             sub.truth.discount_ends(did, when)
             sub.coupon, sub.discount_id = None, None
             sub.updated(when, {"discounts": [did]})
+            if when < self.now - EVENT_WINDOW:
+                # No event left: the invoices say only that the discount
+                # applied through the period it was removed in.
+                sub.truth.hidden(
+                    when, end, "forever discount removed, older than the events"
+                )
 
     def prorate(
         self,
