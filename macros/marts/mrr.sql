@@ -153,10 +153,12 @@
 
 {#-
     The inclusive-tax share that values a subscription's price, from
-    int_invoice_lines_taxed: that of the subscription and price, else (an
+    int_invoice_lines_taxed: that of its line of the subscription and
+    price taxed on a whole period's amount, else that of that line's tax
+    rates (at their most exact line), else that line's own; else (an
     inclusive price the subscription never billed) that of the tax rates
-    of the subscription's inclusive lines, else that of the price on any
-    subscription, else 1 (no line states a tax yet).
+    of the subscription's inclusive lines; else that of the price on any
+    subscription; else 1 (no line states a tax yet).
     `tax_ratio_joins` joins the candidates to `relation` (which has
     subscription_id and price_id); `tax_ratio` picks, given whether the
     price is tax-inclusive.
@@ -167,6 +169,11 @@
             {{ relation }}.subscription_id = subscription_ratios.subscription_id
             and {{ relation }}.price_id = subscription_ratios.price_id
             and subscription_ratios.is_ratio_of_subscription_price
+    left join {{ lines_taxed }} as subscription_rate_ratios
+        on
+            subscription_ratios.tax_rates_key
+            = subscription_rate_ratios.tax_rates_key
+            and subscription_rate_ratios.is_ratio_of_tax_rates
     left join {{ lines_taxed }} as subscription_inclusive_ratios
         on
             {{ relation }}.subscription_id
@@ -185,6 +192,11 @@
 
 {% macro tax_ratio(is_inclusive_price) -%}
     coalesce(
+        case
+            when subscription_ratios.is_whole_period_taxed
+                then subscription_ratios.net_of_tax_ratio
+        end,
+        subscription_rate_ratios.net_of_tax_ratio,
         subscription_ratios.net_of_tax_ratio,
         case
             when {{ is_inclusive_price }}

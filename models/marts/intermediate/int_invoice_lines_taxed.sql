@@ -11,13 +11,16 @@
     never shifts it; a line that states no taxable amount falls back on
     1 - tax / amount.
     One share values a subscription's price everywhere (its lines, its
-    prorations, its current item): the share of its full-period line with
-    the largest taxed base, the one whose rounded tax is most exact
-    (latest first among equals); flags below. Something the subscription
-    never billed at that price, when the price is inclusive, takes the
-    rates of the subscription's most exact inclusive line (its customer's
-    rates) at their most exact line on any subscription; else the share of
-    the price's most exact line on any subscription.
+    prorations, its current item): that of its full-period line taxed on
+    its whole amount (it reproduces the tax rounded on a period's price);
+    when every such line was discounted (a smaller base, a coarser
+    rounding), that of its tax rates at their most exact line on any
+    subscription (the largest base). Something the subscription never
+    billed at that price, when the price is inclusive, takes the rates of
+    the subscription's most exact line of an inclusive price (its
+    customer's rates, none for a customer charged no tax) at their most
+    exact line; else the share of the price's most exact line on any
+    subscription. Flags below; macros/marts/mrr.sql picks.
 -#}
 with
 
@@ -115,11 +118,15 @@ ratios as (
 
 final as (
 
-    {#- The line that stands for a set of lines: a full period first, then
-        the largest taxed base, then the latest. -#}
+    {#- The line that stands for a set of lines: one with an amount (a
+        trial's zero line states nothing), a full period first, then one
+        taxed on its whole amount (no discount), then the largest taxed
+        base, then the latest. -#}
     {%- set most_exact -%}
         order by
+            amount_cents <> 0 desc,
             is_proration asc,
+            taxed_base_cents = amount_cents desc,
             abs(taxed_base_cents) desc,
             invoice_created_at desc,
             invoice_line_item_id desc
@@ -134,14 +141,17 @@ final as (
         net_of_tax_ratio,
         tax_rates_key,
         is_proration,
+        {#- Its share then reproduces the tax rounded on the whole amount of
+            a period, which is what the price comes to. -#}
+        not is_proration
+        and amount_cents <> 0
+        and taxed_base_cents = amount_cents as is_whole_period_taxed,
         row_number() over (
             partition by subscription_id, price_id {{ most_exact }}
         ) = 1 as is_ratio_of_subscription_price,
-        coalesce(is_inclusive_price and inclusive_tax_cents <> 0, false)
+        coalesce(is_inclusive_price, false)
         and row_number() over (
-            partition by
-                subscription_id,
-                coalesce(is_inclusive_price and inclusive_tax_cents <> 0, false)
+            partition by subscription_id, coalesce(is_inclusive_price, false)
             {{ most_exact }}
         ) = 1 as is_ratio_of_subscription_inclusive,
         tax_rates_key is not null

@@ -16,9 +16,10 @@
     4. invoices, only before the first load or event saw the subscription:
        an incomplete one turned active when its first invoice was paid;
        one unpaid (or canceled) now turned unpaid at its first invoice left
-       in draft after a failed payment, else (no draft) at the creation of
-       its last invoice when that is still open after failed payments (the
-       retries ended some time after; when, nothing kept).
+       in draft after a failed payment, else (no draft) at the
+       finalization of its last invoice when that is still open after
+       failed payments (the retries ended some time after; when, nothing
+       kept).
     Paused collection (`pause_collection` set) counts as paused whatever the
     status says. canceled and incomplete_expired are final: nothing after
     the first of them counts (a load that still saw a subscription active
@@ -163,17 +164,19 @@ last_invoices_left_open as (
 
     {#- The subscription's last finalized invoice, when it is still open
         after failed payments: its retries turned the subscription unpaid
-        at some moment after it was created, which nothing else dates once
-        the events are gone; its creation is the one instant known. -#}
+        at some moment after its first attempt, which nothing else dates
+        once the events are gone; its finalization (the first attempt),
+        else its creation, is the one instant known. -#}
     select
         subscription_id,
-        created_at as unpaid_from_at
+        coalesce(finalized_at, created_at) as unpaid_from_at
     from (
         select
             subscription_id,
             status,
             attempt_count,
             created_at,
+            finalized_at,
             row_number() over (
                 partition by subscription_id
                 order by created_at desc, invoice_id desc

@@ -113,6 +113,16 @@ class SubscriptionChanges(SubscriptionPart):
                 self.sub.truth.hidden(
                     when, end, "item removed without proration, older than the events"
                 )
+            added_until = self.sub.unprorated_adds.get(item["id"])
+            if added_until and item["created"] < self.now - EVENT_WINDOW:
+                # Its `created` dated it until its first line; gone from the
+                # subscription, nothing does.
+                self.sub.truth.hidden(
+                    item["created"],
+                    added_until,
+                    "item added without proration and removed since,"
+                    " older than the events",
+                )
         else:
             held = {item["price"].product for item in self.sub.items}
             addons = self.gen.catalog.addons[(self.owner.currency, price.interval)]
@@ -121,6 +131,8 @@ class SubscriptionChanges(SubscriptionPart):
                 return
             item = self.sub.add_item(rng.choice(choices), 1, when, behavior)
             self.prorate(behavior, when, start, end, [], [item])
+            if behavior == "none":
+                self.sub.unprorated_adds[item["id"]] = end
         self.sub.updated(when, {"items": {"total_count": count}})
 
     def coupon_change(self, start: int, end: int) -> None:

@@ -81,6 +81,8 @@ class SubscriptionLife:
                 self.discount_id, self.coupon, start, self.coupon_end(start)
             )
         self.removed: list[str] = []  # items removed from the subscription
+        # item id -> the end of the period it was added in without proration
+        self.unprorated_adds: dict[str, int] = {}
         self.invoices: list[dict] = []
         self.pending_items: list[dict] = []  # proration invoice items not yet billed
         self.status = "active"

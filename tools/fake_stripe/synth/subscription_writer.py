@@ -10,7 +10,7 @@ from tools.fake_stripe import objects as obj
 from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.payments import RETRY_DAYS
 from tools.fake_stripe.synth.sinks import TRUTH
-from tools.fake_stripe.synth.timeline import DAY
+from tools.fake_stripe.synth.timeline import DAY, EVENT_WINDOW
 
 if TYPE_CHECKING:
     from tools.fake_stripe.synth.subscription_life import SubscriptionLife
@@ -112,12 +112,34 @@ class SubscriptionWriter(SubscriptionPart):
                 latest,
             ),
         )
+        self.hide_unseen_discount()
         sink.write(TRUTH, self.sub.truth.record())
         for kind, when, previous in self.sub.events:
             if kind == "customer.subscription.created" and gen.in_window(when):
                 gen.emit_event(kind, when, dumps(self.as_created(data)))
             else:
                 gen.emit_event(kind, when, data, previous)
+
+    def hide_unseen_discount(self) -> None:
+        """A forever discount that no invoice applied, on a subscription
+        canceled since (which lists discounts no more): once its event is
+        gone, nothing in Stripe's objects says it ever applied."""
+        sub = self.sub
+        if not (sub.coupon and sub.coupon.duration == "forever"):
+            return
+        if sub.status != "canceled" or sub.coupon_start >= self.now - EVENT_WINDOW:
+            return
+        if any(
+            (invoice["discount"] or {}).get("id") == sub.discount_id
+            and invoice["status"] != "void"
+            for invoice in sub.invoices
+        ):
+            return
+        sub.truth.hidden(
+            sub.coupon_start,
+            sub.ended_at or self.now,
+            "forever discount never invoiced before the end, older than the events",
+        )
 
     def as_created(self, final: bytes) -> dict:
         """The subscription as `customer.subscription.created` showed it."""
