@@ -152,27 +152,60 @@
 {%- endmacro %}
 
 {#-
-    The inclusive-tax share of something not billed yet (a current item, a
-    pending proration, an update event's state), from int_invoice_lines_taxed:
-    the latest line of its subscription and price, else of its price, else
-    1 (no line states a tax yet). `unbilled_tax_ratio_joins` joins the two
-    candidates to `relation` (which has subscription_id and price_id);
-    `unbilled_tax_ratio` picks.
+    The inclusive-tax share that values a subscription's price, from
+    int_invoice_lines_taxed: that of its line of the subscription and
+    price taxed on a whole period's amount, else that of that line's tax
+    rates (at their most exact line), else that line's own; else (an
+    inclusive price the subscription never billed) that of the tax rates
+    of the subscription's inclusive lines; else that of the price on any
+    subscription; else 1 (no line states a tax yet).
+    `tax_ratio_joins` joins the candidates to `relation` (which has
+    subscription_id and price_id); `tax_ratio` picks, given whether the
+    price is tax-inclusive.
 -#}
-{% macro unbilled_tax_ratio_joins(relation, lines_taxed='lines_taxed') -%}
+{% macro tax_ratio_joins(relation, lines_taxed='lines_taxed') -%}
     left join {{ lines_taxed }} as subscription_ratios
         on
             {{ relation }}.subscription_id = subscription_ratios.subscription_id
             and {{ relation }}.price_id = subscription_ratios.price_id
-            and subscription_ratios.is_latest_of_subscription_price
+            and subscription_ratios.is_ratio_of_subscription_price
+    left join {{ lines_taxed }} as subscription_rate_ratios
+        on
+            subscription_ratios.tax_rates_key
+            = subscription_rate_ratios.tax_rates_key
+            and subscription_rate_ratios.is_ratio_of_tax_rates
+    left join {{ lines_taxed }} as subscription_inclusive_ratios
+        on
+            {{ relation }}.subscription_id
+            = subscription_inclusive_ratios.subscription_id
+            and subscription_inclusive_ratios.is_ratio_of_subscription_inclusive
+    left join {{ lines_taxed }} as rate_ratios
+        on
+            subscription_inclusive_ratios.tax_rates_key
+            = rate_ratios.tax_rates_key
+            and rate_ratios.is_ratio_of_tax_rates
     left join {{ lines_taxed }} as price_ratios
         on
             {{ relation }}.price_id = price_ratios.price_id
-            and price_ratios.is_latest_of_price
+            and price_ratios.is_ratio_of_price
 {%- endmacro %}
 
-{% macro unbilled_tax_ratio() -%}
+{% macro tax_ratio(is_inclusive_price) -%}
     coalesce(
-        subscription_ratios.net_of_tax_ratio, price_ratios.net_of_tax_ratio, 1
+        case
+            when subscription_ratios.is_whole_period_taxed
+                then subscription_ratios.net_of_tax_ratio
+        end,
+        subscription_rate_ratios.net_of_tax_ratio,
+        subscription_ratios.net_of_tax_ratio,
+        case
+            when {{ is_inclusive_price }}
+                then coalesce(
+                    rate_ratios.net_of_tax_ratio,
+                    subscription_inclusive_ratios.net_of_tax_ratio
+                )
+        end,
+        price_ratios.net_of_tax_ratio,
+        1
     )
 {%- endmacro %}

@@ -3,10 +3,11 @@
 -- for every subscription active or past_due at the latest load (not past a
 -- scheduled cancellation, not in a trial, collection not paused, still
 -- listed by the API), its licensed items still on it, each at its price for
--- its quantity (tiers for a tiered price), less the inclusive-tax share of
--- the latest line of its subscription and price (else of its price),
+-- its quantity (tiers for a tiered price), less the inclusive-tax share
+-- its subscription and price are valued at (macros/marts/mrr.sql),
 -- monthly-normalized, less the subscription's current forever discounts
--- (terms from the embedded coupon first); zero for every other
+-- (terms from the embedded coupon first; an amount off shared by value,
+-- each share net of its item's tax); zero for every other
 -- subscription. A row is a subscription whose fct_mrr figure differs by
 -- more than rounding, or either figure is null: a null is a failure, not
 -- a zero.
@@ -92,26 +93,23 @@ counting_subscriptions as (
 
 ),
 
-items_valued as (
+items_priced as (
 
     select
         subscription_items.subscription_id,
+        prices.usage_type,
         prices.recurring_interval,
         prices.recurring_interval_count,
-        {{ licensed_item_mrr(
-            price_amount_cents(
-                'prices.billing_scheme',
-                'prices.tiers',
-                'prices.tiers_mode',
-                'prices.unit_amount_decimal_cents',
-                'subscription_items.quantity',
-            )
-            ~ ' * ' ~ unbilled_tax_ratio(),
-            'prices.usage_type',
-            'prices.recurring_interval',
-            'prices.recurring_interval_count',
-            'currencies.exponent',
-        ) }} as gross_mrr_amount
+        currencies.exponent,
+        {{ price_amount_cents(
+            'prices.billing_scheme',
+            'prices.tiers',
+            'prices.tiers_mode',
+            'prices.unit_amount_decimal_cents',
+            'subscription_items.quantity',
+        ) }} as period_amount_cents,
+        {{ tax_ratio("prices.tax_behavior = 'inclusive'") }}
+            as net_of_tax_ratio
     from subscription_items
     inner join counting_subscriptions
         on
@@ -121,11 +119,32 @@ items_valued as (
         on subscription_items.price_id = prices.price_id
     left join currencies
         on lower(prices.currency) = currencies.currency_code
-    {{ unbilled_tax_ratio_joins('subscription_items') }}
+    {{ tax_ratio_joins('subscription_items') }}
     where
         not subscription_items.is_deleted
         and not subscription_items.is_missing_from_source
         and prices.recurring_interval is not null
+
+),
+
+items_valued as (
+
+    {#- Net of inclusive tax, and with it (an amount off is shared by the
+        latter). -#}
+    select
+        {%- for column, amount in [
+            ('gross_mrr_amount', 'period_amount_cents * net_of_tax_ratio'),
+            ('taxed_mrr_amount', 'period_amount_cents'),
+        ] %}
+        {{ licensed_item_mrr(
+            amount, 'usage_type', 'recurring_interval',
+            'recurring_interval_count', 'exponent',
+        ) }} as {{ column }},
+        {%- endfor %}
+        subscription_id,
+        recurring_interval,
+        recurring_interval_count
+    from items_priced
 
 ),
 
@@ -139,7 +158,8 @@ current_values as (
         case
             when count(*) = count(gross_mrr_amount)
                 then sum(gross_mrr_amount)
-        end as gross_mrr_amount
+        end as gross_mrr_amount,
+        sum(taxed_mrr_amount) as taxed_mrr_amount
     from items_valued
     group by subscription_id
 
@@ -206,7 +226,13 @@ expected as (
                         'coalesce(forever_discounts.amount_off, 0)',
                         'current_values.recurring_interval',
                         'current_values.recurring_interval_count',
-                    ) }},
+                    ) }}
+                    -- each share of an amount off is net of its item's tax
+                    * coalesce(
+                        current_values.gross_mrr_amount
+                        / nullif(current_values.taxed_mrr_amount, 0),
+                        1
+                    ),
                     0
                 )
         end as expected_mrr_amount

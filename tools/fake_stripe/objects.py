@@ -71,12 +71,17 @@ def price(
     active: bool,
     nickname: str,
     lookup_key: str | None,
+    tax_behavior: str = "unspecified",
+    tiers_mode: str | None = None,
+    tiers: list[dict] | None = None,
 ) -> dict:
-    return {
+    """A recurring price; with tiers ([{up_to, unit_amount, flat_amount}],
+    the last up_to None) a tiered one, `unit_amount` then None."""
+    body = {
         "id": pid,
         "object": "price",
         "active": active,
-        "billing_scheme": "per_unit",
+        "billing_scheme": "tiered" if tiers else "per_unit",
         "created": created,
         "currency": currency,
         "custom_unit_amount": None,
@@ -92,12 +97,25 @@ def price(
             "trial_period_days": None,
             "usage_type": usage_type,
         },
-        "tax_behavior": "unspecified",
-        "tiers_mode": None,
+        "tax_behavior": tax_behavior,
+        "tiers_mode": tiers_mode if tiers else None,
         "transform_quantity": None,
         "type": "recurring",
+        "unit_amount": None if tiers else unit_amount,
+        "unit_amount_decimal": None if tiers else str(unit_amount),
+    }
+    if tiers:
+        body["tiers"] = [price_tier(**tier) for tier in tiers]
+    return body
+
+
+def price_tier(up_to: int | None, unit_amount: int, flat_amount: int) -> dict:
+    return {
+        "flat_amount": flat_amount,
+        "flat_amount_decimal": str(flat_amount),
         "unit_amount": unit_amount,
         "unit_amount_decimal": str(unit_amount),
+        "up_to": up_to,
     }
 
 
@@ -120,11 +138,11 @@ def plan_from_price(p: dict) -> dict:
         "meter": recurring["meter"],
         "nickname": p["nickname"],
         "product": p["product"],
-        "tiers_mode": None,
+        "tiers_mode": p["tiers_mode"],
         "transform_usage": None,
         "trial_period_days": None,
         "usage_type": recurring["usage_type"],
-    }
+    } | ({"tiers": p["tiers"]} if p.get("tiers") else {})
 
 
 def coupon(
@@ -165,7 +183,10 @@ def discount(
     start: int,
     end: int | None,
     invoice: str | None = None,
+    coupon: dict | None = None,
 ) -> dict:
+    """A discount; `coupon` given, its source embeds the coupon as it was
+    (expanded), which outlives the coupon's deletion."""
     return {
         "id": did,
         "object": "discount",
@@ -175,7 +196,7 @@ def discount(
         "invoice": invoice,
         "invoice_item": None,
         "promotion_code": None,
-        "source": {"coupon": coupon_id, "type": "coupon"},
+        "source": {"coupon": coupon or coupon_id, "type": "coupon"},
         "start": start,
         "subscription": subscription,
         "subscription_item": None,
@@ -859,6 +880,7 @@ def line_item(
     discount_amounts: list,
     discounts: list,
     invoice_item_id: str | None,
+    taxes: list | None = None,
 ) -> dict:
     return {
         "id": lid,
@@ -887,7 +909,19 @@ def line_item(
         "pretax_credit_amounts": [],
         "pricing": pricing(billed),
         "quantity": billed.quantity,
-        "taxes": [],
+        "taxes": taxes or [],
+    }
+
+
+def line_tax(amount: int, behavior: str, taxable: int, tax_rate_id: str) -> dict:
+    """One entry of a line's `taxes`: a tax rate's share of the line."""
+    return {
+        "amount": amount,
+        "tax_behavior": behavior,
+        "tax_rate_details": {"tax_rate": tax_rate_id},
+        "taxability_reason": "standard_rated",
+        "taxable_amount": taxable,
+        "type": "tax_rate_details",
     }
 
 

@@ -1,10 +1,13 @@
 {#-
     When each forever discount applied to a subscription: the only
     discounts that reduce MRR (docs/metrics.md). Two kinds of evidence:
-    - `invoice`: an invoice that is evidence of service (not draft, not
-      void) and applied the discount, over the periods of the
-      subscription's lines on it. Removing the discount later never
-      changes these months;
+    - `invoice`: the invoices that are evidence of service (not draft, not
+      void) and applied the discount say it applied from its `start` (the
+      discount object they embed; else their first line period) through
+      the end of the last period they billed with it, unless an update
+      event (kept 30 days) shows it removed earlier. Removing the discount
+      later never changes these months. Only licensed full-period lines
+      give the periods: a usage line bills the period before;
     - `current`: the subscription's discounts now, from their start until
       their end; the month still running reads these alone.
     A coupon's terms come first from the discount object that embeds it,
@@ -36,6 +39,24 @@ invoice_line_items as (
 
 ),
 
+prices as (
+
+    select * from {{ ref('prices') }}
+
+),
+
+discounts_unpacked as (
+
+    select * from {{ ref('int_discounts_unpacked') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_stripe__events') }}
+
+),
+
 coupons as (
 
     select * from {{ ref('coupons') }}
@@ -58,32 +79,115 @@ invoice_periods as (
     from invoice_line_items
     inner join invoices
         on invoice_line_items.invoice_id = invoices.invoice_id
+    left join prices
+        on invoice_line_items.price_id = prices.price_id
     where
         invoice_line_items.subscription_id is not null
         and not invoice_line_items.is_proration
+        and coalesce(prices.usage_type, 'licensed') <> 'metered'
         and invoices.status not in ('draft', 'void')
     group by invoice_line_items.invoice_id, invoice_line_items.subscription_id
+
+),
+
+invoice_discount_starts as (
+
+    {#- The discount's `start`, as each invoice embeds it. -#}
+    select
+        owner_id as invoice_id,
+        coalesce(discount_id, coupon_id) as discount_key,
+        min(start_at) as start_at
+    from discounts_unpacked
+    where owner_object = 'invoice'
+    group by owner_id, coalesce(discount_id, coupon_id)
+
+),
+
+removal_events as (
+
+    {#- An update that took discounts off: the ones its previous
+        attributes list and its object no longer holds. -#}
+    select
+        events.object_id as subscription_id,
+        {{ json_id('removed.element', '') }} as discount_key,
+        min(events.created_at) as removed_at
+    from events
+    cross join
+        {{ json_array_elements(
+            'events.previous_attributes', 'discounts') }}
+            as removed (element, position)
+    where
+        events.object_type = 'subscription'
+        and not exists (
+            select 1
+            from
+                {{ json_array_elements(
+                    'events.event_object', 'discounts') }}
+                    as kept (element, position)
+            where
+                {{ json_id('kept.element', '') }}
+                = {{ json_id('removed.element', '') }}
+        )
+    group by events.object_id, {{ json_id('removed.element', '') }}
+
+),
+
+invoices_applying as (
+
+    select
+        invoice_periods.subscription_id,
+        invoice_discounts.discount_id as discount_key,
+        max(invoice_discounts.coupon_id) as coupon_id,
+        max(invoice_discounts.coupon_duration) as coupon_duration,
+        max(invoice_discounts.coupon_percent_off) as coupon_percent_off,
+        max(invoice_discounts.coupon_amount_off_cents)
+            as coupon_amount_off_cents,
+        max(invoice_discounts.coupon_currency) as coupon_currency,
+        min(
+            coalesce(
+                invoice_discount_starts.start_at,
+                invoice_periods.period_start_at
+            )
+        ) as valid_from_at,
+        max(invoice_periods.period_end_at) as last_billed_until_at
+    from invoice_discounts
+    inner join invoice_periods
+        on invoice_discounts.invoice_id = invoice_periods.invoice_id
+    left join invoice_discount_starts
+        on
+            invoice_discounts.invoice_id = invoice_discount_starts.invoice_id
+            and invoice_discounts.discount_id
+            = invoice_discount_starts.discount_key
+    group by invoice_periods.subscription_id, invoice_discounts.discount_id
 
 ),
 
 discounts_applied as (
 
     select
-        invoice_periods.subscription_id || ':' || invoice_discounts.invoice_id
-        || ':' || invoice_discounts.discount_id as evidence_id,
-        invoice_periods.subscription_id,
-        invoice_discounts.discount_id as discount_key,
-        invoice_discounts.coupon_id,
-        invoice_discounts.coupon_duration,
-        invoice_discounts.coupon_percent_off,
-        invoice_discounts.coupon_amount_off_cents,
-        invoice_discounts.coupon_currency,
+        invoices_applying.subscription_id || ':invoices:'
+        || invoices_applying.discount_key as evidence_id,
+        invoices_applying.subscription_id,
+        invoices_applying.discount_key,
+        invoices_applying.coupon_id,
+        invoices_applying.coupon_duration,
+        invoices_applying.coupon_percent_off,
+        invoices_applying.coupon_amount_off_cents,
+        invoices_applying.coupon_currency,
         'invoice' as evidence_source,
-        invoice_periods.period_start_at as valid_from_at,
-        invoice_periods.period_end_at as valid_until_at
-    from invoice_discounts
-    inner join invoice_periods
-        on invoice_discounts.invoice_id = invoice_periods.invoice_id
+        invoices_applying.valid_from_at,
+        case
+            when
+                removal_events.removed_at
+                < invoices_applying.last_billed_until_at
+                then removal_events.removed_at
+            else invoices_applying.last_billed_until_at
+        end as valid_until_at
+    from invoices_applying
+    left join removal_events
+        on
+            invoices_applying.subscription_id = removal_events.subscription_id
+            and invoices_applying.discount_key = removal_events.discount_key
 
     union all
 

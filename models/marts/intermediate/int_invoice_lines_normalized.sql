@@ -5,7 +5,8 @@
     yet, or on a draft: Stripe's default `create_prorations` leaves them
     there until the next invoice). Each is valued at its monthly-normalized
     price for its quantity (through the tiers of a tiered price), less the
-    inclusive tax its line states, over its period.
+    inclusive tax of its subscription and price (int_invoice_lines_taxed:
+    the share its most exact line states), over its period.
     A proration names the price and quantity from its period start (the
     change); its prorated amount is never used. The "unused time"
     proration (negative amount) of what was replaced or removed carries zero
@@ -80,8 +81,10 @@ lines_of_billed_subscriptions as (
         invoice_line_items.quantity,
         invoice_line_items.amount_cents,
         invoice_line_items.unit_amount_decimal_cents,
-        {#- A line states its tax; none stated, none included. -#}
-        coalesce(lines_taxed.net_of_tax_ratio, 1) as net_of_tax_ratio,
+        {#- The share its subscription and price are valued at (the most
+            exact line of them), never a proration's own rounding. -#}
+        {{ tax_ratio("prices.tax_behavior = 'inclusive'") }}
+            as net_of_tax_ratio,
         invoice_line_items.is_proration,
         false as is_pending,
         invoice_line_items.period_start_at,
@@ -92,10 +95,9 @@ lines_of_billed_subscriptions as (
         on invoice_line_items.invoice_id = invoices.invoice_id
     left join invoice_items
         on invoice_line_items.invoice_item_id = invoice_items.invoice_item_id
-    left join lines_taxed
-        on
-            invoice_line_items.invoice_line_item_id
-            = lines_taxed.invoice_line_item_id
+    left join prices
+        on invoice_line_items.price_id = prices.price_id
+    {{ tax_ratio_joins('invoice_line_items') }}
     where
         invoice_line_items.subscription_id is not null
         and invoices.status not in ('draft', 'void')
@@ -115,7 +117,8 @@ pending_prorations as (
         invoice_items.quantity,
         invoice_items.amount_cents,
         invoice_items.unit_amount_decimal_cents,
-        {{ unbilled_tax_ratio() }} as net_of_tax_ratio,
+        {{ tax_ratio("prices.tax_behavior = 'inclusive'") }}
+            as net_of_tax_ratio,
         true as is_proration,
         true as is_pending,
         invoice_items.period_start_at,
@@ -124,7 +127,9 @@ pending_prorations as (
     from invoice_items
     left join invoices
         on invoice_items.invoice_id = invoices.invoice_id
-    {{ unbilled_tax_ratio_joins('invoice_items') }}
+    left join prices
+        on invoice_items.price_id = prices.price_id
+    {{ tax_ratio_joins('invoice_items') }}
     where
         invoice_items.is_proration
         and invoice_items.subscription_id is not null

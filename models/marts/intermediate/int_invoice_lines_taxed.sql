@@ -4,9 +4,23 @@
     MRR (docs/metrics.md). The inclusive tax is what the line's taxes state
     as inclusive (`taxes[].tax_behavior` inclusive since basil,
     `tax_amounts[].inclusive` before); exclusive and unspecified taxes are
-    on top of the amount and change nothing. Something not billed yet (a
-    current item, a pending proration) takes the ratio of the latest line
-    of its subscription and price, else of its price (flags below).
+    on top of the amount and change nothing.
+    The tax is charged on what the line bills after its discounts, which
+    `taxable_amount` states (net of the inclusive tax): the share is
+    taxable / (taxable + inclusive tax), so a discount of any duration
+    never shifts it; a line that states no taxable amount falls back on
+    1 - tax / amount.
+    One share values a subscription's price everywhere (its lines, its
+    prorations, its current item): that of its full-period line taxed on
+    its whole amount (it reproduces the tax rounded on a period's price);
+    when every such line was discounted (a smaller base, a coarser
+    rounding), that of its tax rates at their most exact line on any
+    subscription (the largest base). Something the subscription never
+    billed at that price, when the price is inclusive, takes the rates of
+    the subscription's most exact line of an inclusive price (its
+    customer's rates, none for a customer charged no tax) at their most
+    exact line; else the share of the price's most exact line on any
+    subscription. Flags below; macros/marts/mrr.sql picks.
 -#}
 with
 
@@ -28,11 +42,22 @@ invoices as (
 
 ),
 
+prices as (
+
+    select * from {{ ref('prices') }}
+
+),
+
 inclusive_taxes_summed as (
 
     select
         invoice_line_item_id,
-        sum(amount_cents) as inclusive_tax_cents
+        sum(amount_cents) as inclusive_tax_cents,
+        {#- Every tax of a line states the same base. -#}
+        max(taxable_amount_cents) as taxable_amount_cents,
+        {#- The rates charged, as one key: lines of the same rates share
+            one share, whatever their amount. -#}
+        string_agg(tax_rate_id, ',' order by tax_rate_id) as tax_rates_key
     from invoice_line_item_taxes
     where tax_behavior = 'inclusive' or is_inclusive
     group by invoice_line_item_id
@@ -46,17 +71,17 @@ lines_taxed as (
         invoice_line_items.subscription_id,
         invoice_line_items.price_id,
         invoice_line_items.amount_cents,
+        coalesce(invoice_line_items.is_proration, false) as is_proration,
         coalesce(inclusive_taxes_summed.inclusive_tax_cents, 0)
             as inclusive_tax_cents,
-        case
-            when invoice_line_items.amount_cents <> 0
-                then {{ decimal_round(
-                    '1 - coalesce(inclusive_taxes_summed.inclusive_tax_cents,'
-                    ~ ' 0) / cast(invoice_line_items.amount_cents as numeric)',
-                    12,
-                ) }}
-            else 1
-        end as net_of_tax_ratio,
+        {#- The amount the tax was charged on, tax included. -#}
+        coalesce(
+            inclusive_taxes_summed.taxable_amount_cents
+            + inclusive_taxes_summed.inclusive_tax_cents,
+            invoice_line_items.amount_cents
+        ) as taxed_base_cents,
+        inclusive_taxes_summed.tax_rates_key,
+        prices.tax_behavior = 'inclusive' as is_inclusive_price,
         invoices.created_at as invoice_created_at
     from invoice_line_items
     inner join invoices
@@ -65,37 +90,79 @@ lines_taxed as (
         on
             invoice_line_items.invoice_line_item_id
             = inclusive_taxes_summed.invoice_line_item_id
+    left join prices
+        on invoice_line_items.price_id = prices.price_id
     where
         invoice_line_items.price_id is not null
         and invoices.status not in ('draft', 'void')
 
 ),
 
+ratios as (
+
+    select
+        *,
+        case
+            when inclusive_tax_cents = 0 then 1
+            when taxed_base_cents <> 0
+                then {{ decimal_round(
+                    '1 - inclusive_tax_cents'
+                    ~ ' / cast(taxed_base_cents as numeric)',
+                    12,
+                ) }}
+            else 1
+        end as net_of_tax_ratio
+    from lines_taxed
+
+),
+
 final as (
 
+    {#- The line that stands for a set of lines: one with an amount (a
+        trial's zero line states nothing), a full period first, then one
+        taxed on its whole amount (no discount), then the largest taxed
+        base, then the latest. -#}
+    {%- set most_exact -%}
+        order by
+            amount_cents <> 0 desc,
+            is_proration asc,
+            taxed_base_cents = amount_cents desc,
+            abs(taxed_base_cents) desc,
+            invoice_created_at desc,
+            invoice_line_item_id desc
+    {%- endset %}
     select
         invoice_line_item_id,
         subscription_id,
         price_id,
         amount_cents,
         inclusive_tax_cents,
+        taxed_base_cents,
         net_of_tax_ratio,
+        tax_rates_key,
+        is_proration,
+        {#- Its share then reproduces the tax rounded on the whole amount of
+            a period, which is what the price comes to. -#}
+        not is_proration
+        and amount_cents <> 0
+        and taxed_base_cents = amount_cents as is_whole_period_taxed,
         row_number() over (
-            partition by subscription_id, price_id
-            order by
-                amount_cents <> 0 desc,
-                invoice_created_at desc,
-                invoice_line_item_id desc
-        ) = 1 as is_latest_of_subscription_price,
+            partition by subscription_id, price_id {{ most_exact }}
+        ) = 1 as is_ratio_of_subscription_price,
+        coalesce(is_inclusive_price, false)
+        and row_number() over (
+            partition by subscription_id, coalesce(is_inclusive_price, false)
+            {{ most_exact }}
+        ) = 1 as is_ratio_of_subscription_inclusive,
+        tax_rates_key is not null
+        and row_number() over (
+            partition by tax_rates_key {{ most_exact }}
+        ) = 1 as is_ratio_of_tax_rates,
         row_number() over (
-            partition by price_id
-            order by
-                amount_cents <> 0 desc,
-                invoice_created_at desc,
-                invoice_line_item_id desc
-        ) = 1 as is_latest_of_price,
+            partition by price_id {{ most_exact }}
+        ) = 1 as is_ratio_of_price,
         invoice_created_at
-    from lines_taxed
+    from ratios
 
 )
 

@@ -10,6 +10,9 @@
       proration, its event or the next period's line dates the change
       (a change made with `proration_behavior` none and no event left).
       The month still running counts the current items whatever their date.
+    - `created`: an item created before the first line that bills it
+      (added without proration), from its `created` time until that line,
+      at the line's price and quantity;
     - `event`: the state an update event (kept 30 days) gave an item whose
       price or quantity it changed, from the event on (a change without
       proration is dated by it);
@@ -17,9 +20,10 @@
       it, or else the load that found it missing from its subscription's
       listing (`is_deleted`).
     Valued like the billing evidence: monthly-normalized price for the
-    quantity (tiers for a tiered price), less the inclusive-tax share of the
-    latest line of the same subscription and price, else of the price, else
-    counted as it is (no line states a tax yet).
+    quantity (tiers for a tiered price), less the inclusive-tax share of
+    the same subscription and price (int_invoice_lines_taxed), else of the
+    subscription's inclusive lines for an inclusive price, else of the
+    price, else counted as it is (no line states a tax yet).
 -#}
 with
 
@@ -114,6 +118,22 @@ item_update_events as (
 ),
 {% endfor %}
 
+first_lines as (
+
+    {#- The first line of each item: what it billed first. -#}
+    select
+        item_key,
+        price_id,
+        quantity,
+        valid_from_at,
+        row_number() over (
+            partition by item_key
+            order by valid_from_at asc, evidence_created_at asc
+        ) as line_rank
+    from invoice_lines
+
+),
+
 latest_full_period_lines as (
 
     select
@@ -171,6 +191,32 @@ current_items_dated as (
     where
         not subscription_items.is_deleted
         and not subscription_items.is_missing_from_source
+
+),
+
+creations_dated as (
+
+    {#- An item created before its first line (added without proration):
+        its `created` time dates it, at what its first line billed. -#}
+    select
+        'created:' || subscription_items.subscription_item_id as evidence_id,
+        subscription_items.subscription_item_id,
+        subscription_items.subscription_id,
+        first_lines.price_id,
+        first_lines.quantity,
+        'created' as evidence_source,
+        subscription_items.created_at as valid_from_at,
+        first_lines.valid_from_at as valid_until_at,
+        subscription_items.created_at as evidence_created_at
+    from subscription_items
+    inner join first_lines
+        on
+            subscription_items.subscription_item_id = first_lines.item_key
+            and first_lines.line_rank = 1
+    where
+        not subscription_items.is_deleted
+        and not subscription_items.is_missing_from_source
+        and subscription_items.created_at < first_lines.valid_from_at
 
 ),
 
@@ -244,6 +290,8 @@ item_states as (
 
     select * from current_items_dated
     union all
+    select * from creations_dated
+    union all
     select * from changes_dated
     union all
     select * from removals_dated
@@ -261,7 +309,8 @@ states_joined_to_prices as (
         prices.recurring_interval,
         prices.recurring_interval_count,
         currencies.exponent,
-        {{ unbilled_tax_ratio() }} as net_of_tax_ratio,
+        {{ tax_ratio("prices.tax_behavior = 'inclusive'") }}
+            as net_of_tax_ratio,
         {{ price_amount_cents(
             'prices.billing_scheme',
             'prices.tiers',
@@ -276,7 +325,7 @@ states_joined_to_prices as (
         on item_states.price_id = prices.price_id
     left join currencies
         on lower(prices.currency) = currencies.currency_code
-    {{ unbilled_tax_ratio_joins('item_states') }}
+    {{ tax_ratio_joins('item_states') }}
     where
         item_states.evidence_source = 'removed'
         or prices.recurring_interval is not null

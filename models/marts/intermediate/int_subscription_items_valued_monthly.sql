@@ -12,7 +12,8 @@
     (int_forever_discounts_dated); once and repeating discounts never reduce
     MRR. A percent off applies to every item; an amount off is normalized
     like the subscription's prices and shared among its items in proportion
-    to their value.
+    to their value, each share net of its item's inclusive tax (an amount
+    off a tax-inclusive price takes its tax off with it).
 -#}
 {#- A table, unlike the other intermediate steps: fct_mrr,
     metrics_product_monthly and four tests read it, and as a view each of
@@ -82,6 +83,7 @@ evidence as (
         recurring_interval_count,
         quantity,
         gross_mrr_amount,
+        net_of_tax_ratio,
         {{ 'is_current_state' if is_item_state else 'false' }}
             as is_current_state,
         {{ 'false' if is_item_state else 'is_proration' }} as is_proration,
@@ -190,7 +192,16 @@ subscriptions_valued as (
         max(recurring_interval_count) as recurring_interval_count,
         max(currency) as currency,
         sum(case when is_counted then gross_mrr_amount else 0 end)
-            as gross_mrr_amount
+            as gross_mrr_amount,
+        {#- The same with inclusive tax: an amount off is shared among the
+            items by this value, and each share is net of its item's tax. -#}
+        sum(
+            case
+                when is_counted
+                    then gross_mrr_amount / nullif(net_of_tax_ratio, 0)
+                else 0
+            end
+        ) as taxed_mrr_amount
     from items_in_force
     group by subscription_id, month_start_date, measured_at, is_current_month
 
@@ -261,7 +272,12 @@ subscriptions_discounted as (
                 'coalesce(forever_discounts_in_force.amount_off, 0)',
                 'subscriptions_valued.recurring_interval',
                 'subscriptions_valued.recurring_interval_count',
-            ) }},
+            ) }}
+            * coalesce(
+                subscriptions_valued.gross_mrr_amount
+                / nullif(subscriptions_valued.taxed_mrr_amount, 0),
+                1
+            ),
             0
         ) as net_mrr_amount
     from subscriptions_valued

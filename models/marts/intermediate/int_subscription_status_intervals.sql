@@ -16,7 +16,10 @@
     4. invoices, only before the first load or event saw the subscription:
        an incomplete one turned active when its first invoice was paid;
        one unpaid (or canceled) now turned unpaid at its first invoice left
-       in draft after a failed payment.
+       in draft after a failed payment, else (no draft) at the
+       finalization of its last invoice when that is still open after
+       failed payments (the retries ended some time after; when, nothing
+       kept).
     Paused collection (`pause_collection` set) counts as paused whatever the
     status says. canceled and incomplete_expired are final: nothing after
     the first of them counts (a load that still saw a subscription active
@@ -154,6 +157,58 @@ drafts_left_after_failures as (
         and invoices.created_at
         > first_failed_payments.failed_invoice_created_at
     group by invoices.subscription_id
+
+),
+
+last_invoices_left_open as (
+
+    {#- The subscription's last finalized invoice, when it is still open
+        after failed payments: its retries turned the subscription unpaid
+        at some moment after its first attempt, which nothing else dates
+        once the events are gone; its finalization (the first attempt),
+        else its creation, is the one instant known. -#}
+    select
+        subscription_id,
+        coalesce(finalized_at, created_at) as unpaid_from_at
+    from (
+        select
+            subscription_id,
+            status,
+            attempt_count,
+            created_at,
+            finalized_at,
+            row_number() over (
+                partition by subscription_id
+                order by created_at desc, invoice_id desc
+            ) as invoice_rank
+        from invoices
+        where
+            subscription_id is not null
+            and created_at is not null
+            and status <> 'draft'
+    ) as invoices_ranked
+    where invoice_rank = 1 and status = 'open' and attempt_count > 0
+
+),
+
+unpaid_moments as (
+
+    {#- The first draft left after a failure, else the last invoice left
+        open. -#}
+    select
+        coalesce(
+            drafts_left_after_failures.subscription_id,
+            last_invoices_left_open.subscription_id
+        ) as subscription_id,
+        coalesce(
+            drafts_left_after_failures.unpaid_from_at,
+            last_invoices_left_open.unpaid_from_at
+        ) as unpaid_from_at
+    from drafts_left_after_failures
+    full outer join last_invoices_left_open
+        on
+            drafts_left_after_failures.subscription_id
+            = last_invoices_left_open.subscription_id
 
 ),
 
@@ -350,19 +405,17 @@ change_points as (
         'unpaid' as status,
         'invoice' as dated_by,
         4 as source_rank,
-        drafts_left_after_failures.unpaid_from_at as changed_at
+        unpaid_moments.unpaid_from_at as changed_at
     from starts_dated
-    inner join drafts_left_after_failures
-        on
-            starts_dated.subscription_id
-            = drafts_left_after_failures.subscription_id
+    inner join unpaid_moments
+        on starts_dated.subscription_id = unpaid_moments.subscription_id
     inner join first_observations
         on starts_dated.subscription_id = first_observations.subscription_id
     where
         starts_dated.status in ('unpaid', 'canceled')
-        and drafts_left_after_failures.unpaid_from_at
+        and unpaid_moments.unpaid_from_at
         < first_observations.first_observed_at
-        and drafts_left_after_failures.unpaid_from_at < coalesce(
+        and unpaid_moments.unpaid_from_at < coalesce(
             starts_dated.ended_at,
             starts_dated.canceled_at,
             first_observations.first_observed_at

@@ -4,16 +4,29 @@
     make synth SYNTH_CUSTOMERS=1000 [SYNTH_SEED=7] [JSON_DIR=DIR] [SYNTH_GZIP=1]
 
 The business: a SaaS company selling monthly, quarterly, yearly and weekly
-plans (some per seat, one metered, a dozen add-ons) in usd, eur, gbp and jpy,
+plans (some per seat, per unit or tiered graduated/volume, one metered, a
+dozen add-ons; eur and gbp plans tax-inclusive) in usd, eur, gbp and jpy,
 over about 30 months ending at a fixed "now". Customers sign up (some with a
-trial and a coupon), upgrade and downgrade with proration, change seats, fail
-payments (with decline codes and Radar outcomes), go past_due and unpaid,
-cancel (now or at period end), come back, get refunds and disputes. The
-account settles in usd (other currencies converted at a daily rate) and,
-for a share of eur customers, in eur, with Stripe's card fees; payouts are
-automatic (usd daily, eur weekly) plus some Instant Payouts with a fee, and
-each balance transaction names its payout (ledger.py, docs/operations.md).
-The last 30 days also appear as events.
+trial and a coupon), upgrade and downgrade, change seats, add and remove
+add-ons (prorated by create_prorations, pending invoice items until the next
+invoice, by always_invoice, or not at all), get forever coupons granted and
+taken away (one coupon since deleted), fail payments (with decline codes and
+Radar outcomes), go incomplete then active, paused after a trial and
+resumed, past_due and back, unpaid then canceled, cancel (now or at period
+end), come back, get refunds and disputes. The account settles in usd (other
+currencies converted at a daily rate) and, for a share of eur customers,
+in eur, with Stripe's card fees; payouts are automatic (usd daily, eur
+weekly) plus some Instant Payouts with a fee, and each balance transaction
+names its payout (ledger.py, docs/operations.md). The last 30 days also
+appear as events.
+
+Ground truth: `_truth/subscriptions.jsonl` (not a resource file; the loader
+never reads it) holds every subscription's timeline as the generator decided
+it: status intervals, item segments (price, tiers, quantity, interval, tax
+behavior, [from, until)), discounts with their coupon terms and effective
+[start, end), and the spans Stripe's objects cannot date ("unobservable",
+with a cause). tests/reference/mrr.py computes MRR from it; docs/testing.md
+describes the format and the comparison with fct_mrr.
 
 Every object has the shape the API returns at the pinned version (checked
 against the stripe SDK's typed classes by tests/python/test_synth.py). An
@@ -32,10 +45,11 @@ the same bytes. Memory is bounded by a few blocks, whatever the size.
 Modules: timeline (dates and periods), ids, sinks (files and block
 buffers), catalog (products, prices, coupons), generator (the account,
 blocks of customers, events), ledger (settlement currencies, rates,
-fees, payouts), customer_life with cards, payments and settlement,
-subscription_life with subscription_changes, subscription_billing and
-subscription_writer (their pieces share the bases in parts), and cli.
-Names and places come from fake_stripe.people.
+fees, payouts), customer_life with cards, payments
+and settlement, subscription_life with subscription_changes,
+subscription_billing, subscription_writer and subscription_truth (their
+pieces share the bases in parts), and cli. Names and places come from
+fake_stripe.people.
 """
 
 from extract.settings import STRIPE_API_VERSION

@@ -45,7 +45,22 @@ COUPONS = (  # id, name, duration, months, percent_off, amount_off, currency
     ("FIVEOFF", "$5 off once", "once", None, None, 500, "usd"),
     ("EURO10", "10 EUR off forever", "forever", None, None, 1000, "eur"),
     ("YEN1000", "1000 JPY off for 6 months", "repeating", 6, None, 1000, "jpy"),
+    # Deleted since: only the discounts that embed it still show it.
+    ("LOYAL15", "Loyalty 15% forever (retired)", "forever", None, 15.0, None, None),
 )
+DELETED_COUPONS = frozenset(("LOYAL15",))
+# Per-seat plans priced by tiers, in US cents a month: (up_to, unit, flat).
+SEAT_TIERS = {
+    "graduated": ((5, 1500, 0), (20, 1200, 0), (None, 900, 2000)),
+    "volume": ((10, 1400, 0), (50, 1100, 0), (None, 800, 5000)),
+}
+# Tier prices include tax where the list price is quoted with VAT.
+TAX_BEHAVIOR = {
+    "usd": "exclusive",
+    "eur": "inclusive",
+    "gbp": "inclusive",
+    "jpy": "exclusive",
+}
 
 
 class SynthPrice:
@@ -60,6 +75,10 @@ class SynthPrice:
         "interval",
         "interval_count",
         "metered",
+        "billing_scheme",
+        "tiers_mode",
+        "tiers",
+        "tax_behavior",
         "fragment",
         "plan_fragment",
     )
@@ -72,7 +91,31 @@ class SynthPrice:
         self.interval = recurring["interval"]
         self.interval_count = recurring["interval_count"]
         self.metered = recurring["usage_type"] == "metered"
+        self.billing_scheme = body["billing_scheme"]
+        self.tiers_mode = body["tiers_mode"]
+        self.tiers = [
+            {k: tier[k] for k in ("up_to", "unit_amount", "flat_amount")}
+            for tier in body.get("tiers") or ()
+        ] or None
+        self.tax_behavior = body["tax_behavior"]
         self.fragment, self.plan_fragment = fragment, plan_fragment
+
+    def amount(self, quantity: int) -> int:
+        """What one period of `quantity` units costs, tiers included."""
+        if self.tiers is None:
+            return self.unit_amount * quantity
+        if self.tiers_mode == "volume":
+            for tier in self.tiers:
+                if tier["up_to"] is None or quantity <= tier["up_to"]:
+                    return tier["unit_amount"] * quantity + tier["flat_amount"]
+        total, below = 0, 0
+        for tier in self.tiers:
+            if quantity <= below:
+                break
+            top = quantity if tier["up_to"] is None else min(quantity, tier["up_to"])
+            total += tier["unit_amount"] * (top - below) + tier["flat_amount"]
+            below = top
+        return total
 
 
 @dataclass
@@ -84,6 +127,8 @@ class SynthCoupon:
     percent_off: float | None
     amount_off: int | None
     currency: str | None
+    deleted: bool = False  # deleted in Stripe: only discounts still embed it
+    body: dict | None = None  # the coupon object, as discounts embed it
 
 
 @dataclass
@@ -92,6 +137,8 @@ class SynthCatalog:
 
     tiers: dict[tuple[str, str, str], SynthPrice] = field(default_factory=dict)
     seats: dict[tuple[str, str], SynthPrice] = field(default_factory=dict)
+    # (currency, interval, tiers_mode) -> a tiered per-seat price
+    tiered_seats: dict[tuple[str, str, str], SynthPrice] = field(default_factory=dict)
     metered: dict[str, SynthPrice] = field(default_factory=dict)
     support: dict[str, SynthPrice] = field(default_factory=dict)
     digest: dict[str, SynthPrice] = field(default_factory=dict)
@@ -124,7 +171,9 @@ class CatalogBuilder:
             for currency in CURRENCY_FACTOR:
                 for interval in ("month", "year"):
                     key = (name, currency, interval)
-                    catalog.tiers[key] = self._price(product, currency, cents, interval)
+                    catalog.tiers[key] = self._price(
+                        product, currency, cents, interval, tax=TAX_BEHAVIOR[currency]
+                    )
                 if name == "Pro":  # early customers keep the old list price
                     catalog.legacy[currency] = self._price(
                         product,
@@ -145,6 +194,29 @@ class CatalogBuilder:
                 catalog.seats[(currency, interval)] = self._price(
                     seats, currency, 1500, interval
                 )
+                for mode, bands in SEAT_TIERS.items():
+                    scale = 10 if interval == "year" else 1
+                    tiers = [
+                        {
+                            "up_to": up_to,
+                            "unit_amount": round(
+                                unit * scale * CURRENCY_FACTOR[currency]
+                            ),
+                            "flat_amount": round(
+                                flat * scale * CURRENCY_FACTOR[currency]
+                            ),
+                        }
+                        for up_to, unit, flat in bands
+                    ]
+                    catalog.tiered_seats[(currency, interval, mode)] = self._price(
+                        seats,
+                        currency,
+                        0,
+                        interval,
+                        nickname=f"Team {interval}ly ({mode} tiers)",
+                        tiers_mode=mode,
+                        tiers=tiers,
+                    )
             catalog.metered[currency] = self._price(
                 api, currency, 2, "month", metered=True, meter=meter
             )
@@ -161,7 +233,12 @@ class CatalogBuilder:
                     catalog.addons.setdefault((currency, interval), []).append(
                         self._price(product, currency, 500 + 300 * index, interval)
                     )
-        catalog.coupons = [SynthCoupon(*row) for row in COUPONS]
+        catalog.coupons = [
+            SynthCoupon(*row, deleted=row[0] in DELETED_COUPONS) for row in COUPONS
+        ]
+        for coupon in catalog.coupons:
+            coupon.body = self._coupon_body(coupon, 0)
+            coupon.body["valid"] = not coupon.deleted
 
     def _product(
         self, created: int, name: str, description: str, unit: str | None = None
@@ -184,6 +261,9 @@ class CatalogBuilder:
         active: bool = True,
         created: int | None = None,
         nickname: str | None = None,
+        tax: str = "unspecified",
+        tiers_mode: str | None = None,
+        tiers: list[dict] | None = None,
     ) -> SynthPrice:
         """A recurring price (and the Plan Stripe keeps under the same id)."""
         amount = local_amount(usd_cents * (10 if interval == "year" else 1), currency)
@@ -200,6 +280,9 @@ class CatalogBuilder:
             active,
             nickname or f"{product[1]} {'quarter' if count == 3 else interval}ly",
             None,
+            tax,
+            tiers_mode,
+            tiers,
         )
         data = self.sink.write("prices", body)
         plan = self.sink.write("plans", obj.plan_from_price(body))
@@ -207,19 +290,21 @@ class CatalogBuilder:
 
     def write_coupons(self, redeemed: Mapping[str, int]) -> None:
         """The coupons, last: how often each was redeemed is known by then."""
-        created = self.start - 20 * DAY
         for coupon in self.catalog.coupons:
-            self.sink.write(
-                "coupons",
-                obj.coupon(
-                    coupon.id,
-                    created,
-                    coupon.name,
-                    coupon.duration,
-                    coupon.months,
-                    coupon.percent_off,
-                    coupon.amount_off,
-                    coupon.currency,
-                    redeemed[coupon.id],
-                ),
-            )
+            if not coupon.deleted:
+                self.sink.write(
+                    "coupons", self._coupon_body(coupon, redeemed[coupon.id])
+                )
+
+    def _coupon_body(self, coupon: SynthCoupon, redeemed: int) -> dict:
+        return obj.coupon(
+            coupon.id,
+            self.start - 20 * DAY,
+            coupon.name,
+            coupon.duration,
+            coupon.months,
+            coupon.percent_off,
+            coupon.amount_off,
+            coupon.currency,
+            redeemed,
+        )

@@ -24,7 +24,7 @@ from tools.fake_stripe.synth.catalog import CatalogBuilder, SynthCatalog
 from tools.fake_stripe.synth.customer_life import CustomerLife
 from tools.fake_stripe.synth.ids import Ids
 from tools.fake_stripe.synth.ledger import PaidOutLedger, plan_payouts
-from tools.fake_stripe.synth.sinks import BlockSink, SnapshotSink
+from tools.fake_stripe.synth.sinks import TRUTH, BlockSink, SnapshotSink
 from tools.fake_stripe.synth.timeline import DAY, EVENT_WINDOW, HISTORY_DAYS
 
 Fragment = orjson.Fragment
@@ -221,7 +221,11 @@ def generate(settings: SynthSettings) -> SynthStats:
         "generator": "tools.fake_stripe.synth",
         "customers": settings.customers,
         "seed": settings.seed,
-        "counts": sink.counts,
+        "counts": {name: sink.counts[name] for name in obj.RESOURCES},
+        "ground_truth": {
+            "subscriptions": f"{TRUTH}.jsonl{'.gz' if settings.compress else ''}",
+            "format": 1,
+        },
     }
     (settings.out / "manifest.json").write_bytes(
         orjson.dumps(manifest, option=orjson.OPT_INDENT_2)

@@ -12,6 +12,12 @@ from tools.fake_stripe.objects import RESOURCES
 
 dumps = orjson.dumps
 
+# The generator's ground truth, beside the resources: `_truth/<name>.jsonl`.
+# Not a resource, so the loader (which reads `<resource>.jsonl` names of the
+# resource list only) never sees it.
+TRUTH = "_truth/subscriptions"
+STREAMS = (*RESOURCES, TRUTH)
+
 
 class SnapshotSink:
     """One buffered file per resource; counts what it writes."""
@@ -19,13 +25,14 @@ class SnapshotSink:
     def __init__(self, directory: Path, compress: bool) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self.counts = dict.fromkeys(RESOURCES, 0)
+        self.counts = dict.fromkeys(STREAMS, 0)
         self.files: dict[str, Any] = {}
         self.raw_files: dict[str, Any] = {}
-        self.pending: dict[str, list[bytes]] = {name: [] for name in RESOURCES}
-        self.sizes = dict.fromkeys(RESOURCES, 0)
+        self.pending: dict[str, list[bytes]] = {name: [] for name in STREAMS}
+        self.sizes = dict.fromkeys(STREAMS, 0)
         suffix = ".jsonl.gz" if compress else ".jsonl"
-        for name in RESOURCES:
+        (directory / TRUTH).parent.mkdir(exist_ok=True)
+        for name in STREAMS:
             for stale in (f"{name}.jsonl", f"{name}.jsonl.gz", f"{name}.json"):
                 (directory / stale).unlink(missing_ok=True)
             path = directory / f"{name}{suffix}"
@@ -90,17 +97,17 @@ class BlockSink(SnapshotSink):
     """
 
     def __init__(self) -> None:  # no files: nothing to open or remove
-        self.counts = dict.fromkeys(RESOURCES, 0)
-        self.pending = {name: [] for name in RESOURCES}
-        self.sizes = dict.fromkeys(RESOURCES, 0)
-        self.chunks: dict[str, list[bytes]] = {name: [] for name in RESOURCES}
+        self.counts = dict.fromkeys(STREAMS, 0)
+        self.pending = {name: [] for name in STREAMS}
+        self.sizes = dict.fromkeys(STREAMS, 0)
+        self.chunks: dict[str, list[bytes]] = {name: [] for name in STREAMS}
 
     def emit(self, resource_name: str, chunk: bytes) -> None:
         self.chunks[resource_name].append(chunk)
 
     def take(self) -> dict[str, tuple[bytes, int]]:
         taken = {}
-        for name in RESOURCES:
+        for name in STREAMS:
             self.flush(name)
             if self.counts[name]:
                 taken[name] = (b"".join(self.chunks[name]), self.counts[name])

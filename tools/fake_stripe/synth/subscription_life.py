@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from tools.fake_stripe.synth.catalog import SynthCoupon, SynthPrice
 from tools.fake_stripe.synth.subscription_billing import SubscriptionBilling
 from tools.fake_stripe.synth.subscription_changes import SubscriptionChanges
+from tools.fake_stripe.synth.subscription_truth import SubscriptionTruth
 from tools.fake_stripe.synth.subscription_writer import SubscriptionWriter
-from tools.fake_stripe.synth.timeline import DAY, next_period
+from tools.fake_stripe.synth.timeline import DAY, add_months, next_period
 
 if TYPE_CHECKING:
     from tools.fake_stripe.synth.customer_life import CustomerLife
@@ -25,6 +26,10 @@ class SubscriptionLife:
         self.id = self.ids.new("sub")
         self.start = start
         self.reactivation = reactivation
+        self.truth = SubscriptionTruth(self)
+        # VAT on every line, inside the (inclusive) eur and gbp plan prices.
+        vat = owner.currency in ("eur", "gbp") and rng.random() < 0.6
+        self.tax_rate: float | None = 20.0 if vat else None
         roll = rng.random()
         self.items: list[dict] = []  # id, price, quantity, created
         if roll < 0.04:
@@ -35,7 +40,13 @@ class SubscriptionLife:
             interval = "year" if rng.random() < 0.22 else "month"
             self.tier_interval = interval
             if rng.random() < 0.18:
-                self.add_item(catalog.seats[(currency, interval)], rng.randint(2, 25))
+                mode = rng.choice((None, None, "graduated", "volume"))
+                seats = (
+                    catalog.seats[(currency, interval)]
+                    if mode is None
+                    else catalog.tiered_seats[(currency, interval, mode)]
+                )
+                self.add_item(seats, rng.randint(2, 25))
             else:
                 tier = rng.choices(
                     ("Starter", "Pro", "Business", "Enterprise"),
@@ -64,6 +75,14 @@ class SubscriptionLife:
             self.coupon = rng.choice(options)
             self.gen.redeemed[self.coupon.id] += 1
         self.discount_id = self.ids.new("di") if self.coupon else None
+        self.coupon_start = start
+        if self.coupon is not None:
+            self.truth.discount(
+                self.discount_id, self.coupon, start, self.coupon_end(start)
+            )
+        self.removed: list[str] = []  # items removed from the subscription
+        # item id -> the end of the period it was added in without proration
+        self.unprorated_adds: dict[str, int] = {}
         self.invoices: list[dict] = []
         self.pending_items: list[dict] = []  # proration invoice items not yet billed
         self.status = "active"
@@ -81,15 +100,44 @@ class SubscriptionLife:
         self.billing = SubscriptionBilling(self)
         self.writer = SubscriptionWriter(self)
 
-    def add_item(self, price: SynthPrice, quantity: int | None) -> None:
-        self.items.append(
-            {
-                "id": self.ids.new("si"),
-                "price": price,
-                "quantity": quantity,
-                "created": self.start,
-            }
-        )
+    def add_item(
+        self,
+        price: SynthPrice,
+        quantity: int | None,
+        at: int | None = None,
+        behavior: str | None = None,
+    ) -> dict:
+        item = {
+            "id": self.ids.new("si"),
+            "price": price,
+            "quantity": quantity,
+            "created": self.start if at is None else at,
+        }
+        self.items.append(item)
+        self.truth.item_on(item, item["created"], behavior)
+        return item
+
+    def set_status(self, status: str, at: int) -> None:
+        """The status from `at` on, in the ground truth and the object."""
+        self.status = status
+        self.truth.status(status, at)
+
+    def grant_coupon(self, coupon: SynthCoupon, when: int) -> None:
+        """A coupon applied to the subscription from `when` on."""
+        self.coupon, self.coupon_start = coupon, when
+        self.discount_id = self.ids.new("di")
+        self.gen.redeemed[coupon.id] += 1
+        self.truth.discount(self.discount_id, coupon, when, self.coupon_end(when))
+
+    def coupon_end(self, start: int) -> int | None:
+        """When a coupon redeemed at `start` stops applying (None: never);
+        a once coupon applies to the invoice at `start` only."""
+        coupon = self.coupon
+        if coupon is None or coupon.duration == "forever":
+            return None
+        if coupon.duration == "once":
+            return start
+        return add_months(start, coupon.months or 0)
 
     @property
     def base(self) -> dict:
@@ -102,6 +150,7 @@ class SubscriptionLife:
     # -- simulation -------------------------------------------------------
 
     def simulate(self) -> None:
+        self.truth.status("trialing" if self.trial_end else "active", self.start)
         if self.trial_end is not None:
             period = (self.start, self.trial_end)
             self.billing.bill(self.start, period, "subscription_create", trial=True)
@@ -115,6 +164,8 @@ class SubscriptionLife:
                 return
             start, end = period
             self.changes.maybe_change(start, end)
+            if self.status in ("unpaid", "canceled"):  # a proration invoice failed
+                return
             if self.changes.cancel_now_or_later(start, end):
                 return
             if end > self.now:
@@ -125,6 +176,16 @@ class SubscriptionLife:
                 and end == self.trial_end
             ):
                 self.updated(end, {"status": "trialing"})
+                if self.rng.random() < 0.06:
+                    # No payment method when the trial ended: paused until
+                    # the customer adds one; the billing cycle restarts then.
+                    self.set_status("paused", end)
+                    resumed = end + self.rng.randint(2, 45) * DAY
+                    if resumed > self.now:
+                        return
+                    self.updated(resumed, {"status": "paused"})
+                    end = resumed
+                self.set_status("active", end)
             period = (end, self.step(end))
             self.billing.bill(
                 end, period, "subscription_cycle", usage_period=(start, end)
@@ -135,7 +196,7 @@ class SubscriptionLife:
         self.events.append(("customer.subscription.updated", when, previous))
 
     def cancel(self, requested: int, ended: int, reason: str, feedback: str | None):
-        self.status = "canceled"
+        self.set_status("canceled", ended)
         self.canceled_at = requested
         self.ended_at = ended
         self.cancel_reason = reason

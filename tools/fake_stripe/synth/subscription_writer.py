@@ -9,7 +9,8 @@ import orjson
 from tools.fake_stripe import objects as obj
 from tools.fake_stripe.synth.parts import SubscriptionPart
 from tools.fake_stripe.synth.payments import RETRY_DAYS
-from tools.fake_stripe.synth.timeline import DAY
+from tools.fake_stripe.synth.sinks import TRUTH
+from tools.fake_stripe.synth.timeline import DAY, EVENT_WINDOW
 
 if TYPE_CHECKING:
     from tools.fake_stripe.synth.subscription_life import SubscriptionLife
@@ -77,8 +78,9 @@ class SubscriptionWriter(SubscriptionPart):
                     self.sub.coupon.id,
                     owner.id,
                     self.sub.id,
-                    self.sub.start,
+                    self.sub.coupon_start,
                     end,
+                    coupon=self.sub.coupon.body,
                 )
             )
         latest = self.sub.invoices[-1]["id"] if self.sub.invoices else None
@@ -110,17 +112,40 @@ class SubscriptionWriter(SubscriptionPart):
                 latest,
             ),
         )
+        self.hide_unseen_discount()
+        sink.write(TRUTH, self.sub.truth.record())
         for kind, when, previous in self.sub.events:
             if kind == "customer.subscription.created" and gen.in_window(when):
                 gen.emit_event(kind, when, dumps(self.as_created(data)))
             else:
                 gen.emit_event(kind, when, data, previous)
 
+    def hide_unseen_discount(self) -> None:
+        """A forever discount that no invoice applied, on a subscription
+        canceled since (which lists discounts no more): once its event is
+        gone, nothing in Stripe's objects says it ever applied."""
+        sub = self.sub
+        if not (sub.coupon and sub.coupon.duration == "forever"):
+            return
+        if sub.status != "canceled" or sub.coupon_start >= self.now - EVENT_WINDOW:
+            return
+        if any(
+            (invoice["discount"] or {}).get("id") == sub.discount_id
+            and invoice["status"] != "void"
+            for invoice in sub.invoices
+        ):
+            return
+        sub.truth.hidden(
+            sub.coupon_start,
+            sub.ended_at or self.now,
+            "forever discount never invoiced before the end, older than the events",
+        )
+
     def as_created(self, final: bytes) -> dict:
         """The subscription as `customer.subscription.created` showed it."""
         first = self.sub.invoices[0]["id"] if self.sub.invoices else None
         return orjson.loads(final) | {
-            "status": "trialing" if self.sub.trial_end else "active",
+            "status": self.sub.truth.statuses[0]["status"],
             "cancel_at": None,
             "cancel_at_period_end": False,
             "canceled_at": None,
@@ -164,11 +189,10 @@ class InvoiceWriter(SubscriptionPart):
                     self.ids.new("il"),
                     invoice_id,
                     line["billed"],
-                    [{"amount": cut, "discount": self.sub.discount_id}]
-                    if discount
-                    else [],
-                    [self.sub.discount_id] if discount else [],
+                    [{"amount": cut, "discount": discount["id"]}] if discount else [],
+                    [discount["id"]] if discount else [],
                     line["ii"]["id"] if line["ii"] else None,
+                    line.get("taxes"),
                 ),
             )
             line_fragments.append(Fragment(data))
@@ -213,7 +237,7 @@ class InvoiceWriter(SubscriptionPart):
                 f"/v1/invoices/{invoice_id}/lines",
             ),
             [discount] if discount else [],
-            [{"amount": record["discount_total"], "discount": self.sub.discount_id}]
+            [{"amount": record["discount_total"], "discount": discount["id"]}]
             if discount
             else [],
             record["subtotal"],

@@ -1,0 +1,102 @@
+"""fct_mrr against the reference MRR of a synthetic company's ground truth.
+
+A company of REFERENCE_CUSTOMERS (default 200) customers is generated
+(cached under data/reference/), loaded with `SOURCE=json python -m extract`
+into a database of the test stack, dated at the snapshot's "now", built by
+dbt (+fct_mrr: seeds, models, snapshots), and every subscription-month of
+`marts.fct_mrr` is compared with tests/reference/mrr.py. Months the ground
+truth marks unobservable (Stripe's objects cannot tell them) are counted by
+cause, not compared. The company must exercise every behaviour the rules
+speak of, so a pass means each was compared. On any size:
+`python -m tests.reference.compare --customers 10000`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import fresh_database
+
+from tests.reference import compare as ref
+
+CUSTOMERS = int(os.environ.get("REFERENCE_CUSTOMERS", "200"))
+SEED = 7
+
+# What the company's subscription-months must rest on (see
+# tests/reference/mrr.py features_at), each at least once.
+BEHAVIOURS = (
+    "item change in the month (create_prorations)",
+    "item change in the month (always_invoice)",
+    "item change in the month (none)",
+    "item removed in the month",
+    "status change to past_due",
+    "status change to unpaid",
+    "status change to paused",
+    "status change to canceled",
+    "forever percent-off discount",
+    "forever amount-off discount",
+    "coupon deleted",
+    "tiered graduated",
+    "tiered volume",
+    "tax-inclusive price",
+    "metered item",
+    "non-monthly interval",
+)
+
+
+@pytest.fixture(scope="module")
+def reference_warehouse(stack_env):
+    from tools.fake_stripe.synth import parse_now
+
+    now_ts = parse_now(ref.DEFAULT_NOW)
+    directory = ref.snapshot(CUSTOMERS, SEED, ref.DEFAULT_NOW, workers=2)
+    with fresh_database(stack_env) as env:
+        ref.load_and_build(env, directory, now_ts)
+        yield env, directory, now_ts
+
+
+@pytest.fixture(scope="module")
+def reference_and_marts(reference_warehouse):
+    env, directory, now_ts = reference_warehouse
+    return ref.reference_for(directory, now_ts), ref.marts_mrr(env)
+
+
+def test_the_company_exercises_every_behaviour(reference_and_marts):
+    reference, _ = reference_and_marts
+    seen = {
+        feature
+        for figure in reference.values()
+        if not figure.unobservable
+        for feature in figure.features
+    }
+    missing = [b for b in BEHAVIOURS if not any(b in feature for feature in seen)]
+    assert not missing, f"the synthetic company never exercises: {missing}"
+
+
+def test_fct_mrr_equals_the_reference_every_subscription_month(reference_and_marts):
+    reference, marts = reference_and_marts
+    result = ref.compare(reference, marts)
+    print(result.summary())
+    assert result.compared > 1_000 * CUSTOMERS // 200
+    assert result.differing == 0, result.summary(limit=20)
+
+
+def test_a_cent_off_in_one_month_fails_the_comparison(reference_and_marts):
+    """The comparison can fail: one subscription-month two cents off, and one
+    month fct_mrr would count where the truth has none, are both reported."""
+    reference, marts = reference_and_marts
+    counted = next(
+        key
+        for key, figure in sorted(reference.items())
+        if figure.mrr > 0 and not figure.unobservable and key in marts
+    )
+    zero = next(
+        key
+        for key, figure in sorted(reference.items())
+        if figure.mrr == 0 and not figure.unobservable and not marts.get(key)
+    )
+    changed = dict(marts) | {counted: marts[counted] + 0.02, zero: 5.0}
+    result = ref.compare(reference, changed)
+    assert result.differing == 2
+    assert result.different[ref.difference_cause(reference[zero], 5.0)] >= 1
