@@ -52,7 +52,8 @@ lines_taxed as (
             when invoice_line_items.amount_cents <> 0
                 then {{ decimal_round(
                     '1 - coalesce(inclusive_taxes_summed.inclusive_tax_cents,'
-                    ~ ' 0) / cast(invoice_line_items.amount_cents as numeric)',
+                    ~ ' 0) / cast(invoice_line_items.amount_cents as '
+                    ~ sql_type('numeric') ~ ')',
                     12,
                 ) }}
             else 1
