@@ -21,6 +21,9 @@ never touched):
   `dbt build` after 1 % of the objects of every resource changed (a delta
   snapshot loaded by the extractor), per layer from dbt's run_results.json.
 - end_to_end: `make all SOURCE=json` on the snapshot into a fresh database.
+- engines: the same snapshot on DuckDB (WAREHOUSE=duckdb): the dlt load
+  into a new DuckDB file and `dbt build --full-refresh` with every test,
+  with peak memory; PostgreSQL's build is the transform section's.
 
 It prints one table (median, min and max of the runs, peak memory of the
 measured process tree) and writes it as JSON to --out. Snapshots are
@@ -42,12 +45,13 @@ from tools.bench.report import ROOT, Bench, table, write_report
 from tools.bench.runs import dlt_default_load, snapshot_objects, synthetic_snapshot
 from tools.bench.sections import (
     bench_end_to_end,
+    bench_engines,
     bench_extraction,
     bench_loader,
     bench_transform,
 )
 
-SECTIONS = ("loader", "extraction", "transform", "end_to_end")
+SECTIONS = ("loader", "extraction", "transform", "end_to_end", "engines")
 
 
 # -- command line --------------------------------------------------------------
@@ -147,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "transform": lambda: bench_transform(bench, snapshot),
         "end_to_end": lambda: bench_end_to_end(bench, snapshot),
+        "engines": lambda: bench_engines(bench, snapshot),
     }
     for section in SECTIONS:
         if section in args.sections:
