@@ -80,11 +80,19 @@
     that leaves room for a rate to multiply it: six places when rounded
     (exponents go to 3), twelve for a decimal minor-unit amount. -#}
 {% macro duckdb__to_major_unit(cents, exponent, rounded) -%}
+    {%- set converted -%}
     cast(
         cast({{ cents }} as decimal(38, 12))
         * cast(power(10, -({{ exponent }})) as decimal(38, 12))
         as decimal(38, {{ 6 if rounded else 12 }})
     )
+    {%- endset -%}
+    {#- Zero is zero without a currency, as in default__to_major_unit. -#}
+    {%- if rounded -%}
+    case when ({{ cents }}) = 0 then 0 else {{ converted }} end
+    {%- else -%}
+    {{ converted }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__decimal_round(amount, places) -%}
