@@ -212,3 +212,21 @@ def test_duckdb_oltp_counts_and_sums_equal_postgres(oltp_warehouse, duckdb_wareh
         assert postgres == duck, f"oltp.{table} ({', '.join(figures)}):\n" + (
             _differences(postgres, duck)
         )
+
+
+def test_warehouse_picks_the_dbt_target_and_refuses_unknown_engines(tmp_path):
+    from extract import config
+    from extract.errors import UserError
+
+    env = config.child_environment(
+        {"WAREHOUSE": "DuckDB", "STACK_DIR": str(tmp_path), "ENV": "dev"}
+    )
+    assert env["WAREHOUSE"] == "duckdb"
+    assert env["DBT_TARGET"] == "duckdb"
+    assert env["DUCKDB_PATH"] == str(tmp_path / "duckdb" / "stripe.duckdb")
+    assert "PGHOST" not in env  # no PostgreSQL is started for DuckDB
+    assert config.child_environment({"STACK_DIR": str(tmp_path)})["DBT_TARGET"] == (
+        "pg"
+    )
+    with pytest.raises(UserError, match="WAREHOUSE='oracle' is not known"):
+        config.warehouse({"WAREHOUSE": "oracle"})
