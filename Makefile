@@ -8,7 +8,15 @@ BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
-STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
+LOCK_SUM := $(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
+BASE_STAMP := $(VENV)/.synced-$(LOCK_SUM)
+# WAREHOUSE=postgres|duckdb: the extraction's destination and the dbt
+# target family. A warehouse other than PostgreSQL is an optional extra of
+# the lock file, installed on its first use (see "Engines" below).
+WAREHOUSE ?= postgres
+override WAREHOUSE := $(shell echo '$(WAREHOUSE)' | tr A-Z a-z)
+export WAREHOUSE
+STAMP := $(if $(filter postgres,$(WAREHOUSE)),$(BASE_STAMP),$(VENV)/.synced-$(LOCK_SUM)-$(WAREHOUSE))
 RUN := $(PY) -m tools.stack exec --
 DBT := $(RUN) $(CURDIR)/$(VENV)/bin/dbt
 # Every target that needs the warehouse or the local Stripe starts them first;
@@ -24,11 +32,19 @@ export ENV
 FULL_REFRESH ?=
 DBT_FULL_REFRESH = $(shell FULL_REFRESH='$(FULL_REFRESH)' $(PY) -m tools.stack dbt-flags)
 
-$(STAMP): uv.lock pyproject.toml
+$(BASE_STAMP): uv.lock pyproject.toml
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "uv==$(UV_VERSION)"
 	@UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --quiet
 	@rm -f $(VENV)/.synced-* && touch $@
+
+# Engines: the extra of a WAREHOUSE other than PostgreSQL, added to the venv
+# (--inexact keeps what is there) the first time a target runs with it.
+$(VENV)/.synced-$(LOCK_SUM)-%: $(BASE_STAMP)
+	@case '$*' in duckdb) ;; *) echo "error: WAREHOUSE=$* is not known; use postgres or duckdb" >&2; exit 2;; esac
+	@echo "installing the $* extra (first use of WAREHOUSE=$*)"
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --quiet --inexact --extra $*
+	@touch $@
 
 .PHONY: help
 help: ## List the targets
@@ -87,7 +103,7 @@ replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--
 	@$(RUN) $(PY) -m tools.fake_stripe.replay $(REPLAY_ARGS)
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks on a synthetic company: loader, extraction, dbt build full/incremental, make all (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
+bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Benchmarks on a synthetic company: loader, extraction, dbt build full/incremental, make all, the build on DuckDB (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
 	@$(UP)
 	@$(PY) -m tools.bench
 
@@ -112,7 +128,8 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 TEST_WORKERS ?= 2
 
 .PHONY: test
-test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests); TEST_WORKERS=2
+# The cross-engine test (tests/python/test_engines.py) builds on DuckDB too.
+test: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Run every test: pytest (stack, populate, extract, dbt build and tests; the same numbers on DuckDB); TEST_WORKERS=2
 	@$(PY) -m pytest $$([ "$(TEST_WORKERS)" = 0 ] || echo "-n $(TEST_WORKERS) --dist loadfile") $(PYTEST_ARGS)
 
 # The analytics app (tools/app): Streamlit over the marts, read-only.

@@ -18,7 +18,7 @@ from extract.errors import UserError
 from extract.progress import Progress
 from extract.rows import scrub
 from extract.snapshot import SnapshotLineError, SnapshotWriter
-from extract.warehouse import StoredRaw, pg_settings, pipelines_dir
+from extract.warehouse import DuckDBStoredRaw, StoredRaw, pg_settings, pipelines_dir
 
 log = logging.getLogger("extract")
 
@@ -49,15 +49,36 @@ def _checked_client(environ: Mapping[str, str]) -> StripeClient:
 
 
 def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:
-    credentials = pg_settings(environ)
+    """The pipeline into the WAREHOUSE's raw schema; PostgreSQL by default."""
     stack_dir = config.load(dict(environ)).stack_dir
+    engine = config.warehouse(environ)
+    if engine == "duckdb":
+        path = config.duckdb_path(environ)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        credentials = {"host": "duckdb", "port": 0, "database": str(path)}
+        destination = dlt.destinations.duckdb(credentials=str(path))
+    else:
+        credentials = pg_settings(environ)
+        destination = dlt.destinations.postgres(credentials=dict(credentials))
     pipeline = dlt.pipeline(
         pipeline_name=settings.PIPELINE_NAME,
-        destination=dlt.destinations.postgres(credentials=dict(credentials)),
+        destination=destination,
         dataset_name=settings.DATASET_NAME,
         pipelines_dir=str(pipelines_dir(stack_dir, credentials)),
     )
     return pipeline, credentials
+
+
+def stored_raw(environ: Mapping[str, str], credentials: dict) -> StoredRaw:
+    """What raw holds, read from the WAREHOUSE's own engine."""
+    if config.warehouse(environ) == "duckdb":
+        return DuckDBStoredRaw(config.duckdb_path(environ))
+    return StoredRaw(credentials)
+
+
+def file_format(environ: Mapping[str, str]) -> str:
+    """dlt's load file: COPY-ready CSV for PostgreSQL, Parquet elsewhere."""
+    return "csv" if config.warehouse(environ) == "postgres" else "parquet"
 
 
 def load(environ: Mapping[str, str]) -> None:
@@ -70,8 +91,8 @@ def load(environ: Mapping[str, str]) -> None:
     pipeline, credentials = make_pipeline(environ)
     if pipeline.has_pending_data:
         log.info("finishing the load an interrupted run left behind")
-        pipeline.run(loader_file_format="csv")
-    stored = StoredRaw(credentials)
+        pipeline.run(loader_file_format=file_format(environ))
+    stored = stored_raw(environ, credentials)
     if pipeline.state.get("sources") and not stored.has_pipeline_state():
         # Local cursors for a warehouse that never got them (a new or emptied
         # database of the same name) would make an incremental load of nothing.
@@ -101,7 +122,7 @@ def load(environ: Mapping[str, str]) -> None:
             filled=stored.filled_tables(),
         )
     started = time.monotonic()
-    pipeline.run(source, loader_file_format="csv")
+    pipeline.run(source, loader_file_format=file_format(environ))
     elapsed = time.monotonic() - started
     total = progress.total()
     log.info(

@@ -27,6 +27,11 @@ PG_DATABASE = "stripe"
 PG_SUPERUSER = "postgres"
 
 
+# WAREHOUSE: where the extraction lands and which dbt target family builds.
+WAREHOUSES = ("postgres", "duckdb")
+# The dbt target of each (profiles/profiles.yml), unless DBT_TARGET is set.
+DBT_TARGETS = {"postgres": "pg", "duckdb": "duckdb"}
+
 # FULL_REFRESH's words for yes, compared lowercased.
 TRUE_WORDS = ("1", "true", "yes", "on")
 
@@ -37,6 +42,7 @@ class Settings:
     stack_dir: Path
     pg_managed: bool
     stripe_managed: bool
+    warehouse: str = "postgres"
 
     @property
     def is_dev(self) -> bool:
@@ -59,14 +65,33 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     stack_dir = Path(environ.get("STACK_DIR", ROOT / ".stack"))
     if not stack_dir.is_absolute():
         stack_dir = ROOT / stack_dir
-    pg_managed = env == "dev" and not environ.get("PGHOST")
+    engine = warehouse(environ)
+    pg_managed = env == "dev" and not environ.get("PGHOST") and engine == "postgres"
     stripe_managed = env == "dev" and not environ.get("STRIPE_API_BASE")
-    return Settings(env, stack_dir, pg_managed, stripe_managed)
+    return Settings(env, stack_dir, pg_managed, stripe_managed, engine)
+
+
+def warehouse(environ: Mapping[str, str]) -> str:
+    """WAREHOUSE=postgres|duckdb, in any case; postgres when unset."""
+    name = (environ.get("WAREHOUSE") or "postgres").strip().lower()
+    if name not in WAREHOUSES:
+        raise UserError(
+            f"WAREHOUSE={name!r} is not known; use WAREHOUSE=postgres or "
+            "WAREHOUSE=duckdb."
+        )
+    return name
+
+
+def duckdb_path(environ: Mapping[str, str]) -> Path:
+    """The DuckDB file of WAREHOUSE=duckdb: DUCKDB_PATH, else in STACK_DIR."""
+    if environ.get("DUCKDB_PATH"):
+        return Path(environ["DUCKDB_PATH"]).resolve()
+    return load(environ).stack_dir / "duckdb" / "stripe.duckdb"
 
 
 def require_warehouse(environ: dict[str, str]) -> None:
     """Stop with the fix when no warehouse is configured (ENV=prod, no PGHOST)."""
-    if not environ.get("PGHOST"):
+    if warehouse(environ) == "postgres" and not environ.get("PGHOST"):
         raise UserError(
             "ENV=prod starts nothing and uses your own PostgreSQL: set PGHOST, "
             "PGPORT, PGUSER, PGPASSWORD and PGDATABASE to it."
@@ -159,7 +184,11 @@ def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
         env.setdefault("STRIPE_API_BASE", DEFAULT_API_BASE)
     env.setdefault("SOURCE", "api")
     env.setdefault("JSON_DIR", str(ROOT / "data" / "snapshot"))
-    env.setdefault("DBT_TARGET", "pg")
+    env["WAREHOUSE"] = settings.warehouse
+    env.setdefault("DBT_TARGET", DBT_TARGETS[settings.warehouse])
+    if settings.warehouse == "duckdb":
+        env["DUCKDB_PATH"] = str(duckdb_path(env))
+        Path(env["DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
     env.setdefault("DBT_PROFILES_DIR", str(ROOT / "profiles"))
     env.setdefault("DBT_PROJECT_DIR", str(ROOT))
     env["RUNTIME__DLTHUB_TELEMETRY"] = "false"

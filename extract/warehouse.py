@@ -92,7 +92,7 @@ class StoredRaw:
         with self._cursor() as cur:
             for table in self._tables(cur):
                 cur.execute(
-                    f'select exists (select from {settings.DATASET_NAME}."{table}")'
+                    f'select exists (select 1 from {settings.DATASET_NAME}."{table}")'
                 )
                 if cur.fetchone()[0]:
                     filled.add(table)
@@ -145,3 +145,40 @@ class StoredRaw:
             (table, list(values)),
         )
         return [(orjson.loads(data), parent_id, True) for data, parent_id in found]
+
+
+class QmarkCursor:
+    """A DuckDB connection with the psycopg2 parameter style (%s)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, params: tuple | list = ()) -> None:
+        self.connection.execute(sql.replace("%s", "?"), list(params))
+
+    def fetchall(self) -> list[tuple]:
+        return self.connection.fetchall()
+
+    def fetchone(self) -> tuple | None:
+        return self.connection.fetchone()
+
+
+class DuckDBStoredRaw(StoredRaw):
+    """StoredRaw over the DuckDB file of WAREHOUSE=duckdb (same queries)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__({"host": "duckdb", "port": 0, "database": str(path)})
+        self.path = path
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        import duckdb
+
+        if not self.path.exists():
+            connection = duckdb.connect(":memory:")
+        else:
+            connection = duckdb.connect(str(self.path))
+        try:
+            yield QmarkCursor(connection)
+        finally:
+            connection.close()

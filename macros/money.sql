@@ -13,6 +13,10 @@
     digit, for a minor-unit amount that is itself a decimal (a price's
     `unit_amount_decimal`) or a sum rounded later. -#}
 {% macro to_major_unit(cents, exponent='currencies.exponent', rounded=true) -%}
+    {{ return(adapter.dispatch('to_major_unit')(cents, exponent, rounded)) }}
+{%- endmacro %}
+
+{% macro default__to_major_unit(cents, exponent, rounded) -%}
     {%- if rounded -%}
     case
         when ({{ cents }}) = 0 then 0

@@ -122,7 +122,19 @@
         {%- elif name in values %}
         {{ values[name] }} as {{ name }}
         {%- else %}
-        cast(null as {{ column.data_type }}) as {{ name }}
+        cast(null as {{ sql_type(column.data_type) }}) as {{ name }}
         {%- endif %}{% if not loop.last %},{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- A unique index (a post-hook: dbt's `indexes` are made only when a table
+    is created). PostgreSQL's planner uses it; other engines keep none. -#}
+{% macro unique_index(relation, column) -%}
+    {{ return(adapter.dispatch('unique_index')(relation, column)) }}
+{%- endmacro %}
+
+{% macro default__unique_index(relation, column) -%}
+    create unique index if not exists
+        {{ relation.identifier }}_{{ column }}_key
+    on {{ relation }} ({{ column }})
 {%- endmacro %}

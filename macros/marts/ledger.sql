@@ -20,21 +20,30 @@
 {%- endmacro %}
 
 {#- The kind of object that moved the balance, from the prefix of its id
-    (Stripe's ids name their object), else the transaction's own type. -#}
+    (Stripe's ids name their object), else the transaction's own type.
+    Prefixes compare with substr, not `like 'ch\_%'`: LIKE's escape
+    character differs between engines (DuckDB has none by default). -#}
 {% macro balance_source_type(source_id, balance_transaction_type) -%}
+    {%- set source_types = [
+        (['ch_', 'py_'], 'charge'),
+        (['re_', 'pyr_'], 'refund'),
+        (['dp_', 'du_'], 'dispute'),
+        (['po_'], 'payout'),
+        (['tr_'], 'transfer'),
+        (['trr_'], 'transfer_reversal'),
+        (['fee_'], 'application_fee'),
+        (['fr_'], 'application_fee_refund'),
+        (['tu_'], 'topup'),
+    ] -%}
     case
-        when {{ source_id }} like 'ch\_%' or {{ source_id }} like 'py\_%'
-            then 'charge'
-        when {{ source_id }} like 're\_%' or {{ source_id }} like 'pyr\_%'
-            then 'refund'
-        when {{ source_id }} like 'dp\_%' or {{ source_id }} like 'du\_%'
-            then 'dispute'
-        when {{ source_id }} like 'po\_%' then 'payout'
-        when {{ source_id }} like 'tr\_%' then 'transfer'
-        when {{ source_id }} like 'trr\_%' then 'transfer_reversal'
-        when {{ source_id }} like 'fee\_%' then 'application_fee'
-        when {{ source_id }} like 'fr\_%' then 'application_fee_refund'
-        when {{ source_id }} like 'tu\_%' then 'topup'
+        {%- for prefixes, source_type in source_types %}
+        when
+            {%- for prefix in prefixes %}
+            {% if not loop.first %}or {% endif -%}
+            substr({{ source_id }}, 1, {{ prefix | length }}) = '{{ prefix }}'
+            {%- endfor %}
+            then '{{ source_type }}'
+        {%- endfor %}
         else {{ balance_transaction_type }}
     end
 {%- endmacro %}

@@ -75,13 +75,22 @@
         ({{ expression }})
     {%- elif type == 'timestamp' -%}
         (case
-            when ({{ expression }}) ~* '{{ patterns[type] }}'
-                then cast(({{ expression }}) as timestamptz)
+            when {{ matches_pattern(expression, patterns[type]) }}
+                then cast(({{ expression }}) as {{ sql_type('timestamptz') }})
         end)
     {%- else -%}
         (case
-            when ({{ expression }}) ~* '{{ patterns[type] }}'
-                then cast(trim({{ expression }}) as {{ type }})
+            when {{ matches_pattern(expression, patterns[type]) }}
+                then cast(trim({{ expression }}) as {{ sql_type(type) }})
         end)
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether text matches a regular expression, ignoring case. -#}
+{% macro matches_pattern(expression, pattern) -%}
+    {{ return(adapter.dispatch('matches_pattern')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__matches_pattern(expression, pattern) -%}
+    (({{ expression }}) ~* '{{ pattern }}')
 {%- endmacro %}

@@ -77,11 +77,7 @@
     quantity plus its flat amount. No tiers, or an unknown mode, give null.
 -#}
 {% macro tiered_amount_cents(tiers, tiers_mode, quantity) -%}
-    {{ return(adapter.dispatch('tiered_amount_cents')(
-        tiers, tiers_mode, quantity)) }}
-{%- endmacro %}
-
-{% macro default__tiered_amount_cents(tiers, tiers_mode, quantity) -%}
+    {%- set numeric = sql_type('numeric') -%}
     (
         select
             case {{ tiers_mode }}
@@ -117,26 +113,24 @@
             end
         from (
             select
-                nullif(tiers_listed.tier ->> 'up_to', 'inf')::numeric
-                    as up_to,
-                lag(nullif(tiers_listed.tier ->> 'up_to', 'inf')::numeric)
+                cast(nullif({{ json_text('tiers_listed.tier', 'up_to') }},
+                    'inf') as {{ numeric }}) as up_to,
+                lag(cast(nullif({{ json_text('tiers_listed.tier', 'up_to') }},
+                    'inf') as {{ numeric }}))
                     over (order by tiers_listed.position)
                     as previous_up_to,
                 coalesce(
-                    (tiers_listed.tier ->> 'unit_amount_decimal')::numeric,
-                    (tiers_listed.tier ->> 'unit_amount')::numeric,
+                    {{ json_numeric('tiers_listed.tier', 'unit_amount_decimal') }},
+                    {{ json_numeric('tiers_listed.tier', 'unit_amount') }},
                     0
                 ) as unit_amount,
                 coalesce(
-                    (tiers_listed.tier ->> 'flat_amount_decimal')::numeric,
-                    (tiers_listed.tier ->> 'flat_amount')::numeric,
+                    {{ json_numeric('tiers_listed.tier', 'flat_amount_decimal') }},
+                    {{ json_numeric('tiers_listed.tier', 'flat_amount') }},
                     0
                 ) as flat_amount
-            from jsonb_array_elements(
-                case
-                    when jsonb_typeof({{ tiers }}) = 'array' then {{ tiers }}
-                end
-            ) with ordinality as tiers_listed (tier, position)
+            from {{ json_array_elements(tiers, '') }}
+                as tiers_listed (tier, position)
         ) as tiers_bounded
     )
 {%- endmacro %}
@@ -144,6 +138,10 @@
 {#- A rate: numerator / denominator as a decimal fraction, null when the
     denominator is zero. -#}
 {% macro safe_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('safe_ratio')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__safe_ratio(numerator, denominator) -%}
     round(
         cast({{ numerator }} as numeric)
         / nullif(cast({{ denominator }} as numeric), 0),

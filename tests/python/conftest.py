@@ -156,6 +156,41 @@ RAW_PARENT_FIELD = {
 FIXTURE_SNAPSHOT = ROOT / "tests" / "fixtures" / "snapshot"
 
 
+def snapshot_raw_rows(
+    directory: Path, load_id: str
+) -> Iterator[tuple[str, list[str], list[list]]]:
+    """Per resource: the raw contract's columns and one row per object of a
+    snapshot directory (the verbatim object as JSON text in `data`), the rows
+    the extractor would land, with the given dlt load id."""
+    import json
+
+    api_version = json.loads((directory / "manifest.json").read_text())["api_version"]
+    for resource in RAW_RESOURCES:
+        columns = ["id", "object", "created", "livemode", "is_deleted", "data"]
+        columns += ["api_version", "_dlt_load_id", "_dlt_id"]
+        if resource in RAW_PARENT_FIELD:
+            columns.append("parent_id")
+        rows = []
+        path = directory / f"{resource}.jsonl"
+        for text in path.read_text().splitlines() if path.exists() else []:
+            obj = json.loads(text)
+            row = [
+                obj["id"],
+                obj.get("object"),
+                obj.get("created"),
+                obj.get("livemode"),
+                bool(obj.get("deleted")),
+                json.dumps(obj),
+                api_version,
+                load_id,
+                uuid.uuid4().hex,
+            ]
+            if resource in RAW_PARENT_FIELD:
+                row.append(obj.get(RAW_PARENT_FIELD[resource]))
+            rows.append(row)
+        yield resource, columns, rows
+
+
 def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> None:
     """Create the raw contract tables and load a snapshot's objects into them.
 
@@ -163,13 +198,10 @@ def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> Non
     the same tables and columns (stripe_raw, one row per object, the verbatim
     object in `data`), upserted on id like the extractor's merge.
     """
-    import json
-
-    api_version = json.loads((directory / "manifest.json").read_text())["api_version"]
     conn = connect(env)
     with conn, conn.cursor() as cur:
         cur.execute("create schema if not exists stripe_raw")
-        for resource in RAW_RESOURCES:
+        for resource, columns, rows in snapshot_raw_rows(directory, load_id):
             parent = ", parent_id text" if resource in RAW_PARENT_FIELD else ""
             cur.execute(
                 f"create table if not exists stripe_raw.{resource} (id text primary"
@@ -177,33 +209,11 @@ def raw_from_snapshot(env: dict[str, str], directory: Path, load_id: str) -> Non
                 f" boolean not null, data jsonb{parent}, api_version text,"
                 " _dlt_load_id text not null, _dlt_id text not null)"
             )
-            path = directory / f"{resource}.jsonl"
-            if not path.exists():
-                continue
-            for text in path.read_text().splitlines():
-                obj = json.loads(text)
-                row = [
-                    obj["id"],
-                    obj.get("object"),
-                    obj.get("created"),
-                    obj.get("livemode"),
-                    bool(obj.get("deleted")),
-                    json.dumps(obj),
-                    api_version,
-                    load_id,
-                    uuid.uuid4().hex,
-                ]
-                columns = "id, object, created, livemode, is_deleted, data"
-                columns += ", api_version, _dlt_load_id, _dlt_id"
-                if resource in RAW_PARENT_FIELD:
-                    row.append(obj.get(RAW_PARENT_FIELD[resource]))
-                    columns += ", parent_id"
-                updates = ", ".join(
-                    f"{c} = excluded.{c}" for c in columns.split(", ")[1:]
-                )
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+            for row in rows:
                 cur.execute(
-                    f"insert into stripe_raw.{resource} ({columns}) values"
-                    f" ({', '.join(['%s'] * len(row))})"
+                    f"insert into stripe_raw.{resource} ({', '.join(columns)})"
+                    f" values ({', '.join(['%s'] * len(row))})"
                     f" on conflict (id) do update set {updates}",
                     row,
                 )

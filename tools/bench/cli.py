@@ -23,6 +23,9 @@ never touched):
 - end_to_end: `make all SOURCE=json` on the snapshot into a fresh database.
 - app: every page of the analytics app rendered from a cold query cache
   (Streamlit's AppTest) over the company built once, median of --runs.
+- engines: the same snapshot on DuckDB (WAREHOUSE=duckdb): the dlt load
+  into a new DuckDB file and `dbt build --full-refresh` with every test,
+  with peak memory; PostgreSQL's build is the transform section's.
 
 It prints one table (median, min and max of the runs, peak memory of the
 measured process tree) and writes it as JSON to --out. Snapshots are
@@ -45,12 +48,13 @@ from tools.bench.runs import dlt_default_load, snapshot_objects, synthetic_snaps
 from tools.bench.sections import (
     bench_app,
     bench_end_to_end,
+    bench_engines,
     bench_extraction,
     bench_loader,
     bench_transform,
 )
 
-SECTIONS = ("loader", "extraction", "transform", "end_to_end", "app")
+SECTIONS = ("loader", "extraction", "transform", "end_to_end", "app", "engines")
 
 
 # -- command line --------------------------------------------------------------
@@ -151,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "transform": lambda: bench_transform(bench, snapshot),
         "end_to_end": lambda: bench_end_to_end(bench, snapshot),
         "app": lambda: bench_app(bench, snapshot),
+        "engines": lambda: bench_engines(bench, snapshot),
     }
     for section in SECTIONS:
         if section in args.sections:

@@ -397,3 +397,50 @@ def bench_app(bench: Bench, snapshot: Path) -> None:
                 note="; ".join(page["errors"][:1]),
             )
         )
+
+
+# -- engines -------------------------------------------------------------------
+
+
+def bench_engines(bench: Bench, snapshot: Path) -> None:
+    """The same company on DuckDB (WAREHOUSE=duckdb): the dlt load into a
+    new DuckDB file and a full dbt build with every test, with peak memory.
+    PostgreSQL's figures are the transform section's."""
+    loads, builds, load_peaks, build_peaks = [], [], [], []
+    for run in range(1, bench.runs + 1):
+        path = bench.data_dir / "duckdb" / f"run-{run}.duckdb"
+        shutil.rmtree(path.parent, ignore_errors=True)
+        path.parent.mkdir(parents=True)
+        env = dict(bench.env, WAREHOUSE="duckdb", DUCKDB_PATH=str(path))
+        env.update(DBT_TARGET="duckdb", STACK_DIR=str(path.parent / "stack"))
+        bench.log(f"engines {run}/{bench.runs}: duckdb load of {snapshot.name}")
+        done = load_snapshot(
+            bench, env, snapshot, bench.out_dir / f"duckdb-load-{run}.log"
+        )
+        loads.append(done.seconds)
+        load_peaks.append(done.peak_mib)
+        bench.log(f"engines {run}/{bench.runs}: duckdb dbt build --full-refresh")
+        done = dbt_build(
+            bench, env, bench.out_dir / f"duckdb-build-{run}.log", "--full-refresh"
+        )
+        builds.append(done.seconds)
+        build_peaks.append(done.peak_mib)
+        shutil.rmtree(path.parent, ignore_errors=True)
+    bench.add(
+        Result(
+            "engines",
+            "duckdb: load SOURCE=json (dlt duckdb destination)",
+            "s",
+            loads,
+            max(load_peaks),
+        )
+    )
+    bench.add(
+        Result(
+            "engines",
+            "duckdb: dbt build --full-refresh, all layers and tests",
+            "s",
+            builds,
+            max(build_peaks),
+        )
+    )

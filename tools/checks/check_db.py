@@ -36,6 +36,7 @@ from pathlib import Path
 
 import psycopg2
 
+from extract import config
 from extract.errors import UserError, run_main
 from extract.settings import RESOURCES, STRIPE_API_VERSION, Resource
 
@@ -195,7 +196,11 @@ def scalar(cur, sql: str) -> int:
 
 
 def relation_exists(cur, schema: str, table: str) -> bool:
-    cur.execute("select to_regclass(%s) is not null", (f"{schema}.{table}",))
+    cur.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = %s and table_name = %s",
+        (schema, table),
+    )
     return bool(cur.fetchone()[0])
 
 
@@ -427,6 +432,8 @@ def write_result(
 
 def main() -> int:
     source_name, counts = source_counts()
+    if config.warehouse(os.environ) == "duckdb":
+        return report(*_checked_duckdb(counts), source_name)
     try:
         conn = psycopg2.connect("")  # libpq reads the PG* variables
     except psycopg2.OperationalError as error:
@@ -438,6 +445,26 @@ def main() -> int:
         rows = [check(cur, r, counts[r.name]) for r in RESOURCES]
         ledger_lines, ledger_problems = check_ledger(cur)
     conn.close()
+    return report(rows, ledger_lines, ledger_problems, source_name)
+
+
+def _checked_duckdb(counts: dict) -> tuple[list, list[str], list[str]]:
+    """The same checks over the DuckDB file of WAREHOUSE=duckdb (the queries
+    are ones both engines read alike)."""
+    import duckdb
+
+    from extract.warehouse import QmarkCursor
+
+    connection = duckdb.connect(str(config.duckdb_path(os.environ)), read_only=True)
+    try:
+        cur = QmarkCursor(connection)
+        rows = [check(cur, r, counts[r.name]) for r in RESOURCES]
+        return (rows, *check_ledger(cur))
+    finally:
+        connection.close()
+
+
+def report(rows, ledger_lines, ledger_problems, source_name) -> int:
     print(render(rows, source_name))
     print("\n".join(ledger_lines))
     write_result(rows, source_name, ledger_problems)

@@ -286,7 +286,9 @@ def up() -> list[str]:
     settings = config.load()
     env = config.child_environment()
     lines = []
-    if settings.pg_managed:
+    if settings.warehouse == "duckdb":
+        lines.append(f"duckdb      {env['DUCKDB_PATH']} (a file, nothing to start)")
+    elif settings.pg_managed:
         lines.append(pg_up(settings, env))
     elif not env.get("PGHOST"):
         config.require_warehouse(env)

@@ -19,9 +19,9 @@ final as (
         usage_type,
         recurring_interval_count,
         unit_amount,
-        {{ monthly_normalized(
+        {{ mrr_round(monthly_normalized(
             'unit_amount', 'recurring_interval', 'recurring_interval_count'
-        ) }} as monthly_unit_amount,
+        )) }} as monthly_unit_amount,
         is_active,
         is_deleted,
         is_missing_from_source,

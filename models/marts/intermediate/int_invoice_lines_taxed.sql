@@ -107,7 +107,7 @@ ratios as (
             when taxed_base_cents <> 0
                 then {{ decimal_round(
                     '1 - inclusive_tax_cents'
-                    ~ ' / cast(taxed_base_cents as numeric)',
+                    ~ ' / cast(taxed_base_cents as ' ~ sql_type('numeric') ~ ')',
                     12,
                 ) }}
             else 1

@@ -1,0 +1,232 @@
+"""The same numbers on every engine.
+
+The fixture snapshot, landed with the same load id, is built on PostgreSQL
+(the session's fixture warehouse) and on DuckDB; the money views, the MRR
+facts and the ledger are compared row by row, every OLTP table by row count
+and the sum of each of its numeric columns. The two builds share only the
+models: any difference is a bug in an engine's macros, so values compare
+exactly (decimals by value, instants in UTC, JSON parsed).
+
+The DuckDB side builds the models only (seeds, staging, oltp, marts,
+snapshots); `make all WAREHOUSE=duckdb` runs the data tests on it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import (
+    FIXTURE_LOAD_ID,
+    FIXTURE_SNAPSHOT,
+    dbt,
+    query,
+    snapshot_raw_rows,
+)
+
+# The compared relations, each row by row in full.
+COMPARED_ROW_BY_ROW = (
+    "marts.metrics_mrr_monthly",
+    "marts.metrics_revenue_daily",
+    "marts.fct_balance_transactions",
+    "marts.metrics_balance_daily",
+    "marts.fct_mrr",
+)
+NUMERIC_TYPES = ("bigint", "integer", "smallint", "numeric")
+
+
+def _duckdb():
+    try:
+        import duckdb
+    except ImportError:
+        pytest.fail(
+            "duckdb is not installed: run `make test` (it installs the duckdb "
+            "extra) or `uv sync --extra duckdb`."
+        )
+    return duckdb
+
+
+def _load_raw(path: Path) -> None:
+    """The fixture's raw rows in a new DuckDB file, as dlt lands them."""
+    duckdb = _duckdb()
+    connection = duckdb.connect(str(path))
+    try:
+        connection.execute("create schema stripe_raw")
+        for resource, columns, rows in snapshot_raw_rows(
+            FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID
+        ):
+            types = {"created": "bigint", "livemode": "boolean"}
+            types |= {"is_deleted": "boolean not null", "data": "json"}
+            connection.execute(
+                f"create table stripe_raw.{resource} ("
+                + ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
+                + ")"
+            )
+            if rows:
+                connection.executemany(
+                    f"insert into stripe_raw.{resource} values"
+                    f" ({', '.join(['?'] * len(columns))})",
+                    rows,
+                )
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def duckdb_warehouse(stack_env, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("duckdb") / "stripe.duckdb"
+    _load_raw(path)
+    env = dict(stack_env, WAREHOUSE="duckdb", DUCKDB_PATH=str(path))
+    env["DBT_TARGET"] = "duckdb"
+    target = path.parent / "target"
+    env |= {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
+    dbt(env, "build", "--exclude-resource-type", "test", "unit_test")
+    return path
+
+
+def _canonical(value):
+    """A value as both engines' drivers should agree on it."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        return ("number", str(number.normalize()) if number else "0")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return ("instant", value.isoformat())
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict | list):
+        return ("json", json.dumps(value, sort_keys=True))
+    return value
+
+
+def _rows(fetched: list[tuple]) -> Counter:
+    return Counter(tuple(_canonical(v) for v in row) for row in fetched)
+
+
+def _columns(env, relation: str) -> list[tuple[str, str]]:
+    schema, table = relation.split(".")
+    return query(
+        env,
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+
+
+def _duck_query(path: Path, sql: str) -> list[tuple]:
+    connection = _duckdb().connect(str(path), read_only=True)
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def _differences(postgres: Counter, other: Counter) -> str:
+    only_pg = list((postgres - other).elements())[:5]
+    only_other = list((other - postgres).elements())[:5]
+    return f"only on postgres: {only_pg}\nonly on the other engine: {only_other}"
+
+
+def _compare(postgres_env, duck_path: Path, relation: str) -> int:
+    """Assert one relation holds the same rows on both engines; its row count."""
+    columns = [name for name, _ in _columns(postgres_env, relation)]
+    assert columns, f"{relation} is missing on postgres"
+    schema, table = relation.split(".")
+    duck_columns = [
+        row[0]
+        for row in _duck_query(
+            duck_path,
+            "select column_name from information_schema.columns where"
+            f" table_schema = '{schema}' and table_name = '{table}'",
+        )
+    ]
+    # Only PostgreSQL's enforced contracts put columns in the yml's order.
+    assert sorted(duck_columns) == sorted(columns), relation
+    select = f"select {', '.join(columns)} from {relation}"
+    postgres = _rows(query(postgres_env, select))
+    duck = _rows(_duck_query(duck_path, select))
+    assert postgres == duck, f"{relation}:\n" + _differences(postgres, duck)
+    return sum(postgres.values())
+
+
+@pytest.mark.parametrize("relation", COMPARED_ROW_BY_ROW)
+def test_duckdb_rows_equal_postgres(oltp_warehouse, duckdb_warehouse, relation):
+    assert _compare(oltp_warehouse, duckdb_warehouse, relation) > 0, (
+        f"{relation} is empty: nothing was compared"
+    )
+
+
+def test_duckdb_every_mart_and_oltp_relation_equals_postgres(
+    oltp_warehouse, duckdb_warehouse
+):
+    relations = [
+        f"{schema}.{name}"
+        for schema, name in query(
+            oltp_warehouse,
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('oltp', 'marts') order by 1, 2",
+        )
+    ]
+    assert len(relations) > 40
+    differences = []
+    for relation in relations:
+        try:
+            _compare(oltp_warehouse, duckdb_warehouse, relation)
+        except AssertionError as error:
+            differences.append(str(error)[:2000])
+    assert not differences, "\n\n".join(differences)
+
+
+def test_duckdb_oltp_counts_and_sums_equal_postgres(oltp_warehouse, duckdb_warehouse):
+    tables = [
+        row[0]
+        for row in query(
+            oltp_warehouse,
+            "select table_name from information_schema.tables"
+            " where table_schema = 'oltp' and table_type = 'BASE TABLE'"
+            " order by table_name",
+        )
+    ]
+    assert len(tables) >= 15
+    for table in tables:
+        numeric = [
+            name
+            for name, data_type in _columns(oltp_warehouse, f"oltp.{table}")
+            if data_type in NUMERIC_TYPES
+        ]
+        figures = ["count(*)"] + [f"sum({name})" for name in numeric]
+        select = f"select {', '.join(figures)} from oltp.{table}"
+        postgres = _rows(query(oltp_warehouse, select))
+        duck = _rows(_duck_query(duckdb_warehouse, select))
+        assert postgres == duck, f"oltp.{table} ({', '.join(figures)}):\n" + (
+            _differences(postgres, duck)
+        )
+
+
+def test_warehouse_picks_the_dbt_target_and_refuses_unknown_engines(tmp_path):
+    from extract import config
+    from extract.errors import UserError
+
+    env = config.child_environment(
+        {"WAREHOUSE": "DuckDB", "STACK_DIR": str(tmp_path), "ENV": "dev"}
+    )
+    assert env["WAREHOUSE"] == "duckdb"
+    assert env["DBT_TARGET"] == "duckdb"
+    assert env["DUCKDB_PATH"] == str(tmp_path / "duckdb" / "stripe.duckdb")
+    assert "PGHOST" not in env  # no PostgreSQL is started for DuckDB
+    assert config.child_environment({"STACK_DIR": str(tmp_path)})["DBT_TARGET"] == (
+        "pg"
+    )
+    with pytest.raises(UserError, match="WAREHOUSE='oracle' is not known"):
+        config.warehouse({"WAREHOUSE": "oracle"})
