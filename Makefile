@@ -44,7 +44,7 @@ venv: $(STAMP) ## Create the virtual environment from uv.lock (first use only)
 .PHONY: all
 all: $(STAMP) ## Build the whole warehouse: up, roles, populate (dev, SOURCE=api), extract, build, check-db
 	@$(MAKE) up
-	@$(MAKE) roles
+	@$(MAKE) roles ROLES_ARGS=--if-admin
 	@if [ "$$(echo $(ENV) | tr A-Z a-z)" = dev ] && [ "$$(echo $${SOURCE:-api} | tr A-Z a-z)" = api ]; then \
 		$(MAKE) populate; fi
 	@$(MAKE) extract
@@ -116,7 +116,7 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 .PHONY: roles
 roles: $(STAMP) ## Create the warehouse roles (loader, transformer, analyst, app) and their grants; idempotent, run by an admin
 	@$(UP)
-	@$(RUN) $(PY) -m tools.roles
+	@$(RUN) $(PY) -m tools.roles $(ROLES_ARGS)
 
 # Erasure (extract/erasure.py): raw and the snapshot directory, then dbt
 # clears the snapshots' history and rebuilds OLTP and the marts from raw.

@@ -58,17 +58,30 @@ def passwords_dir(environ: Mapping[str, str]) -> Path:
     return stack_dir / "roles" / re.sub(r"[^A-Za-z0-9_.-]", "_", server)
 
 
-def password(environ: Mapping[str, str], role: str, create: bool = False) -> str | None:
-    """A role's password; made (0600) when `create` and there is none yet."""
+def password(environ: Mapping[str, str], role: str) -> str | None:
+    """A role's password, as `make roles` kept it; None before that."""
     path = passwords_dir(environ) / f"{role}.password"
-    if not path.exists():
-        if not create:
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return path.read_text().strip() if path.exists() else None
+
+
+def new_passwords(environ: Mapping[str, str]) -> dict[str, str]:
+    """Each role's kept password, or a new one for a role that has none."""
+    return {
+        role: password(environ, role) or secrets.token_urlsafe(32) for role in ROLES
+    }
+
+
+def keep_passwords(environ: Mapping[str, str], passwords: Mapping[str, str]) -> None:
+    """Write the passwords (0600) once the roles have them: a file stands for
+    a role that exists, so a failed `make roles` leaves none."""
+    directory = passwords_dir(environ)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for role, secret in passwords.items():
+        path = directory / f"{role}.password"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secret)
 
 
 def role_environment(environ: dict[str, str], role: str | None) -> dict[str, str]:

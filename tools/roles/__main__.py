@@ -1,4 +1,6 @@
-"""python -m tools.roles: create the warehouse roles and their grants."""
+"""python -m tools.roles [--if-admin]: create the warehouse roles and their
+grants; with --if-admin (make all), a login that may not is a note, not an
+error."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import sys
 
 from extract import config
 from extract.errors import UserError
-from tools.roles import ROLES, password, passwords_dir
+from tools.roles import ROLES, keep_passwords, new_passwords, passwords_dir
 from tools.roles.grants import apply
 
 
@@ -15,7 +17,7 @@ def main() -> int:
 
     env = config.child_environment()
     config.require_warehouse(env)
-    secrets = {role: password(env, role, create=True) for role in ROLES}
+    secrets = new_passwords(env)
     try:
         conn = psycopg2.connect(
             host=env["PGHOST"],
@@ -31,13 +33,21 @@ def main() -> int:
         with conn, conn.cursor() as cur:
             apply(cur, env["PGDATABASE"], secrets)
     except psycopg2.errors.InsufficientPrivilege as exc:
+        if "--if-admin" in sys.argv[1:]:
+            print(
+                f"roles: skipped, {env['PGUSER']} may not create roles; every "
+                "process connects as it. An administrator can run `make roles`."
+            )
+            return 0
         raise UserError(
-            f"make roles needs an administrator of the server ({exc.pgerror or exc}"
-            "); run it with PGUSER set to a superuser, or a role with CREATEROLE "
-            "that owns the database."
+            "make roles needs an administrator of the server ("
+            f"{(exc.pgerror or str(exc)).strip().splitlines()[0]}); run it with "
+            "PGUSER set to a superuser, or a role with CREATEROLE that owns the "
+            "database."
         ) from None
     finally:
         conn.close()
+    keep_passwords(env, secrets)
     print(
         f"roles: {', '.join(ROLES)} ready in database {env['PGDATABASE']}; "
         f"passwords in {passwords_dir(env)} (0600)"

@@ -31,9 +31,9 @@ def ensure_role(cur, role: str, secret: str) -> None:
     cur.execute("select 1 from pg_roles where rolname = %s", (role,))
     verb = "alter" if cur.fetchone() else "create"
     cur.execute(
-        sql.SQL(
-            verb + " role {} login nosuperuser nocreatedb nocreaterole password %s"
-        ).format(sql.Identifier(role)),
+        # no superuser, createdb or createrole: the defaults (an admin with
+        # CREATEROLE only may not even name them)
+        sql.SQL(verb + " role {} login password %s").format(sql.Identifier(role)),
         (secret,),
     )
 
