@@ -18,7 +18,11 @@ override WAREHOUSE := $(shell echo '$(WAREHOUSE)' | tr A-Z a-z)
 export WAREHOUSE
 STAMP := $(if $(filter postgres,$(WAREHOUSE)),$(BASE_STAMP),$(VENV)/.synced-$(LOCK_SUM)-$(WAREHOUSE))
 RUN := $(PY) -m tools.stack exec --
-DBT := $(RUN) $(CURDIR)/$(VENV)/bin/dbt
+# Each process connects as its warehouse role once `make roles` made them
+# (tools/roles): the extractor as stripe_loader, dbt as stripe_transformer,
+# the app as stripe_app; until then as the PG* user.
+RUN_AS = $(PY) -m tools.stack exec --role $(1) --
+DBT := $(call RUN_AS,stripe_transformer) $(CURDIR)/$(VENV)/bin/dbt
 # Every target that needs the warehouse or the local Stripe starts them first;
 # `up` is idempotent, and in ENV=prod it starts nothing (and names the PG*
 # variables to set when none are).
@@ -54,8 +58,9 @@ help: ## List the targets
 venv: $(STAMP) ## Create the virtual environment from uv.lock (first use only)
 
 .PHONY: all
-all: $(STAMP) ## Build the whole warehouse: up, populate (dev, SOURCE=api), extract, build, check-db
+all: $(STAMP) ## Build the whole warehouse: up, roles (PostgreSQL), populate (dev, SOURCE=api), extract, build, check-db
 	@$(MAKE) up
+	@if [ "$(WAREHOUSE)" = postgres ]; then $(MAKE) roles ROLES_ARGS=--if-admin; fi
 	@if [ "$$(echo $(ENV) | tr A-Z a-z)" = dev ] && [ "$$(echo $${SOURCE:-api} | tr A-Z a-z)" = api ]; then \
 		$(MAKE) populate; fi
 	@$(MAKE) extract
@@ -87,7 +92,7 @@ populate: $(STAMP) ## Fill the (test-mode) Stripe with a demo business; dev only
 .PHONY: extract
 extract: $(STAMP) ## Run the dlt pipeline `stripe` into schema stripe_raw (SOURCE=api|json)
 	@$(UP)
-	@$(RUN) $(PY) -m extract
+	@$(call RUN_AS,stripe_loader) $(PY) -m extract
 
 .PHONY: fetch
 fetch: $(STAMP) ## Write a snapshot directory (JSON_DIR) from the Stripe API
@@ -122,6 +127,22 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 	@$(UP)
 	@$(RUN) $(PY) -m tools.checks.check_db
 
+# Least privilege (tools/roles): one role per process, passwords 0600 in
+# $(STACK_DIR)/roles, never printed.
+.PHONY: roles
+roles: $(STAMP) ## Create the warehouse roles (loader, transformer, analyst, app) and their grants; idempotent, run by an admin
+	@$(UP)
+	@$(RUN) $(PY) -m tools.roles $(ROLES_ARGS)
+
+# Erasure (extract/erasure.py): raw and the snapshot directory, then dbt
+# clears the snapshots' history and rebuilds OLTP and the marts from raw.
+.PHONY: forget
+forget: $(STAMP) ## Erase a customer's personal data from every layer and JSON_DIR's files (CUSTOMER=cus_...), keeping ids, amounts, dates
+	@test -n "$(CUSTOMER)" || { echo "error: name the customer: make forget CUSTOMER=cus_..." >&2; exit 2; }
+	@$(UP)
+	@$(call RUN_AS,stripe_loader) $(PY) -m extract forget '$(CUSTOMER)'
+	@$(DBT) build
+
 # Two pytest workers (pytest-xdist), whole modules each: every worker starts
 # a test stack of its own, so a module that waits on the rate-limited local
 # Stripe overlaps with one that builds. TEST_WORKERS=0 runs in one process.
@@ -140,7 +161,7 @@ export APP_PORT APP_SHOW_PII
 .PHONY: app
 app: $(STAMP) ## Serve the analytics app on 127.0.0.1:APP_PORT (default 8501), starting the stack first (APP_SHOW_PII=1 shows pii columns)
 	@$(UP)
-	@$(RUN) $(PY) -m tools.app serve
+	@$(call RUN_AS,stripe_app) $(PY) -m tools.app serve
 
 .PHONY: app-screenshots
 app-screenshots: $(STAMP) ## Rewrite docs/images/app-overview.png and app-mrr.png from the warehouse in use (needs chromium)

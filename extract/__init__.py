@@ -7,6 +7,7 @@ directory. Both yield one merge-on-id resource per raw table, as arrow tables.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
@@ -23,6 +24,8 @@ from extract.progress import Progress
 from extract.rows import table_columns
 from extract.snapshot import SnapshotLineError, open_snapshot, snapshot_items
 
+log = logging.getLogger("extract")
+
 
 def raw_resource(
     table: str, items: Iterator[pa.Table], filled: set[str] | None
@@ -32,16 +35,41 @@ def raw_resource(
     A table that is still empty is loaded with `replace` instead, which is
     the same result without merge's staging copy (the first load of a
     warehouse is the big one). `filled` names the tables that hold rows;
-    None means unknown, so merge.
+    None means unknown, so merge. `replace` deduplicates nothing, so an
+    object that arrives twice in one load (a subscription's embedded items
+    and its full item list; a line repeated in a snapshot) is kept once.
     """
     first = filled is not None and table not in filled
     return dlt.resource(
-        items,
+        once_per_id(table, items) if first else items,
         name=table,
         write_disposition="replace" if first else "merge",
         primary_key="id",
         columns=table_columns(table),
     )
+
+
+def once_per_id(
+    table: str, items: Iterator[pa.Table | None]
+) -> Iterator[pa.Table | None]:
+    """The arrow tables of one load with each id's first row only."""
+    seen: set[str] = set()
+    repeats = 0
+    for batch in items:
+        if batch is None or not len(batch):
+            yield batch
+            continue
+        keep = []
+        for object_id in batch.column("id").to_pylist():
+            keep.append(object_id not in seen)
+            seen.add(object_id)
+        dropped = len(keep) - sum(keep)
+        if dropped:
+            repeats += dropped
+            batch = batch.filter(pa.array(keep))
+        yield batch
+    if repeats:
+        log.info("%s: %d repeated objects kept once", table, repeats)
 
 
 @dlt.source(name=settings.PIPELINE_NAME, max_table_nesting=0)

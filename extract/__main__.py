@@ -1,5 +1,7 @@
 """python -m extract        load stripe_raw (SOURCE=api|json)
-python -m extract fetch  write a snapshot directory (JSON_DIR) from the API"""
+python -m extract fetch  write a snapshot directory (JSON_DIR) from the API
+python -m extract forget cus_...  erase a customer's personal data from raw
+                         and from the snapshot directory JSON_DIR"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Mapping
 
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from extract.commands import fetch, load
+from extract.commands import fetch, forget, load
 from extract.errors import UserError, run_main
 
 log = logging.getLogger("extract")
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             fetch(environ)
         elif not args:
             load(environ)
+        elif len(args) == 2 and args[0] == "forget":
+            forget(environ, args[1])
         else:
             print(__doc__, file=sys.stderr)
             return 2

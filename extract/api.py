@@ -102,6 +102,9 @@ _EMBEDDED_CHILDREN = {
 }
 # ... and the other way: child table -> its parent table.
 _EMBEDDED_TABLES = {r.name: r.parent for r in _EMBEDDED_CHILDREN.values()}
+# Tables whose objects name a payment method: one detached from its customer
+# (customer null) is in no customer's list, so it is retrieved by id.
+_PAYMENT_METHOD_REFERRERS = frozenset({"charges", "payment_intents"})
 
 
 class _NoIds(set):
@@ -141,6 +144,12 @@ class ApiExtraction:
         # the parent table's task touches its children's list.
         self._pending: dict[str, list[tuple[dict, Future]]] = defaultdict(list)
         self._child_pools: dict[str, ThreadPoolExecutor] = {}
+        # Payment methods that charges and payment intents name, and those
+        # listed under customers (set by the customers' task, which leaves
+        # the table open until the detached ones are retrieved).
+        self._referenced_methods: set[str] = set()
+        self._listed_methods: set[str] | None = None
+        self._lock = threading.Lock()
 
     # -- orchestration -----------------------------------------------------
 
@@ -176,6 +185,7 @@ class ApiExtraction:
             try:
                 for future in futures:
                     future.result()
+                self._detached_payment_methods()
             except BaseException:
                 self.stop.set()
                 raise
@@ -225,8 +235,11 @@ class ApiExtraction:
         # neither, and keeps none (millions of ids on a large account).
         keep_ids = not plan.full or plan.has_rows
         seen: dict[str, set[str]] = {
-            table: set() if keep_ids else _NoIds() for table in tables
+            table: set() if keep_ids or table == "payment_methods" else _NoIds()
+            for table in tables
         }
+        if "payment_methods" in seen:
+            self._listed_methods = seen["payment_methods"]
         cursor = plan.since
         params: dict[str, Any] = dict(resource.params)
         if resource.expand:
@@ -262,11 +275,15 @@ class ApiExtraction:
             )
             for table in tables:
                 self._finish(table, plan.since, "not offered by this Stripe")
+            if "payment_methods" in tables:
+                self._listed_methods = None  # finished here already
             return
         for table in tables:
             updates = changed.result().get(table, {})
             self._apply_changes(resource.name, table, updates, seen)
             self._drain_children(seen)
+        # Payment methods stay open: _detached_payment_methods finishes them.
+        tables = tuple(t for t in tables if t != "payment_methods")
         if plan.full and plan.has_rows and self.stored_rows is not None:
             for table in tables:
                 self._flag_vanished(table, seen[table])
@@ -281,6 +298,8 @@ class ApiExtraction:
             seen[table].add(obj["id"])
             rows.append((obj, None, bool(obj.get("deleted"))))
         self._emit(table, rows)
+        if table in _PAYMENT_METHOD_REFERRERS:
+            self._note_payment_methods(objs)
         embedded = _EMBEDDED_CHILDREN.get(table)
         if embedded:
             whole = []
@@ -444,6 +463,44 @@ class ApiExtraction:
                 # /v1/payment_methods?customer=...&type=card.
                 self._pm_path_fallback = True
         return self._collect(*resource.listing(customer["id"], fallback=True))
+
+    def _note_payment_methods(self, objs: list[dict]) -> None:
+        named = set()
+        for obj in objs:
+            method = obj.get("payment_method")
+            method = method.get("id") if isinstance(method, dict) else method
+            if isinstance(method, str):
+                named.add(method)
+        with self._lock:
+            self._referenced_methods |= named
+
+    def _detached_payment_methods(self) -> None:
+        """Payment methods that charges or payment intents name and no
+        customer lists (detached: customer null), retrieved one by one;
+        then the payment methods table is complete and finishes."""
+        listed = self._listed_methods
+        if listed is None:  # customers were not listed: nothing to finish
+            return
+        missing = self._referenced_methods - listed
+        plan = self.plans["payment_methods"]
+        if missing and not plan.full and self.stored_rows is not None:
+            missing -= self.stored_rows.known("payment_methods", missing)
+        resource = RESOURCES_BY_NAME["payment_methods"]
+        found = []
+        for method_id in sorted(missing):
+            method = self._retrieve(resource, method_id)
+            if method is not None:
+                found.append((method, None, bool(method.get("deleted"))))
+                listed.add(method_id)
+        if found:
+            log.info(
+                "payment_methods: %d detached from their customer, retrieved by id",
+                len(found),
+            )
+            self._emit("payment_methods", found, pages=0)
+        if plan.full and plan.has_rows and self.stored_rows is not None:
+            self._flag_vanished("payment_methods", listed)
+        self._finish("payment_methods", None)
 
     def _collect(self, path: str, params: dict | None = None) -> list[dict]:
         items: list[dict] = []

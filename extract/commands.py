@@ -7,6 +7,7 @@ import resource
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import dlt
 import orjson
@@ -17,7 +18,12 @@ from extract.client import StripeClient, default_rate
 from extract.errors import UserError
 from extract.progress import Progress
 from extract.rows import scrub
-from extract.snapshot import SnapshotLineError, SnapshotWriter
+from extract.snapshot import (
+    MANIFEST,
+    SnapshotLineError,
+    SnapshotWriter,
+    erase_from_snapshot,
+)
 from extract.warehouse import DuckDBStoredRaw, StoredRaw, pg_settings, pipelines_dir
 
 log = logging.getLogger("extract")
@@ -135,8 +141,51 @@ def load(environ: Mapping[str, str]) -> None:
         _request_rate(client, elapsed, progress),
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     )
-    if errors:
+    _erase_deleted_customers(stored)
+    if len(errors) == 1:
         raise errors[0]
+    if errors:
+        raise SnapshotLineError(
+            f"{len(errors)} snapshot files stop at a bad line (each loaded up "
+            "to it):\n" + "\n".join(f"  {error}" for error in errors)
+        )
+
+
+def _erase_deleted_customers(stored: StoredRaw) -> None:
+    """A customer Stripe deleted (customer.deleted) is forgotten: its
+    personal data leaves raw now, and the snapshots at the next dbt run. A
+    forgotten customer this load brought back is erased again."""
+    reasons = stored.customers_to_erase()
+    if reasons:
+        changed = stored.erase(reasons)
+        log.info(
+            "erased the personal data of %d deleted or forgotten customers "
+            "(%s rows in raw)",
+            len(reasons),
+            sum(changed.values()),
+        )
+
+
+def forget(environ: Mapping[str, str], customer_id: str) -> None:
+    """make forget: erase one customer's personal data from raw and from the
+    snapshot directory JSON_DIR, when there is one."""
+    if not customer_id.startswith("cus_"):
+        raise UserError(
+            f"CUSTOMER={customer_id!r} is not a Stripe customer id; pass one "
+            "such as CUSTOMER=cus_123 (make forget CUSTOMER=cus_...)."
+        )
+    stored = StoredRaw(pg_settings(environ))
+    changed = stored.erase({customer_id: "make forget"})
+    log.info(
+        "erased %s's personal data from %s",
+        customer_id,
+        ", ".join(f"{table} ({rows})" for table, rows in changed.items() if rows)
+        or "nothing: raw holds no row of it",
+    )
+    json_dir = environ.get("JSON_DIR") or str(config.ROOT / "data" / "snapshot")
+    if Path(json_dir, MANIFEST).is_file():
+        rewritten = erase_from_snapshot(json_dir, customer_id)
+        log.info("rewrote %d objects in the snapshot %s", rewritten, json_dir)
 
 
 def _request_rate(

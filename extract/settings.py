@@ -43,6 +43,10 @@ ARROW_BATCH_ROWS = 5_000
 # and dlt; a thread that gets this far ahead waits (bounded memory).
 QUEUE_PAGES = 10
 # Keys removed from every object, at any depth, before anything is written.
+# A snapshot line longer than this is refused (Stripe's largest objects, an
+# invoice with its first ten lines or a customer with its metadata, are tens
+# of KiB; the cap is far above them and below what a load should buffer).
+MAX_OBJECT_BYTES = 16 * 2**20
 SECRET_KEYS = frozenset({"client_secret"})
 
 PROGRESS_INTERVAL_SECONDS = 5.0

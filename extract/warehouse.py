@@ -78,6 +78,56 @@ class StoredRaw:
         finally:
             conn.close()
 
+    def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
+        """Erase customers' personal data from raw (customer id -> why), one
+        transaction each; the rows changed per table, summed."""
+        from extract.erasure import erase_customer
+
+        total: dict[str, int] = {}
+        conn = self._connect()
+        try:
+            for customer_id, reason in reasons.items():
+                with conn, conn.cursor() as cur:
+                    for table, rows in erase_customer(cur, customer_id, reason).items():
+                        total[table] = total.get(table, 0) + rows
+        finally:
+            conn.close()
+        return total
+
+    def customers_to_erase(self) -> dict[str, str]:
+        """Customer id -> why it is to be erased now: raw holds it deleted
+        and the erasure log does not name it, or a load since its last
+        erasure brought personal data of it back (a forgotten customer that
+        Stripe still has, changed or charged again)."""
+        from extract.erasure import LOG_TABLE, OWNER_COLUMNS
+
+        raw = settings.DATASET_NAME
+        with self._cursor() as cur:
+            tables = self._tables(cur)
+            if "customers" not in tables:
+                return {}
+            if LOG_TABLE not in tables:
+                cur.execute(f"select id from {raw}.customers where is_deleted")
+                return {row[0]: "customer.deleted" for row in cur.fetchall()}
+            erased = (
+                f"select customer_id, max(load_id::numeric) as load_id"
+                f" from {raw}.{LOG_TABLE} group by customer_id"
+            )
+            returned = " or ".join(
+                f"exists (select 1 from {raw}.{table} as owned where"
+                f" {owner} = erased.customer_id"
+                " and owned._dlt_load_id::numeric > erased.load_id)"
+                for table, owner in OWNER_COLUMNS.items()
+                if table in tables
+            )
+            cur.execute(
+                f"select id, 'customer.deleted' from {raw}.customers where is_deleted"
+                f" and id not in (select customer_id from {raw}.{LOG_TABLE})"
+                f" union all select customer_id, 'loaded again after its erasure'"
+                f" from ({erased}) as erased where {returned}"
+            )
+            return dict(cur.fetchall())
+
     @staticmethod
     def _tables(cur: Any) -> set[str]:
         cur.execute(

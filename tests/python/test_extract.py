@@ -453,6 +453,69 @@ def test_malformed_line_names_file_and_line_and_keeps_what_loaded(
     ) == [("2024-06-20",)]
 
 
+def test_each_bad_input_names_its_file_and_line_and_keeps_what_came_before(
+    new_database, tmp_path
+):
+    """A truncated line, a wrong type, an object of another type, a 50 MB
+    object and non-UTF-8 bytes: one clear line each; every object before
+    them (and every other file) loads; an unknown file is skipped, noted."""
+
+    def objects(kind: str, prefix: str, **fields) -> list[bytes]:
+        return [
+            orjson.dumps(
+                {"id": f"{prefix}_{n}", "object": kind, "created": n, **fields}
+            )
+            for n in range(2)
+        ]
+
+    bad = {
+        "customers": b'{"id": "cus_cut", "object": "cus',
+        "charges": b'{"id": "ch_bad", "object": "charge", "amount": "12.50"}',
+        "products": b'{"id": "widget_1", "object": "widget"}',
+        "refunds": b'{"id": "re_big", "object": "refund", "note": "'
+        + b"x" * (50 * 2**20)
+        + b'"}',
+        "payouts": b'{"id": "po_latin", "object": "payout", "description": "caf\xe9"}',
+    }
+    kinds = {
+        "customers": ("customer", "cus"),
+        "charges": ("charge", "ch"),
+        "products": ("product", "prod"),
+        "refunds": ("refund", "re"),
+        "payouts": ("payout", "po"),
+    }
+    for table, line in bad.items():
+        kind, prefix = kinds[table]
+        good = (
+            objects(kind, prefix, amount=100)
+            if table == "charges"
+            else objects(kind, prefix)
+        )
+        after = orjson.dumps({"id": f"{prefix}_after", "object": kind})
+        (tmp_path / f"{table}.jsonl").write_bytes(b"\n".join([*good, line, after]))
+    (tmp_path / "widgets.jsonl").write_bytes(b'{"id": "w_1", "object": "widget"}\n')
+    (tmp_path / "manifest.json").write_text('{"api_version": "2026-10-28.endive"}')
+    result = extract(new_database, check=False, SOURCE="json", JSON_DIR=str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stdout
+    assert "5 snapshot files stop at a bad line" in result.stdout
+    for table, why in (
+        ("customers", "invalid JSON"),
+        ("charges", "ch_bad.amount is str '12.50' where Stripe sends an integer"),
+        (
+            "products",
+            "object widget_1 is a 'widget', and products.jsonl holds 'product'",
+        ),
+        ("refunds", "an object of 50 MiB"),
+        ("payouts", "not UTF-8 (byte 0xe9"),
+    ):
+        assert f"{tmp_path / table}.jsonl:3: {why}" in result.stdout, table
+        prefix = kinds[table][1]
+        assert raw_ids(new_database)[table] == {f"{prefix}_0", f"{prefix}_1"}
+    assert "widgets.jsonl: no resource of the warehouse is called widgets" in (
+        result.stdout
+    )
+
+
 def changing_stripe(state: dict) -> Route:
     """A Stripe whose one subscription (12 items, so paged past the embedded
     ten) and one invoice (25 lines) the test changes between runs."""

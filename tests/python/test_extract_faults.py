@@ -581,3 +581,54 @@ def test_a_list_page_that_fails_ends_the_run_naming_table_and_page():
     assert str(caught.value).startswith(
         "customers: page after cus_099 failed after 4 retries: HTTP 503 busy;"
     )
+
+
+def test_a_detached_payment_method_that_a_charge_names_is_retrieved_by_id():
+    """Stripe lists payment methods per customer only: one detached (customer
+    null) that a charge or payment intent names arrives by retrieval."""
+    inner = small_stripe()
+    detached = {"id": "pm_gone", "object": "payment_method", "customer": None}
+    charge = {"id": "ch_1", "object": "charge", "created": 3}
+    intent = {"id": "pi_1", "object": "payment_intent", "created": 3}
+    retrieved = []
+
+    def with_detached(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/charges":
+            named = [charge | {"payment_method": "pm_gone"}]
+            return 200, {}, stripe_list(named, query)
+        if path == "/v1/payment_intents":
+            named = [intent | {"payment_method": "pm_1"}]  # listed under cus_000
+            return 200, {}, stripe_list(named, query)
+        if path.startswith("/v1/payment_methods/"):
+            retrieved.append(path)
+            return 200, {}, detached
+        return inner(path, query)
+
+    with FakeStripe(with_detached) as fake:
+        sink = full_extraction(fake)
+    assert sorted(sink.ids("payment_methods")) == ["pm_1", "pm_gone"]
+    assert (detached, None, False) in sink.rows["payment_methods"]
+    assert retrieved == ["/v1/payment_methods/pm_gone"]
+    assert "payment_methods" in sink.finished
+
+
+def test_a_first_load_keeps_each_id_once():
+    """A first load is a `replace`, which deduplicates nothing: an object
+    arriving twice in one load (a subscription's embedded items and then its
+    whole list) must still be one row."""
+    from extract import once_per_id
+    from extract.rows import RowBatch
+
+    def batch(ids: list[str]):
+        rows = RowBatch("subscription_items", "v")
+        for object_id in ids:
+            rows.add({"id": object_id, "object": "subscription_item"}, None, "sub_1")
+        return rows.to_table()
+
+    first_ten = [f"si_{n:02d}" for n in range(10)]
+    whole = [f"si_{n:02d}" for n in range(12)]
+    out = list(
+        once_per_id("subscription_items", iter([batch(first_ten), None, batch(whole)]))
+    )
+    ids = [i for table in out if table is not None for i in table["id"].to_pylist()]
+    assert ids == whole

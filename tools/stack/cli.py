@@ -2,14 +2,15 @@
 
     python -m tools.stack up|down|status
     python -m tools.stack psql [args...]
-    python -m tools.stack exec -- command [args...]
+    python -m tools.stack exec [--role ROLE] -- command [args...]
     python -m tools.stack dbt-flags    (--full-refresh when FULL_REFRESH says so)
 
 `up` starts what the settings say the project manages (PostgreSQL unless
 PGHOST is set; localstripe when ENV=dev and STRIPE_API_BASE is not set) and is
 harmless when they already run. `down` stops exactly those processes, by the
 pid each wrote at its start. `exec` runs a command with the project's
-environment (PG*, STRIPE_*, dbt and dlt settings) filled in.
+environment (PG*, STRIPE_*, dbt and dlt settings) filled in; with `--role`,
+connected as that warehouse role once `make roles` made it (tools/roles).
 """
 
 from __future__ import annotations
@@ -330,10 +331,12 @@ def status() -> list[str]:
     return [f"env         {settings.env}", pg, stripe]
 
 
-def exec_with_env(command: list[str]) -> int:
+def exec_with_env(command: list[str], role: str | None = None) -> int:
     if not command:
         raise UserError("nothing to run; usage: python -m tools.stack exec -- cmd")
-    env = config.child_environment()
+    from tools.roles import role_environment
+
+    env = role_environment(config.child_environment(), role)
     os.execvpe(command[0], command, env)
     return 0
 
@@ -355,7 +358,10 @@ def main(argv: list[str]) -> int:
     elif verb == "dbt-flags":
         print("--full-refresh" if config.full_refresh(os.environ) else "")
     elif verb == "exec":
-        return exec_with_env(rest[1:] if rest[:1] == ["--"] else rest)
+        role = None
+        if rest[:1] == ["--role"] and len(rest) > 1:
+            role, rest = rest[1], rest[2:]
+        return exec_with_env(rest[1:] if rest[:1] == ["--"] else rest, role)
     else:
         print(__doc__)
         return 2

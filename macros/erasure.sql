@@ -1,0 +1,43 @@
+{#- on-run-start: the snapshots' history forgets the customers raw's erasure
+    log names (make forget, or a customer.deleted event): in every snapshot
+    with a customer_id, the columns tagged `meta: {pii: true}` are set to
+    null in every version of those customers' rows. Before the snapshots
+    run, so the erased current state is no change to them. -#}
+{% macro erase_from_snapshots() -%}
+    {%- if execute -%}
+        {%- set erasure_log = adapter.get_relation(
+            target.database, var('raw_schema'), '_erasure_log'
+        ) -%}
+        {%- if erasure_log is not none -%}
+            {%- for node in graph.nodes.values()
+                if node.resource_type == 'snapshot' -%}
+                {%- set tagged = pii_columns(node) -%}
+                {%- set history = adapter.get_relation(
+                    node.database, node.schema, node.alias
+                ) -%}
+                {%- if history is not none and tagged
+                    and 'customer_id' in node.columns -%}
+                    {%- do run_query(erase_history_sql(
+                        history, tagged, erasure_log
+                    )) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro erase_history_sql(history, tagged, erasure_log) -%}
+    update {{ history }}
+    set
+        {%- for column in tagged %}
+        {{ adapter.quote(column) }} = null{{ ',' if not loop.last }}
+        {%- endfor %}
+    where
+        customer_id in (select customer_id from {{ erasure_log }})
+        and (
+            {%- for column in tagged %}
+            {{ adapter.quote(column) }} is not null
+            {{- ' or' if not loop.last }}
+            {%- endfor %}
+        )
+{%- endmacro %}
