@@ -110,6 +110,12 @@ check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per 
 test: $(STAMP) ## Run every test: pytest (stack, populate, extract, dbt build and tests)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# Real-time ingestion (extract/webhook): Stripe's webhooks into stripe_raw.
+.PHONY: listen
+listen: $(STAMP) ## Receive Stripe webhooks on 127.0.0.1:WEBHOOK_PORT into stripe_raw (dev: the local Stripe sends them; needs one `make extract` first)
+	@$(UP)
+	@$(RUN) $(PY) -m extract.webhook
+
 # The analytics app (tools/app): Streamlit over the marts, read-only.
 APP_PORT ?= 8501
 APP_SHOW_PII ?=
