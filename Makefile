@@ -116,6 +116,11 @@ listen: $(STAMP) ## Receive Stripe webhooks on 127.0.0.1:WEBHOOK_PORT into strip
 	@$(UP)
 	@$(RUN) $(PY) -m extract.webhook
 
+.PHONY: bench-webhooks
+bench-webhooks: $(STAMP) ## Benchmark the webhook receiver: events/s and receipt-to-commit p50/p99 (WEBHOOK_BENCH_ARGS='--events 5000 --concurrency 8')
+	@$(UP)
+	@$(RUN) $(PY) -m tools.bench.webhooks $(WEBHOOK_BENCH_ARGS)
+
 # The analytics app (tools/app): Streamlit over the marts, read-only.
 APP_PORT ?= 8501
 APP_SHOW_PII ?=
