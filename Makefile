@@ -121,6 +121,21 @@ bench-webhooks: $(STAMP) ## Benchmark the webhook receiver: events/s and receipt
 	@$(UP)
 	@$(RUN) $(PY) -m tools.bench.webhooks $(WEBHOOK_BENCH_ARGS)
 
+# Document collections (models/documents, tools/documents).
+Q ?=
+export Q
+FEATURES_DIR ?= data/features
+
+.PHONY: search
+search: $(STAMP) ## Full-text search of customer feedback (documents.customer_feedback): make search Q="too expensive"
+	@$(UP)
+	@$(RUN) $(PY) -m tools.documents search "$$Q"
+
+.PHONY: features
+features: $(STAMP) ## Write documents.ml_features as Parquet, one file per feature set (churn, fraud), to FEATURES_DIR (data/features)
+	@$(UP)
+	@$(RUN) $(PY) -m tools.documents features --out $(FEATURES_DIR)
+
 # The analytics app (tools/app): Streamlit over the marts, read-only.
 APP_PORT ?= 8501
 APP_SHOW_PII ?=

@@ -37,6 +37,7 @@ import psycopg2
 
 from extract.errors import UserError, run_main
 from extract.settings import RESOURCES, STRIPE_API_VERSION, Resource
+from tools.checks.check_documents import check_documents, relation_exists
 
 RAW_SCHEMA = os.environ.get("RAW_SCHEMA", "stripe_raw")
 OLTP_SCHEMA = "oltp"
@@ -190,11 +191,6 @@ def source_counts() -> tuple[str, dict[str, tuple[int, int] | None]]:
 def scalar(cur, sql: str) -> int:
     cur.execute(sql)
     return int(cur.fetchone()[0] or 0)
-
-
-def relation_exists(cur, schema: str, table: str) -> bool:
-    cur.execute("select to_regclass(%s) is not null", (f"{schema}.{table}",))
-    return bool(cur.fetchone()[0])
 
 
 def raw_money_sql(resource: Resource, raw_field: str) -> str:
@@ -404,13 +400,18 @@ def main() -> int:
     with conn, conn.cursor() as cur:
         rows = [check(cur, r, counts[r.name]) for r in RESOURCES]
         ledger_lines, ledger_problems = check_ledger(cur)
+        document_lines, document_problems = check_documents(cur)
     conn.close()
     print(render(rows, source_name))
     print("\n".join(ledger_lines))
+    print("\n".join(document_lines))
     failed = [r.resource for r in rows if r.problems]
     if ledger_problems:
         print("ledger: " + "; ".join(ledger_problems), file=sys.stderr)
         failed.append("the ledger")
+    if document_problems:
+        print("documents: " + "; ".join(document_problems), file=sys.stderr)
+        failed.append("the documents")
     if failed:
         print(f"check-db: FAILED for {', '.join(failed)}", file=sys.stderr)
         return 1
