@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from extract import config
 from extract.errors import UserError, run_main
+from tools.stack.cli import connect
 
 SEARCH_SQL = """
 select
@@ -39,14 +40,7 @@ FEATURE_SETS = ("churn", "fraud")
 
 def _connect(env: dict[str, str]):
     try:
-        return psycopg2.connect(
-            host=env["PGHOST"],
-            port=env.get("PGPORT") or 5432,
-            user=env["PGUSER"],
-            password=env.get("PGPASSWORD", ""),
-            dbname=env["PGDATABASE"],
-            connect_timeout=10,
-        )
+        return connect(env)
     except (KeyError, psycopg2.OperationalError):
         raise UserError(
             "cannot reach the warehouse; start it with `make up` or set the PG* "
