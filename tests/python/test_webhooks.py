@@ -383,3 +383,15 @@ def test_local_stripe_deliveries_land_and_extract_agrees(stack_env, tmp_path):
         is_deleted, data = raw_row(env, "customers", made.id)[0]
         assert not is_deleted and data["description"] == "via hook"
         assert data["email"] == "hook@example.com"
+
+
+def test_up_makes_a_private_secret_and_never_prints_it(stack_env):
+    from conftest import TEST_STACK, base_environment
+
+    path = TEST_STACK / "webhook.secret"
+    secret = path.read_text().strip()
+    assert secret.startswith("whsec_") and len(secret) > 30
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert stack_env["STRIPE_WEBHOOK_SECRET"] == secret
+    output = run([sys.executable, "-m", "tools.stack", "up"], base_environment()).stdout
+    assert secret not in output
