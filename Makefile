@@ -153,6 +153,32 @@ TEST_WORKERS ?= 2
 test: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Run every test: pytest (stack, populate, extract, dbt build and tests; the same numbers on DuckDB); TEST_WORKERS=2
 	@$(PY) -m pytest $$([ "$(TEST_WORKERS)" = 0 ] || echo "-n $(TEST_WORKERS) --dist loadfile") $(PYTEST_ARGS)
 
+# Real-time ingestion (extract/webhook): Stripe's webhooks into stripe_raw.
+.PHONY: listen
+listen: $(STAMP) ## Receive Stripe webhooks on 127.0.0.1:WEBHOOK_PORT into stripe_raw (dev: the local Stripe sends them; needs one `make extract` first)
+	@$(UP)
+	@$(RUN) $(PY) -m extract.webhook
+
+.PHONY: bench-webhooks
+bench-webhooks: $(STAMP) ## Benchmark the webhook receiver: events/s and receipt-to-commit p50/p99 (WEBHOOK_BENCH_ARGS='--events 5000 --concurrency 8')
+	@$(UP)
+	@$(RUN) $(PY) -m tools.bench.webhooks $(WEBHOOK_BENCH_ARGS)
+
+# Document collections (models/documents, tools/documents).
+Q ?=
+export Q
+FEATURES_DIR ?= data/features
+
+.PHONY: search
+search: $(STAMP) ## Full-text search of customer feedback (documents.customer_feedback): make search Q="too expensive"
+	@$(UP)
+	@$(RUN) $(PY) -m tools.documents search "$$Q"
+
+.PHONY: features
+features: $(STAMP) ## Write documents.ml_features as Parquet, one file per feature set (churn, fraud), to FEATURES_DIR (data/features)
+	@$(UP)
+	@$(RUN) $(PY) -m tools.documents features --out $(FEATURES_DIR)
+
 # The analytics app (tools/app): Streamlit over the marts, read-only.
 APP_PORT ?= 8501
 APP_SHOW_PII ?=

@@ -148,15 +148,32 @@ def stripe_port(settings: Settings, environ: dict[str, str] | None = None) -> in
     )
 
 
-def pg_password(settings: Settings) -> str:
-    """The embedded server's password: made once, kept 0600 in the stack dir."""
-    path = settings.stack_dir / "pg.password"
+def _stack_secret(settings: Settings, name: str, prefix: str = "") -> str:
+    """A secret made once and kept 0600 in the stack dir, never printed."""
+    path = settings.stack_dir / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(hashlib.sha256(os.urandom(32)).hexdigest())
+            handle.write(prefix + hashlib.sha256(os.urandom(32)).hexdigest())
     return path.read_text().strip()
+
+
+def pg_password(settings: Settings) -> str:
+    """The embedded server's password."""
+    return _stack_secret(settings, "pg.password")
+
+
+def webhook_port(settings: Settings, environ: dict[str, str] | None = None) -> int:
+    environ = dict(os.environ) if environ is None else environ
+    return choose_port(
+        settings.stack_dir / "webhook.port", 59000, environ.get("WEBHOOK_PORT")
+    )
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The local Stripe's webhook endpoint secret (whsec_...)."""
+    return _stack_secret(settings, "webhook.secret", "whsec_")
 
 
 def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -180,8 +197,10 @@ def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     if settings.stripe_managed:
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port(settings, env)}"
         env.setdefault("STRIPE_API_KEY", LOCAL_STRIPE_KEY)
+        env.setdefault("STRIPE_WEBHOOK_SECRET", webhook_secret(settings))
     else:
         env.setdefault("STRIPE_API_BASE", DEFAULT_API_BASE)
+    env["WEBHOOK_PORT"] = str(webhook_port(settings, env))
     env.setdefault("SOURCE", "api")
     env.setdefault("JSON_DIR", str(ROOT / "data" / "snapshot"))
     env["WAREHOUSE"] = settings.warehouse

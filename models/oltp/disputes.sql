@@ -19,6 +19,7 @@ final as (
         payment_intent_id,
         status,
         reason,
+        evidence_text,
         currency,
         metadata,
         amount_cents,

@@ -24,6 +24,7 @@ final as (
         balance_transaction_id,
         status,
         reason,
+        description,
         currency,
         metadata,
         amount_cents,

@@ -49,6 +49,8 @@ final as (
         collection_method,
         currency,
         cancellation_reason,
+        cancellation_feedback,
+        cancellation_comment,
         metadata,
         pause_collection_behavior,
         is_cancel_at_period_end,

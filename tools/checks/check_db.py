@@ -39,6 +39,7 @@ import psycopg2
 from extract import config
 from extract.errors import UserError, run_main
 from extract.settings import RESOURCES, STRIPE_API_VERSION, Resource
+from tools.checks.check_documents import check_documents, relation_exists
 
 RAW_SCHEMA = os.environ.get("RAW_SCHEMA", "stripe_raw")
 OLTP_SCHEMA = "oltp"
@@ -195,13 +196,12 @@ def scalar(cur, sql: str) -> int:
     return int(cur.fetchone()[0] or 0)
 
 
-def relation_exists(cur, schema: str, table: str) -> bool:
-    cur.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = %s and table_name = %s",
-        (schema, table),
-    )
-    return bool(cur.fetchone()[0])
+def load_time(load_id: str | None) -> str | None:
+    """A dlt load id (epoch seconds as text) as an ISO UTC time."""
+    if load_id is None:
+        return None
+    moment = datetime.fromtimestamp(float(load_id), UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def raw_money_sql(resource: Resource, raw_field: str) -> str:
@@ -228,12 +228,9 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconcilia
     raw = f"{RAW_SCHEMA}.{resource.name}"
     row.raw_live = scalar(cur, f"select count(*) from {raw} where not is_deleted")
     row.raw_deleted = scalar(cur, f"select count(*) from {raw} where is_deleted")
-    # dlt's load id is the load's start in epoch seconds
-    cur.execute(
-        "select to_char(to_timestamp(max(_dlt_load_id)::numeric) at time zone"
-        f" 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') from {raw}"
-    )
-    row.last_load_at = cur.fetchone()[0]
+    # dlt's load id is the load's start in epoch seconds (same-length text)
+    cur.execute(f"select max(_dlt_load_id) from {raw}")
+    row.last_load_at = load_time(cur.fetchone()[0])
 
     if source is None:
         row.source = None
@@ -444,8 +441,16 @@ def main() -> int:
     with conn, conn.cursor() as cur:
         rows = [check(cur, r, counts[r.name]) for r in RESOURCES]
         ledger_lines, ledger_problems = check_ledger(cur)
+        document_lines, document_problems = check_documents(cur)
     conn.close()
-    return report(rows, ledger_lines, ledger_problems, source_name)
+    return report(
+        rows,
+        ledger_lines,
+        ledger_problems,
+        source_name,
+        document_lines,
+        document_problems,
+    )
 
 
 def _checked_duckdb(counts: dict) -> tuple[list, list[str], list[str]]:
@@ -464,14 +469,29 @@ def _checked_duckdb(counts: dict) -> tuple[list, list[str], list[str]]:
         connection.close()
 
 
-def report(rows, ledger_lines, ledger_problems, source_name) -> int:
+def report(
+    rows,
+    ledger_lines,
+    ledger_problems,
+    source_name,
+    document_lines=(),
+    document_problems=(),
+) -> int:
+    """Print the reconciliation, record it (check_db.json), and its exit
+    code. DuckDB has no documents layer, so no document lines there."""
+    document_problems = list(document_problems)
     print(render(rows, source_name))
     print("\n".join(ledger_lines))
-    write_result(rows, source_name, ledger_problems)
+    if document_lines:
+        print("\n".join(document_lines))
+    write_result(rows, source_name, ledger_problems + document_problems)
     failed = [r.resource for r in rows if r.problems]
     if ledger_problems:
         print("ledger: " + "; ".join(ledger_problems), file=sys.stderr)
         failed.append("the ledger")
+    if document_problems:
+        print("documents: " + "; ".join(document_problems), file=sys.stderr)
+        failed.append("the documents")
     if failed:
         print(f"check-db: FAILED for {', '.join(failed)}", file=sys.stderr)
         return 1

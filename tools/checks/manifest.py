@@ -22,7 +22,7 @@ from extract.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "stripe_warehouse"
-LAYERS = ("staging", "oltp", "marts")
+LAYERS = ("staging", "oltp", "marts", "documents")
 _REF = re.compile(r"""ref\(\s*(?:['"][^'"]+['"]\s*,\s*)?['"]([^'"]+)['"]""")
 
 
@@ -83,7 +83,7 @@ def models(manifest: dict) -> Iterator[dict]:
 
 
 def layer(node: dict) -> str | None:
-    """staging, oltp or marts: the first folder under models/."""
+    """staging, oltp, marts or documents: the first folder under models/."""
     folder = node["fqn"][1] if len(node["fqn"]) > 2 else None
     return folder if folder in LAYERS else None
 

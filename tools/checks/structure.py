@@ -12,7 +12,8 @@ The rules, and the decisions behind them:
   staging model only when no OLTP model reads it (the resource has no OLTP
   entity: stg_stripe__events, the 30-day event log, feeds the MRR history
   directly); where an OLTP model exists, reading staging skips its keys,
-  placeholders and merge and is a violation.
+  placeholders and merge and is a violation. documents read what marts
+  read, and marts and documents, under the same staging rule.
 - primary_key_test: every model that is a relation (not ephemeral: an
   ephemeral model is a CTE inlined into a tested table) has unique and
   not_null tests on one column, or unique_combination_of_columns.
@@ -23,7 +24,8 @@ The rules, and the decisions behind them:
 - naming: stg_stripe__<table of the stripe source> in staging; plural
   snake_case in oltp (int_* only for helpers: ephemeral, or tables without
   key constraints, which are no entity of the 3NF layer); dim_, fct_,
-  metrics_ or int_ in marts.
+  metrics_ or int_ in marts; documents are the named collections
+  (DOCUMENT_COLLECTIONS).
 - pii_tagged: every column whose name matches a PII pattern (PII_PATTERNS)
   carries `meta: {pii: true}`, in models, snapshots and sources.
 - fact_grain: every fct_ and metrics_ model's description states its grain
@@ -57,10 +59,19 @@ PII_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^data$|^event_object$|^previous_attributes$", r"."),
     # a customer's free text and address country describe the person
     (r"^description$|^country$", r"customers"),
+    # documents holding a person's data or words, and the words themselves
+    (r"^document$", r"^(event_log|customer_profiles|customer_feedback)$"),
+    (r"^body$|_comment$|^evidence_text$", r"."),
 )
 STAGING_NAME = re.compile(r"^stg_stripe__([a-z][a-z0-9_]*)$")
 SNAKE_PLURAL = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*s$")
 MARTS_PREFIXES = ("dim_", "fct_", "metrics_", "int_")
+DOCUMENT_COLLECTIONS = (
+    "event_log",
+    "customer_profiles",
+    "customer_feedback",
+    "ml_features",
+)
 
 # (model, rule) pairs allowed to break a rule, with the reason; none now.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
@@ -114,6 +125,7 @@ ALLOWED_READS = {
     "staging": {"source", "seed"},
     "oltp": {"staging", "oltp", "seed"},
     "marts": {"oltp", "marts", "snapshot", "seed"},
+    "documents": {"oltp", "marts", "documents", "snapshot", "seed"},
 }
 
 
@@ -127,7 +139,7 @@ def layer_order(manifest: dict) -> list[Violation]:
                 Violation(
                     node["name"],
                     "layer_order",
-                    "lives outside models/staging, models/oltp and models/marts",
+                    "lives outside models/staging, oltp, marts and documents",
                 )
             )
             continue
@@ -138,11 +150,15 @@ def layer_order(manifest: dict) -> list[Violation]:
             theirs = mf.layer(parent) if kind == "model" else kind
             if theirs in ALLOWED_READS[own]:
                 continue
-            if own == "marts" and theirs == "staging" and parent["name"] not in covered:
+            if (
+                own in ("marts", "documents")
+                and theirs == "staging"
+                and parent["name"] not in covered
+            ):
                 continue  # no OLTP entity for this resource: documented above
             hint = (
                 f"read the OLTP table built from {parent['name']}"
-                if theirs == "staging" and own == "marts"
+                if theirs == "staging" and own in ("marts", "documents")
                 else f"a {own} model reads only {sorted(ALLOWED_READS[own])}"
             )
             found.append(
@@ -263,6 +279,8 @@ def naming(manifest: dict) -> list[Violation]:
                 problem = "oltp tables are plural snake_case entity names"
         elif own == "marts" and not name.startswith(MARTS_PREFIXES):
             problem = "marts models start with dim_, fct_, metrics_ or int_"
+        elif own == "documents" and name not in DOCUMENT_COLLECTIONS:
+            problem = f"documents models are the collections {DOCUMENT_COLLECTIONS}"
         if problem:
             found.append(Violation(name, "naming", problem))
     return found

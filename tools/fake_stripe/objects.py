@@ -12,6 +12,7 @@ fastest form in CPython and the easiest to compare with the API reference.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -576,6 +577,7 @@ def refund(
         "charge": charge_id,
         "created": created,
         "currency": currency,
+        "description": REFUND_DESCRIPTIONS.get(reason),
         "destination_details": {
             "card": {
                 "reference": reference,
@@ -593,6 +595,64 @@ def refund(
         "status": "succeeded",
         "transfer_reversal": None,
     }
+
+
+# What customers write when they cancel, by Stripe's feedback value; one is
+# picked from the object's id (no random draw, so the rest of a synthetic
+# company stays as it was).
+CANCEL_COMMENTS = {
+    "too_expensive": (
+        "Too expensive for a team our size.",
+        "The price went up and it is not worth it for us anymore.",
+        "We found a cheaper plan elsewhere; this is too expensive.",
+    ),
+    "missing_features": (
+        "Missing the reporting export we need.",
+        "No single sign-on, which our security team requires.",
+    ),
+    "switched_service": (
+        "We moved to a competitor that bundles invoicing.",
+        "Switched to the tool our parent company uses.",
+    ),
+    "unused": (
+        "We did not use it enough last quarter.",
+        "The project that needed it ended.",
+    ),
+    "customer_service": (
+        "Support took a week to answer a billing question.",
+        "Nobody helped us with the failed payment.",
+    ),
+    "too_complex": (
+        "Too complicated to set up for our accountant.",
+        "The dashboard is confusing and onboarding took too long.",
+    ),
+    "low_quality": (
+        "Too many outages this month.",
+        "Sync errors kept losing our data.",
+    ),
+    "other": ("Closing the business.", "Budget freeze until next year."),
+}
+# A merchant's rebuttal text by dispute reason (evidence.uncategorized_text).
+DISPUTE_TEXTS = {
+    "fraudulent": "The cardholder logged in from their usual device and used the "
+    "service after the charge.",
+    "product_not_received": "Access was delivered by email on the day of the "
+    "charge; login records attached.",
+    "subscription_canceled": "The customer canceled after the renewal date; "
+    "our cancellation policy was accepted at signup.",
+    "duplicate": "The two charges are for two different invoices.",
+}
+REFUND_DESCRIPTIONS = {
+    "requested_by_customer": "Refund at the customer's request: charged twice "
+    "by mistake.",
+    "duplicate": "Duplicate charge refunded.",
+    "fraudulent": "Refunded: the card was reported stolen.",
+}
+
+
+def pick(choices: tuple[str, ...], object_id: str) -> str:
+    """One of the choices, the same for the same id on every run."""
+    return choices[zlib.crc32(object_id.encode()) % len(choices)]
 
 
 EVIDENCE_FIELDS = (
@@ -647,7 +707,9 @@ def dispute(
     if has_evidence:
         evidence["customer_email_address"] = email
         evidence["customer_name"] = name
-        evidence["uncategorized_text"] = "Customer used the service in the period."
+        evidence["uncategorized_text"] = DISPUTE_TEXTS.get(
+            reason, "Customer used the service in the period."
+        )
     return {
         "id": duid,
         "object": "dispute",
@@ -804,7 +866,9 @@ def subscription(
         "cancel_at_period_end": cancel_at_period_end,
         "canceled_at": canceled_at,
         "cancellation_details": {
-            "comment": None,
+            "comment": pick(CANCEL_COMMENTS[feedback], sid)
+            if feedback in CANCEL_COMMENTS
+            else None,
             "feedback": feedback,
             "reason": cancel_reason,
         },

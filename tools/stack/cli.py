@@ -267,7 +267,37 @@ def stripe_up(settings: config.Settings, env: dict[str, str]) -> str:
                     "set LOCALSTRIPE_PORT to a free one."
                 )
             time.sleep(0.1)
+    register_webhook(env)
     return f"localstripe {env['STRIPE_API_BASE']}"
+
+
+WEBHOOK_ENDPOINT_ID = "warehouse"
+
+
+def register_webhook(env: dict[str, str]) -> None:
+    """Point the local Stripe's webhooks at `make listen`, signed with the
+    generated secret. The local Stripe keeps endpoints in memory only, so
+    every `up` registers again (same id: replaced, never doubled)."""
+    import urllib.parse
+    import urllib.request
+
+    url = f"http://127.0.0.1:{env['WEBHOOK_PORT']}/webhooks"
+    body = urllib.parse.urlencode(
+        {"url": url, "secret": env["STRIPE_WEBHOOK_SECRET"]}
+    ).encode()
+    request = urllib.request.Request(
+        f"{env['STRIPE_API_BASE']}/_config/webhooks/{WEBHOOK_ENDPOINT_ID}",
+        data=body,
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"the local Stripe refused the webhook endpoint ({exc}); see "
+            "its log in $STACK_DIR/localstripe/server.log and run `make up` again."
+        ) from None
 
 
 def stripe_down(settings: config.Settings) -> str:

@@ -14,6 +14,7 @@ final as (
         {{ json_id('data', 'payment_intent') }} as payment_intent_id,
         {{ json_text('data', 'status') }} as status,
         {{ json_text('data', 'reason') }} as reason,
+        {{ dispute_evidence_text('data') }} as evidence_text,
         {{ json_text('data', 'currency') }} as currency,
         {{ json_object('data', 'metadata') }} as metadata,
         {{ json_object('data', 'balance_transactions') }}

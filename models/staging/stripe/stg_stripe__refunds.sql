@@ -16,6 +16,7 @@ final as (
             as balance_transaction_id,
         {{ json_text('data', 'status') }} as status,
         {{ json_text('data', 'reason') }} as reason,
+        {{ json_text('data', 'description') }} as description,
         {{ json_text('data', 'currency') }} as currency,
         {{ json_object('data', 'metadata') }} as metadata,
         {{ money_columns('data', 'amount', 'amount') }},

@@ -26,6 +26,10 @@ final as (
         ) as currency,
         {{ json_text('data', 'cancellation_details.reason') }}
             as cancellation_reason,
+        {{ json_text('data', 'cancellation_details.feedback') }}
+            as cancellation_feedback,
+        {{ json_text('data', 'cancellation_details.comment') }}
+            as cancellation_comment,
         {{ json_object('data', 'metadata') }} as metadata,
         -- discounts: `discounts` (ids or objects) since 2024, `discount`
         -- (one object with its coupon) before; subscription_discounts

@@ -1,0 +1,76 @@
+{#-
+    The document layer's engine-specific pieces: JSON documents built from
+    columns, arrays aggregated into them, full-text vectors and GIN
+    indexes. PostgreSQL's jsonb and tsvector here; another engine is one
+    `<adapter>__` macro away.
+-#}
+
+{#- A JSON object from alternating key, expression arguments. -#}
+{% macro document_object() -%}
+    {{ return(adapter.dispatch('document_object')(varargs)) }}
+{%- endmacro %}
+
+{% macro default__document_object(pairs) -%}
+    jsonb_build_object(
+        {%- for index in range(0, pairs | length, 2) %}
+        '{{ pairs[index] }}', {{ pairs[index + 1] }}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- The objects of a group as one JSON array ([] for none), in order. -#}
+{% macro document_array(expression, order_by) -%}
+    {{ return(adapter.dispatch('document_array')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro default__document_array(expression, order_by) -%}
+    coalesce(jsonb_agg({{ expression }} order by {{ order_by }}), '[]'::jsonb)
+{%- endmacro %}
+
+{#- A weighted search vector: the title-like part ranks above the body. -#}
+{% macro search_vector(title, body) -%}
+    {{ return(adapter.dispatch('search_vector')(title, body)) }}
+{%- endmacro %}
+
+{% macro default__search_vector(title, body) -%}
+    setweight(to_tsvector('english', coalesce({{ title }}, '')), 'A')
+    || setweight(to_tsvector('english', coalesce({{ body }}, '')), 'B')
+{%- endmacro %}
+
+{#-
+    Post-hook: a GIN index on a jsonb document (jsonb_path_ops: containment
+    and SQL/JSON path queries) or a tsvector, created once per table.
+-#}
+{% macro gin_index(column, opclass='') -%}
+    {{ return(adapter.dispatch('gin_index')(column, opclass)) }}
+{%- endmacro %}
+
+{% macro default__gin_index(column, opclass) -%}
+    create index if not exists {{ this.identifier }}_{{ column }}_gin
+    on {{ this }} using gin ({{ column }} {{ opclass }})
+{%- endmacro %}
+
+{#- The written parts of a dispute's evidence, joined (null when none). -#}
+{% macro dispute_evidence_text(column) -%}
+    {{ return(adapter.dispatch('dispute_evidence_text')(column)) }}
+{%- endmacro %}
+
+{% macro default__dispute_evidence_text(column) -%}
+    nullif(concat_ws(
+        ' ',
+        {%- for field in [
+            'uncategorized_text', 'product_description',
+            'cancellation_rebuttal', 'refund_refusal_explanation',
+            'duplicate_charge_explanation',
+        ] %}
+        {{ json_text(column, 'evidence.' ~ field) }}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    ), '')
+{%- endmacro %}
+
+{#- The collection's schema_version (var document_schema_versions). -#}
+{% macro schema_version(collection) -%}
+    {{ var('document_schema_versions')[collection] }}
+{%- endmacro %}
