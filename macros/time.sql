@@ -23,3 +23,12 @@
 {% macro json_timestamp(column, path) -%}
     {{ epoch_to_timestamp(json_bigint(column, path)) }}
 {%- endmacro %}
+
+{#- The days from one instant to another, with the fraction of a day. -#}
+{% macro days_between(start_at, end_at) -%}
+    {{ return(adapter.dispatch('days_between')(start_at, end_at)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_at, end_at) -%}
+    (extract(epoch from ({{ end_at }}) - ({{ start_at }})) / 86400)
+{%- endmacro %}

@@ -79,6 +79,10 @@
 {#- cents x 10^-exponent as an exact decimal product, kept at a scale
     that leaves room for a rate to multiply it: six places when rounded
     (exponents go to 3), twelve for a decimal minor-unit amount. -#}
+{% macro duckdb__days_between(start_at, end_at) -%}
+    ((epoch_us({{ end_at }}) - epoch_us({{ start_at }})) / 86400000000.0)
+{%- endmacro %}
+
 {% macro duckdb__to_major_unit(cents, exponent, rounded) -%}
     {%- set converted -%}
     cast(

@@ -88,16 +88,12 @@ intervals_summed as (
         max(valid_from_at) as status_since_at,
         min(case when is_counted then valid_from_at end) as first_counted_at,
         {#- days, with fractions: an interval can end within a day -#}
-        coalesce(
-            sum(
-                case
-                    when is_counted
-                        then
-                            extract(epoch from valid_until_at - valid_from_at)
-                            / 86400.0
-                end
-            ),
-            0
+        sum(
+            case
+                when is_counted
+                    then {{ days_between('valid_from_at', 'valid_until_at') }}
+                else 0
+            end
         ) as counted_days
     from intervals_as_of_load
     group by subscription_id
@@ -140,8 +136,9 @@ final as (
             as status_change_count,
         intervals_summed.status_since_at,
         intervals_summed.first_counted_at,
-        round(coalesce(intervals_summed.counted_days, 0)::numeric, 4)
-            as counted_days,
+        coalesce(
+            {{ decimal_round('intervals_summed.counted_days', 4) }}, 0
+        ) as counted_days,
         subscriptions.is_cancel_at_period_end,
         subscriptions.is_deleted,
         subscriptions.is_missing_from_source,
