@@ -4,6 +4,10 @@
     project graph on every run, so a column tagged pii is masked the run it
     appears; granted to stripe_analyst when that role exists (make roles). -#}
 {% macro create_masked_views() -%}
+    {{ return(adapter.dispatch('create_masked_views')()) }}
+{%- endmacro %}
+
+{% macro default__create_masked_views() -%}
     {%- if execute and flags.WHICH in ('build', 'run', 'run-operation') -%}
         {%- set schema = var('masked_schema') -%}
         {%- do run_query(

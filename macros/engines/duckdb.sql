@@ -141,3 +141,8 @@
 
 {% macro duckdb__unique_index(relation, column) -%}
 {%- endmacro %}
+
+{#- Roles, grants and the analyst's masked views are PostgreSQL's: a DuckDB
+    file has no logins, and whoever opens it reads every table. -#}
+{% macro duckdb__create_masked_views() -%}
+{%- endmacro %}
