@@ -19,7 +19,7 @@
        in draft after a failed payment, else (no draft) at the
        finalization of its last invoice when that is still open after
        failed payments (the retries ended some time after; when, nothing
-       kept).
+       kept), unless an event shows it active or past_due until later.
     Paused collection (`pause_collection` set) counts as paused whatever the
     status says. canceled and incomplete_expired are final: nothing after
     the first of them counts (a load that still saw a subscription active
@@ -94,6 +94,7 @@ status_events as (
         {{ json_text('event_object', 'status') }} as status,
         {{ json_text('event_object', 'pause_collection.behavior') }}
             as pause_collection_behavior,
+        {{ json_text('previous_attributes', 'status') }} as previous_status,
         created_at as changed_at
     from events
     where
@@ -188,6 +189,19 @@ last_invoices_left_open as (
             and status <> 'draft'
     ) as invoices_ranked
     where invoice_rank = 1 and status = 'open' and attempt_count > 0
+
+),
+
+counting_until_events as (
+
+    {#- The last event that left a counting status: the subscription was
+        active or past_due until then, whatever the invoices suggest. -#}
+    select
+        subscription_id,
+        max(changed_at) as counted_until_at
+    from status_events
+    where previous_status in ('active', 'past_due')
+    group by subscription_id
 
 ),
 
@@ -411,10 +425,19 @@ change_points as (
         on starts_dated.subscription_id = unpaid_moments.subscription_id
     inner join first_observations
         on starts_dated.subscription_id = first_observations.subscription_id
+    left join counting_until_events
+        on
+            starts_dated.subscription_id
+            = counting_until_events.subscription_id
     where
         starts_dated.status in ('unpaid', 'canceled')
         and unpaid_moments.unpaid_from_at
         < first_observations.first_observed_at
+        and (
+            counting_until_events.counted_until_at is null
+            or unpaid_moments.unpaid_from_at
+            > counting_until_events.counted_until_at
+        )
         and unpaid_moments.unpaid_from_at < coalesce(
             starts_dated.ended_at,
             starts_dated.canceled_at,
