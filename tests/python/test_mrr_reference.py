@@ -1,9 +1,10 @@
 """fct_mrr against the reference MRR of a synthetic company's ground truth.
 
-A company of REFERENCE_CUSTOMERS (default 200) customers is generated
+A company of REFERENCE_CUSTOMERS (default 1,000) customers is generated
 (cached under data/reference/), loaded with `SOURCE=json python -m extract`
 into a database of the test stack, dated at the snapshot's "now", built by
-dbt (+fct_mrr: seeds, models, snapshots), and every subscription-month of
+dbt (+fct_mrr and the ledger's two marts: seeds, models, snapshots), and
+every subscription-month of
 `marts.fct_mrr` is compared with tests/reference/mrr.py. Months the ground
 truth marks unobservable (Stripe's objects cannot tell them) are counted by
 cause, not compared. The company must exercise every behaviour the rules
@@ -19,9 +20,11 @@ import pytest
 from conftest import fresh_database
 
 from tests.reference import compare as ref
+from tests.reference import ledger
 
-CUSTOMERS = int(os.environ.get("REFERENCE_CUSTOMERS", "200"))
+CUSTOMERS = int(os.environ.get("REFERENCE_CUSTOMERS", "1000"))
 SEED = 7
+LEDGER_MODELS = ("metrics_balance_daily", "metrics_revenue_daily")
 
 # What the company's subscription-months must rest on (see
 # tests/reference/mrr.py features_at), each at least once.
@@ -52,7 +55,8 @@ def reference_warehouse(stack_env):
     now_ts = parse_now(ref.DEFAULT_NOW)
     directory = ref.snapshot(CUSTOMERS, SEED, ref.DEFAULT_NOW, workers=2)
     with fresh_database(stack_env) as env:
-        ref.load_and_build(env, directory, now_ts)
+        # the ledger's reference reads the same company (one build for both)
+        ref.load_and_build(env, directory, now_ts, ("fct_mrr", *LEDGER_MODELS))
         yield env, directory, now_ts
 
 
@@ -100,3 +104,19 @@ def test_a_cent_off_in_one_month_fails_the_comparison(reference_and_marts):
     result = ref.compare(reference, changed)
     assert result.differing == 2
     assert result.different[ref.difference_cause(reference[zero], 5.0)] >= 1
+
+
+def test_ledger_and_revenue_equal_their_reference_every_row(reference_warehouse):
+    """metrics_balance_daily and metrics_revenue_daily on the same company
+    equal tests/reference/ledger.py's calculation over its snapshot, to the
+    minor unit (test_reference_ledger.py holds the comparison and the
+    fixture's case)."""
+    from test_reference_ledger import assert_matches_reference
+
+    env, directory, _ = reference_warehouse
+    # The company exercises every rule: each ledger class, lost disputes.
+    days = ledger.balance_daily(directory).values()
+    for kind in ("sales", "refunds", "disputes", "payouts"):
+        assert any(day.count[kind] for day in days), f"no {kind} transaction"
+    assert any(day.disputes_lost for day in ledger.revenue_daily(directory).values())
+    assert_matches_reference(env, directory)

@@ -1,26 +1,19 @@
 """metrics_balance_daily and metrics_revenue_daily equal, row for row and to
 the minor unit, an independent Python calculation of the same rules
-(tests/reference/ledger.py) on the snapshot the warehouse was built from:
-the hand-made fixture, and a synthetic company of REFERENCE_CUSTOMERS
-customers (300 unless set)."""
+(tests/reference/ledger.py) on the snapshot the warehouse was built from.
+Here the hand-made fixture; the synthetic company of REFERENCE_CUSTOMERS
+customers (1,000 unless set) is compared in test_mrr_reference.py, which
+builds that company once for the MRR and the ledger references."""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-from conftest import FIXTURE_SNAPSHOT, dbt, fresh_database, query, run
+from conftest import FIXTURE_SNAPSHOT, query
 
 from tests.reference import ledger
 
-# 1,000 customers pass too (REFERENCE_CUSTOMERS=1000) but take 6 minutes to
-# generate, load and build on a busy 2-core machine; 300 still give every
-# ledger class and lost disputes, in a couple of minutes.
-CUSTOMERS = int(os.environ.get("REFERENCE_CUSTOMERS", "300"))
 MODELS = ("metrics_balance_daily", "metrics_revenue_daily")
 BALANCE_COLUMNS = (
     "sales_amount, refunds_amount, disputes_amount, other_amount, fee_amount,"
@@ -117,46 +110,3 @@ def assert_matches_reference(env: dict[str, str], directory: Path) -> None:
 
 def test_fixture_ledger_matches_reference(oltp_warehouse):
     assert_matches_reference(oltp_warehouse, FIXTURE_SNAPSHOT)
-
-
-@pytest.fixture(scope="module")
-def synthetic_warehouse(stack_env, tmp_path_factory) -> Iterator[tuple[dict, Path]]:
-    directory = tmp_path_factory.mktemp("reference") / "snapshot"
-    with fresh_database(stack_env) as env:
-        run(
-            [
-                sys.executable,
-                "-m",
-                "tools.fake_stripe.synth",
-                "--customers",
-                str(CUSTOMERS),
-                "--out",
-                str(directory),
-            ],
-            env,
-        )
-        run(
-            [sys.executable, "-m", "extract"],
-            dict(env, SOURCE="json", JSON_DIR=str(directory)),
-            timeout=900,
-        )
-        dbt(
-            env,
-            "build",
-            "--select",
-            *(f"+{model}" for model in MODELS),
-            "--exclude-resource-type",
-            "test",
-            "unit_test",
-        )
-        yield env, directory
-
-
-def test_synthetic_ledger_matches_reference(synthetic_warehouse):
-    env, directory = synthetic_warehouse
-    # The company exercises every rule: each ledger class, lost disputes.
-    days = ledger.balance_daily(directory).values()
-    for kind in ("sales", "refunds", "disputes", "payouts"):
-        assert any(day.count[kind] for day in days), f"no {kind} transaction"
-    assert any(day.disputes_lost for day in ledger.revenue_daily(directory).values())
-    assert_matches_reference(env, directory)

@@ -83,9 +83,11 @@ def execute(env: dict[str, str], sql: str, dbname: str | None = None) -> list:
         conn.close()
 
 
-def load_and_build(env: dict[str, str], directory: Path, now_ts: int) -> None:
+def load_and_build(
+    env: dict[str, str], directory: Path, now_ts: int, models=("fct_mrr",)
+) -> None:
     """Extract the snapshot into env's database, date the load at `now_ts`,
-    build the models fct_mrr needs."""
+    build `models` and what they need."""
     py = sys.executable
     began = time.perf_counter()
     run(
@@ -108,7 +110,7 @@ def load_and_build(env: dict[str, str], directory: Path, now_ts: int) -> None:
     # Only what fct_mrr reads, seeds and snapshots included (the status
     # history reads them), in one run (one parse): its tests are not this
     # comparison's business.
-    step = ["build", "--select", "+fct_mrr"]
+    step = ["build", "--select", *(f"+{model}" for model in models)]
     for resource_type in ("seed", "model", "snapshot"):
         step += ["--resource-type", resource_type]
     began = time.perf_counter()
