@@ -67,8 +67,9 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- A personal value as the analyst sees it: a text '***' where there was a
-    value (so counts of filled fields still work), else null. -#}
+{#- A personal value as the analyst sees it: a text '***' (a document: the
+    JSON string "***") where there was a value, so counts of filled fields
+    still work; other types null. -#}
 {% macro masked_value(quoted, column) -%}
     {{ return(adapter.dispatch('masked_value')(quoted, column)) }}
 {%- endmacro %}
@@ -76,6 +77,12 @@
 {% macro default__masked_value(quoted, column) -%}
     {%- if column.is_string() -%}
         case when {{ quoted }} is not null then '***' end
+    {%- elif column.data_type | lower in ('json', 'jsonb') -%}
+        {#- a document: the JSON string "***" where there was one -#}
+        case
+            when {{ quoted }} is not null
+                then cast('"***"' as {{ column.data_type }})
+        end
     {%- else -%}
         cast(null as {{ column.data_type }})
     {%- endif -%}

@@ -28,6 +28,7 @@ from extract.settings import RESOURCES  # noqa: E402
 # two dbt runs never share a manifest or a partial-parse file.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 TEST_STACK = ROOT / (f".stack-test-{WORKER}" if WORKER else ".stack-test")
+DBT_TARGET = TEST_STACK / "dbt-target" if WORKER else ROOT / "target"
 MANAGED_VARS = (
     "PGHOST",
     "PGPORT",
@@ -48,7 +49,7 @@ def base_environment(**overrides: str) -> dict[str, str]:
     env.update(ENV="dev", STACK_DIR=str(TEST_STACK), PYTHONUNBUFFERED="1")
     if WORKER:
         env.update(
-            DBT_TARGET_PATH=str(TEST_STACK / "dbt-target"),
+            DBT_TARGET_PATH=str(DBT_TARGET),
             DBT_LOG_PATH=str(TEST_STACK / "dbt-logs"),
         )
     env.update(overrides)

@@ -15,7 +15,8 @@ import pytest
 import stripe
 from conftest import ROOT, query, run
 
-STEPS = ("populate", "extract", "build", "check-db")
+# as `make all` runs them after `up` (roles: each process logs in as its own)
+STEPS = ("roles", "populate", "extract", "build", "check-db")
 
 
 def make(env: dict[str, str], target: str, **variables: str) -> str:

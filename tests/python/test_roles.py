@@ -16,7 +16,18 @@ import uuid
 
 import psycopg2
 import pytest
-from conftest import ROOT, connect, query, run
+from conftest import (
+    DBT_TARGET,
+    FIXTURE_LOAD_ID,
+    FIXTURE_SNAPSHOT,
+    ROOT,
+    connect,
+    dbt,
+    fresh_database,
+    query,
+    raw_from_snapshot,
+    run,
+)
 
 from tools import roles
 
@@ -41,8 +52,18 @@ PROBED = (*SCHEMAS, "documents", MASKED)
 
 
 @pytest.fixture(scope="module")
-def warehouse(oltp_warehouse):
-    env = oltp_warehouse
+def warehouse(stack_env):
+    """The fixture snapshot built into a database of its own (models, seeds,
+    snapshots; their tests are other modules' business): these tests hand
+    its schemas to the roles and erase a customer, which the session's
+    shared fixture warehouse must not see."""
+    with fresh_database(stack_env) as env:
+        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        dbt(env, "build", "--exclude-resource-type", "test", "unit_test")
+        yield with_roles(env)
+
+
+def with_roles(env: dict[str, str]) -> dict[str, str]:
     for _ in range(2):  # idempotent: the second run changes nothing
         result = run([sys.executable, "-m", "tools.roles"], env)
         for role in roles.ROLES:
@@ -138,7 +159,7 @@ def test_the_transformer_reads_every_raw_table_and_the_loader_no_model(warehouse
 
 
 def pii_columns() -> dict[str, set[str]]:
-    manifest = json.loads((ROOT / "target" / "manifest.json").read_text())
+    manifest = json.loads((DBT_TARGET / "manifest.json").read_text())
     tagged: dict[str, set[str]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or node["schema"] not in ANALYST_SOURCES:
@@ -187,7 +208,9 @@ def test_the_analyst_sees_every_pii_column_of_the_marts_masked(warehouse):
                     )
                     seen = {value for (value,) in cur.fetchall()}
                 analyst.rollback()
-                if seen - {None, "***"} or (real and not seen - {None}):
+                # text masks as ***, a jsonb document as the JSON string "***"
+                masks = {None, "***", '"***"'}
+                if seen - masks or (real and not seen - {None}):
                     unmasked.append(f"{relation}.{column}")
     finally:
         analyst.close()

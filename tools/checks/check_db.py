@@ -127,6 +127,28 @@ class StripeCounter:
                 return objects
             after = page["data"][-1]["id"]
 
+    def retrieve(self, path: str) -> dict | None:
+        """One object by its path; None when Stripe answers 404 or it is
+        deleted."""
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            headers={
+                "Authorization": f"Bearer {self.key}",
+                "Stripe-Version": self.version,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                found = json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise UserError(
+                f"the Stripe API answered {error.code} for {path}; check "
+                "STRIPE_API_KEY and STRIPE_API_BASE."
+            ) from None
+        return None if found.get("deleted") else found
+
     def children(self, resource: Resource, parent: dict) -> list[dict]:
         """A parent's children: its embedded first page completed from the
         list endpoint, or the list endpoint (or its fallback) alone."""
@@ -165,10 +187,33 @@ def api_counts() -> dict[str, tuple[int, int] | None]:
                 if not parent.get("deleted")
                 for child in counter.children(resource, parent)
             ]
+    listed["payment_methods"] = (listed.get("payment_methods") or []) + [
+        method
+        for method_id in sorted(
+            named_payment_methods(listed)
+            - {obj["id"] for obj in listed.get("payment_methods") or []}
+        )
+        if (method := counter.retrieve(f"/v1/payment_methods/{method_id}"))
+        and method.get("customer") is None
+    ]
     return {
         name: None if objects is None else (len({obj["id"] for obj in objects}), 0)
         for name, objects in listed.items()
     }
+
+
+def named_payment_methods(listed: dict[str, list[dict] | None]) -> set[str]:
+    """Payment methods that charges and payment intents name: those detached
+    from their customer (customer null) are in no customer's list, and the
+    extraction retrieves them by id, so the source holds them too."""
+    named = set()
+    for name in ("charges", "payment_intents"):
+        for obj in listed.get(name) or []:
+            method = obj.get("payment_method")
+            method = method.get("id") if isinstance(method, dict) else method
+            if isinstance(method, str):
+                named.add(method)
+    return named
 
 
 def source_counts() -> tuple[str, dict[str, tuple[int, int] | None]]:
