@@ -118,9 +118,12 @@ seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
 	@$(DBT) seed $(DBT_FULL_REFRESH)
 
 .PHONY: build
-build: $(STAMP) ## dbt build: seeds, staging, oltp, marts, snapshots, with their tests
+# tools/build: the nodes downstream of the raw tables and the code changed
+# since the last passing build of this database; BUILD_ALL=1 or FULL_REFRESH
+# builds every node.
+build: $(STAMP) ## dbt build of what changed since the last passing build: seeds, staging, oltp, marts, snapshots, with their tests (BUILD_ALL=1: every node)
 	@$(UP)
-	@$(DBT) build $(DBT_FULL_REFRESH)
+	@$(call RUN_AS,stripe_transformer) $(PY) -m tools.build $(DBT_FULL_REFRESH)
 
 .PHONY: check-db
 check-db: $(STAMP) ## Reconcile source, raw and OLTP: counts and money sums per resource

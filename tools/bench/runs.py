@@ -128,10 +128,12 @@ def snapshot_objects(directory: Path) -> int:
     return total
 
 
-def write_changed_snapshot(source: Path, target: Path, offset: int) -> int:
-    """One object in CHANGED_FRACTION of every resource, changed the way a
-    day of business changes it (metadata written, a later update time):
-    a delta snapshot for the incremental build. Returns the objects written."""
+def write_changed_snapshot(
+    source: Path, target: Path, offset: int, every: int = CHANGED_FRACTION
+) -> int:
+    """One object in `every` (CHANGED_FRACTION: 1 %) of every resource,
+    changed the way a day of business changes it (metadata written): a delta
+    snapshot for the incremental build. Returns the objects written."""
     from extract import settings
     from extract.snapshot import SnapshotWriter, open_snapshot, read_objects
 
@@ -141,7 +143,7 @@ def write_changed_snapshot(source: Path, target: Path, offset: int) -> int:
     written = 0
     for name, path in files.items():
         for number, (obj, _) in enumerate(read_objects(path)):
-            if number % CHANGED_FRACTION != offset % CHANGED_FRACTION:
+            if number % every != offset % every:
                 continue
             if isinstance(obj.get("metadata"), dict):
                 obj["metadata"]["bench_changed"] = str(offset)
@@ -227,9 +229,41 @@ def layer_seconds(target_path: Path) -> dict[str, float]:
     return seconds
 
 
-def dbt_build(bench: Bench, env: dict[str, str], log: Path, *flags: str) -> Measured:
+def dbt_build(
+    bench: Bench, env: dict[str, str], log: Path, *flags: str, changed: bool = False
+) -> Measured:
+    """`dbt build` with the flags; with changed=True `make build`'s own
+    command (tools.build: what changed since the last passing build)."""
     target = bench.out_dir / "dbt-target"
     run_env = dict(env, DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target))
     args = [PY, "-m", "tools.stack", "exec", "--"]
-    args += [str(Path(PY).parent / "dbt"), "build", *flags]
+    if changed:
+        args += [PY, "-m", "tools.build", *flags]
+    else:
+        args += [str(Path(PY).parent / "dbt"), "build", *flags]
     return measure(args, run_env, log)
+
+
+def marts_digest(env: dict[str, str]) -> dict[str, str]:
+    """Every marts table's row count and rows' hash, by table: the figures a
+    full refresh must reproduce."""
+    conn = connect(env)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' and table_type = 'BASE TABLE'"
+            )
+            digest = {}
+            for (table,) in sorted(cur.fetchall()):
+                # a sum of row hashes: independent of order, and of the
+                # memory a string of every row would take at 100k customers
+                cur.execute(
+                    "select count(*) || ':' || coalesce(sum(('x' ||"
+                    " substr(md5(r::text), 1, 15))::bit(60)::bigint::numeric),"
+                    f' 0) from marts."{table}" as r'
+                )
+                digest[table] = cur.fetchone()[0]
+            return digest
+    finally:
+        conn.close()

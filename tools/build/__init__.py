@@ -1,0 +1,27 @@
+"""`make build`: dbt build over what changed since the last passing build.
+
+    python -m tools.build [dbt build arguments]
+
+A daily build pays for what changed, not for the company's size. The last
+passing build leaves, per warehouse database, its manifest and a mark of
+every raw table (row count and latest `_dlt_load_id`: the extractor, the
+webhook receiver and the erasure all write a new load id with each row
+they touch; raw never deletes a row). The next build selects
+
+- `source:stripe.<table>+` for each raw table whose mark moved, and
+- `state:modified+` against the saved manifest (models, tests, seeds,
+  macros or configs edited since),
+
+so the models (and snapshots, documents) downstream of unchanged tables
+and unchanged code, and their tests, do not run; when nothing changed dbt
+has nothing to do and the build takes seconds. Every model is a function
+of raw, the seeds and the code (the running month is measured at the
+latest load, not the clock), so the skipped models are the ones a full
+build would leave as they are.
+
+Everything is built, and the state saved afresh, on the first build of a
+database, with FULL_REFRESH, with BUILD_ALL=1, when the caller selects nodes
+itself (--select, --exclude, --selector), and on an engine other than
+PostgreSQL. The state is saved only after a build that passed: a failing
+build leaves the previous marks, so the next one selects its tables again.
+"""
