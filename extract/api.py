@@ -89,6 +89,10 @@ _DROPPED_ON_5XX = "created[gte]"
 
 # Line items have no endpoint of their own: they come with their invoice.
 _NOT_RETRIEVABLE = frozenset({"invoice_line_items", "events"})
+# Tables whose changed objects are always retrieved, never taken from their
+# event: their rows hold expanded fields (a subscription's discounts, a
+# price's or plan's tiers) that an event carries as ids or leaves out.
+_RETRIEVED_ON_CHANGE = frozenset(r.name for r in settings.RESOURCES if r.expand)
 
 # Parent table -> its child tables.
 _CHILDREN = {
@@ -105,6 +109,21 @@ _EMBEDDED_TABLES = {r.name: r.parent for r in _EMBEDDED_CHILDREN.values()}
 # Tables whose objects name a payment method: one detached from its customer
 # (customer null) is in no customer's list, so it is retrieved by id.
 _PAYMENT_METHOD_REFERRERS = frozenset({"charges", "payment_intents"})
+
+
+def _stands_in(event: dict, table: str) -> bool:
+    """Whether an event's object is what retrieving it returns now, so the
+    request can be saved: an event in the pinned API version (the shape the
+    extractor asks for), not a deletion (whose meaning varies: a customer
+    is gone, a subscription only canceled, so Stripe is asked), and of a
+    table without expanded fields. The newest event of an object carries
+    its latest state; a later change has an event of its own, which the
+    next run reads."""
+    return (
+        event.get("api_version") == settings.STRIPE_API_VERSION
+        and not str(event.get("type") or "").endswith(".deleted")
+        and table not in _RETRIEVED_ON_CHANGE
+    )
 
 
 class _NoIds(set):
@@ -131,8 +150,11 @@ class ApiExtraction:
         sink: Sink,
         progress: Progress,
         stored_rows: StoredRows | None = None,
+        stand_in: bool = True,
     ) -> None:
         self.client = client
+        # Whether an event's object may stand in for retrieving it.
+        self.stand_in = stand_in
         self.plans = plans
         self.events_since = events_since
         self.sink = sink
@@ -200,7 +222,9 @@ class ApiExtraction:
                 self.events_since if since is None else min(since, self.events_since)
             )
         params = {"created[gte]": since} if since is not None else {}
-        changed: dict[str, dict[str, tuple[int, dict]]] = defaultdict(dict)
+        # table -> id -> (created, the newest event's object, whether that
+        # object stands for the current one: see _stands_in)
+        changed: dict[str, dict[str, tuple[int, dict, bool]]] = defaultdict(dict)
         cursor = plan.since
         for page in self._pages(resource, params):
             rows = []
@@ -218,12 +242,20 @@ class ApiExtraction:
                 plan_t = self.plans.get(table) or self.plans.get(target.parent or "")
                 if plan_t is None or plan_t.full:
                     continue
+                current = self.stand_in and _stands_in(event, table)
                 previous = changed[table].get(obj["id"])
-                if previous is None or previous[0] <= created:
-                    changed[table][obj["id"]] = (created, obj)
+                if previous is None or previous[0] < created:
+                    changed[table][obj["id"]] = (created, obj, current)
+                elif previous[0] == created:
+                    # two changes in one second: which is the newer is not
+                    # certain, so the object is retrieved
+                    changed[table][obj["id"]] = (created, previous[1], False)
             self._emit("events", rows)
         self._finish("events", cursor)
-        return {t: {i: o for i, (_, o) in objs.items()} for t, objs in changed.items()}
+        return {
+            t: {i: (o, current) for i, (_, o, current) in objs.items()}
+            for t, objs in changed.items()
+        }
 
     # -- one top-level table with its children ---------------------------------
 
@@ -519,22 +551,35 @@ class ApiExtraction:
         self,
         owner: str,
         table: str,
-        changed: dict[str, dict],
+        changed: dict[str, tuple[dict, bool]],
         seen: dict[str, set[str]],
     ) -> None:
-        """Re-fetch objects that events say changed; gone ones keep a flagged row."""
-        todo = [(i, obj) for i, obj in changed.items() if i not in seen[table]]
+        """Write the objects events say changed: the event's own object where
+        it stands for the current one, else re-fetched; gone ones keep a
+        flagged row."""
+        todo = [(i, change) for i, change in changed.items() if i not in seen[table]]
         if not todo:
             return
         resource = RESOURCES_BY_NAME[table]
         fresh, gone = [], []
-        for object_id, event_object in todo:
+        from_events = 0
+        for object_id, (event_object, current_in_event) in todo:
+            if current_in_event:
+                fresh.append(event_object)
+                from_events += 1
+                continue
             current = self._retrieve(resource, object_id)
             if current is None or current.get("deleted"):
                 gone.append((event_object, event_object.get("customer"), True))
                 seen[table].add(object_id)
             else:
                 fresh.append(current)
+        log.info(
+            "%s: %d changed objects from their events, %d retrieved",
+            table,
+            from_events,
+            len(todo) - from_events,
+        )
         if table == owner:
             self._emit_with_children(table, fresh, seen)
         else:

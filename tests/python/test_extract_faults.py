@@ -632,3 +632,89 @@ def test_a_first_load_keeps_each_id_once():
     )
     ids = [i for table in out if table is not None for i in table["id"].to_pylist()]
     assert ids == whole
+
+
+def changed_objects_stripe() -> tuple[Route, list[dict]]:
+    """A Stripe whose lists hold nothing new and whose events say five
+    objects changed: a customer and a charge in the pinned version (their
+    events stand in), the charge's older event first; a customer deleted;
+    a subscription (discounts expanded); a refund whose event is in an older
+    API version. Retrieves answer what the objects are now."""
+    pinned, old = settings.STRIPE_API_VERSION, "2020-08-27"
+    now = {
+        "cus_1": {"id": "cus_1", "object": "customer", "email": "new@example.com"},
+        "ch_1": {"id": "ch_1", "object": "charge", "amount_refunded": 500},
+        "sub_1": {"id": "sub_1", "object": "subscription", "discounts": []},
+        "re_1": {"id": "re_1", "object": "refund", "amount": 500},
+    }
+    stale_charge = dict(now["ch_1"], amount_refunded=0)
+    gone = {"id": "cus_2", "object": "customer"}
+    events = [  # newest first, as Stripe lists them
+        ("evt_5", 2005, "charge.refunded", now["ch_1"], pinned),
+        ("evt_4", 2004, "customer.deleted", gone, pinned),
+        ("evt_3", 2003, "customer.subscription.updated", now["sub_1"], pinned),
+        ("evt_2", 2002, "refund.created", now["re_1"], old),
+        ("evt_1", 2001, "customer.updated", now["cus_1"], pinned),
+        ("evt_0", 2000, "charge.succeeded", stale_charge, pinned),
+    ]
+    listed = [
+        {
+            "id": evid,
+            "object": "event",
+            "created": created,
+            "type": kind,
+            "api_version": version,
+            "data": {"object": obj},
+        }
+        for evid, created, kind, obj, version in events
+    ]
+
+    def route(path: str, query: dict[str, str]) -> Answer:
+        if path == "/v1/events":
+            return 200, {}, stripe_list(listed, query)
+        object_id = path.rsplit("/", 1)[-1]
+        if object_id in now and path.count("/") == 3:
+            return 200, {}, now[object_id]
+        if object_id == "cus_2":
+            return 404, {}, {"error": {"message": "No such customer"}}
+        return 200, {}, stripe_list([], query)
+
+    return route, listed
+
+
+@pytest.mark.parametrize("stand_in", [True, False])
+def test_changed_objects_come_from_their_events_where_they_stand_in(stand_in):
+    """The events' own objects replace the retrieves of the customer and
+    the charge, and the rows are those the retrieves write."""
+    route, _ = changed_objects_stripe()
+    plans = {
+        r.name: TablePlan(full=False, since=3000, has_rows=True)
+        for r in settings.RESOURCES
+    }
+    sink = CollectingSink()
+    with FakeStripe(route) as fake:
+        extraction = ApiExtraction(
+            client_for(fake), plans, 1000, sink, Progress(), stand_in=stand_in
+        )
+        extraction.run()
+    retrieved = sorted(
+        path.rsplit("/", 1)[-1]
+        for path in fake.paths
+        if path.count("/") == 3 and "payment_methods" not in path
+    )
+    expected = ["cus_2", "re_1", "sub_1"] + ([] if stand_in else ["ch_1", "cus_1"])
+    assert retrieved == sorted(expected)
+    written = {
+        table: sorted(
+            (obj["id"], obj.get("email") or obj.get("amount_refunded"), gone)
+            for obj, _, gone in rows
+        )
+        for table, rows in sink.rows.items()
+        if table in ("customers", "charges", "subscriptions", "refunds")
+    }
+    assert written == {
+        "customers": [("cus_1", "new@example.com", False), ("cus_2", None, True)],
+        "charges": [("ch_1", 500, False)],
+        "subscriptions": [("sub_1", None, False)],
+        "refunds": [("re_1", None, False)],
+    }
