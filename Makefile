@@ -108,7 +108,7 @@ replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--
 	@$(RUN) $(PY) -m tools.fake_stripe.replay $(REPLAY_ARGS)
 
 .PHONY: bench
-bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Benchmarks on a synthetic company: loader, extraction, dbt build full/incremental, make all, the build on DuckDB (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
+bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Benchmarks on a synthetic company: loader, extraction, changes (incremental extraction), make build full and after 1 %/0.1 %/nothing changed, make all, app, the build on DuckDB (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
 	@$(UP)
 	@$(PY) -m tools.bench
 

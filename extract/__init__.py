@@ -8,6 +8,7 @@ directory. Both yield one merge-on-id resource per raw table, as arrow tables.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 
@@ -15,7 +16,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract import DltResource
 
-from extract import settings
+from extract import config, settings
 from extract.api import ApiExtraction, StoredRows
 from extract.client import StripeClient
 from extract.handoff import ApiRun, QueueSink
@@ -90,7 +91,13 @@ def stripe_source(
     client = client or StripeClient(api_base, api_key, max_rps)
     sink = QueueSink()
     extraction = ApiExtraction(
-        client, plans, events_since, sink, progress or Progress(), stored_rows
+        client,
+        plans,
+        events_since,
+        sink,
+        progress or Progress(),
+        stored_rows,
+        stand_in=config.event_objects_stand_in(os.environ),
     )
     run = ApiRun(extraction, sink)
     for resource in settings.RESOURCES:

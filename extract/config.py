@@ -105,6 +105,19 @@ def full_refresh(environ: Mapping[str, str]) -> bool:
     return (environ.get("FULL_REFRESH") or "").strip().lower() in TRUE_WORDS
 
 
+def event_objects_stand_in(environ: Mapping[str, str]) -> bool:
+    """EVENT_OBJECTS=use (the default) writes a changed object from its
+    newest event where that event stands for it (extract/README.md);
+    EVENT_OBJECTS=retrieve retrieves every changed object, one request each."""
+    value = (environ.get("EVENT_OBJECTS") or "use").strip().lower()
+    if value not in ("use", "retrieve"):
+        raise UserError(
+            f"EVENT_OBJECTS={value!r} is not known; use EVENT_OBJECTS=use (the "
+            "default) or EVENT_OBJECTS=retrieve."
+        )
+    return value == "use"
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -10,6 +10,7 @@ import sys
 import orjson
 from conftest import run
 
+from extract import settings
 from tools.bench import report, runs
 
 
@@ -76,6 +77,42 @@ def test_changed_snapshot_changes_one_object_in_a_hundred(tmp_path):
     assert [c["id"] for c in changed] == ["cus_3", "cus_103", "cus_203"]
     assert all(c["metadata"] == {"bench_changed": "3"} for c in changed)
     assert (tmp_path / "delta" / "manifest.json").is_file()
+
+
+def test_changed_account_changes_one_object_in_n_with_its_event(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    customers = [
+        {"id": f"cus_{i}", "object": "customer", "metadata": {}} for i in range(25)
+    ]
+    items = [{"id": "si_1", "object": "subscription_item", "metadata": {}}]
+    old_event = {"id": "evt_old", "object": "event", "created": 5, "data": {}}
+    for name, objects in (
+        ("customers", customers),
+        ("subscription_items", items),
+        ("events", [old_event]),
+    ):
+        text = b"".join(orjson.dumps(obj) + b"\n" for obj in objects)
+        (source / f"{name}.jsonl").write_bytes(text)
+    (source / "manifest.json").write_text('{"api_version": "2026-10-28.endive"}')
+
+    changes = runs.write_changed_account(source, tmp_path / "after", 10, 1234)
+
+    def read(name):
+        text = (tmp_path / "after" / f"{name}.jsonl").read_bytes()
+        return [orjson.loads(line) for line in text.splitlines()]
+
+    after = read("customers")
+    changed = [c for c in after if c["metadata"]]
+    assert changes == 3  # customers 0, 10, 20; child items change with parents
+    assert [c["id"] for c in changed] == ["cus_0", "cus_10", "cus_20"]
+    assert len(after) == 25 and read("subscription_items") == items
+    events = read("events")
+    assert events[0] == old_event
+    assert [e["data"]["object"] for e in events[1:]] == changed
+    assert {(e["created"], e["api_version"]) for e in events[1:]} == {
+        (1234, settings.STRIPE_API_VERSION)
+    }
 
 
 def test_node_times_are_summed_per_layer(tmp_path):

@@ -17,9 +17,15 @@ never touched):
   at --rate requests/s and --latency-ms per answer, as a fraction of the
   ceiling (rate x 100 objects a page), and a one-request-at-a-time pager on
   the same server, time-boxed to --pager-seconds.
-- transform: `dbt build --full-refresh` of every layer with its tests, then
-  `dbt build` after 1 % of the objects of every resource changed (a delta
-  snapshot loaded by the extractor), per layer from dbt's run_results.json.
+- changes: the extraction side of a daily run on the extraction-sized
+  company: a full extraction from the replay server, then an incremental
+  one after 1 % of the top-level objects changed, each with its event;
+  requests and time, with changed objects taken from their events and, for
+  the ratio, retrieved one request each (EVENT_OBJECTS=retrieve).
+- transform: `make build`'s command with --full-refresh, then after 1 %,
+  0.1 % and nothing of the objects changed (a delta snapshot loaded by the
+  extractor), per layer from dbt's run_results.json; last, the marts of the
+  incremental builds against a full refresh's.
 - end_to_end: `make all SOURCE=json` on the snapshot into a fresh database.
 - app: every page of the analytics app rendered from a cold query cache
   (Streamlit's AppTest) over the company built once, median of --runs.
@@ -47,6 +53,7 @@ from tools.bench.report import ROOT, Bench, table, write_report
 from tools.bench.runs import dlt_default_load, snapshot_objects, synthetic_snapshot
 from tools.bench.sections import (
     bench_app,
+    bench_changes,
     bench_end_to_end,
     bench_engines,
     bench_extraction,
@@ -54,7 +61,15 @@ from tools.bench.sections import (
     bench_transform,
 )
 
-SECTIONS = ("loader", "extraction", "transform", "end_to_end", "app", "engines")
+SECTIONS = (
+    "loader",
+    "extraction",
+    "changes",
+    "transform",
+    "end_to_end",
+    "app",
+    "engines",
+)
 
 
 # -- command line --------------------------------------------------------------
@@ -151,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
             args.rate,
             args.latency_ms,
             args.pager_seconds,
+        ),
+        "changes": lambda: bench_changes(
+            bench,
+            synthetic_snapshot(bench, min(args.extraction_customers, args.customers)),
+            args.rate,
+            args.latency_ms,
         ),
         "transform": lambda: bench_transform(bench, snapshot),
         "end_to_end": lambda: bench_end_to_end(bench, snapshot),

@@ -153,6 +153,47 @@ def write_changed_snapshot(
     return written
 
 
+def write_changed_account(source: Path, target: Path, every: int, created: int) -> int:
+    """The account after a day in which one top-level object in `every` of
+    every retrievable resource changed (metadata written): the snapshot
+    whole, those objects replaced, and one event each, created at `created`
+    in the pinned API version, as Stripe would send it. Returns the changes."""
+    from extract import settings
+    from extract.snapshot import SnapshotWriter, open_snapshot, read_objects
+
+    files, manifest = open_snapshot(source)
+    shutil.rmtree(target, ignore_errors=True)
+    writer = SnapshotWriter(target)
+    events, changes = [], 0
+    tops = {r.name for r in settings.RESOURCES if r.parent is None}
+    for name, path in files.items():
+        if name == "events":
+            continue
+        for number, (obj, _) in enumerate(read_objects(path)):
+            if name in tops and number % every == 0 and "metadata" in obj:
+                obj["metadata"] = dict(obj["metadata"] or {}, bench_changed="1")
+                changes += 1
+                events.append(
+                    {
+                        "id": f"evt_bench_{changes:08d}",
+                        "object": "event",
+                        "api_version": settings.STRIPE_API_VERSION,
+                        "created": created,
+                        "type": f"{obj['object']}.updated",
+                        "data": {"object": obj},
+                        "livemode": False,
+                    }
+                )
+            writer.write(name, orjson.dumps(obj))
+    if "events" in files:
+        for obj, _ in read_objects(files["events"]):
+            writer.write("events", orjson.dumps(obj))
+    for event in events:
+        writer.write("events", orjson.dumps(event))
+    writer.commit(manifest.get("api_version") or settings.STRIPE_API_VERSION)
+    return changes
+
+
 # -- loads --------------------------------------------------------------------
 
 
@@ -247,21 +288,34 @@ def dbt_build(
 def marts_digest(env: dict[str, str]) -> dict[str, str]:
     """Every marts table's row count and rows' hash, by table: the figures a
     full refresh must reproduce."""
+    return table_digest(env, "marts", "r::text")
+
+
+def raw_digest(env: dict[str, str]) -> dict[str, str]:
+    """The same over raw's objects (id, data, deleted flag), without dlt's
+    load ids: what two extractions of one account must agree on."""
+    return table_digest(env, "stripe_raw", "(r.id, r.data, r.is_deleted)::text")
+
+
+def table_digest(env: dict[str, str], schema: str, row: str) -> dict[str, str]:
+    """Row count and a sum of row hashes (`row` over alias r) per table of
+    the schema but dlt's own: independent of order, and of the memory a
+    string of every row would take at 100k customers."""
     conn = connect(env)
     try:
         with conn.cursor() as cur:
             cur.execute(
                 "select table_name from information_schema.tables"
-                " where table_schema = 'marts' and table_type = 'BASE TABLE'"
+                " where table_schema = %s and table_type = 'BASE TABLE'"
+                " and table_name not like '\\_dlt%%'",
+                (schema,),
             )
             digest = {}
             for (table,) in sorted(cur.fetchall()):
-                # a sum of row hashes: independent of order, and of the
-                # memory a string of every row would take at 100k customers
                 cur.execute(
-                    "select count(*) || ':' || coalesce(sum(('x' ||"
-                    " substr(md5(r::text), 1, 15))::bit(60)::bigint::numeric),"
-                    f' 0) from marts."{table}" as r'
+                    f"select count(*) || ':' || coalesce(sum(('x' ||"
+                    f" substr(md5({row}), 1, 15))::bit(60)::bigint::numeric),"
+                    f' 0) from {schema}."{table}" as r'
                 )
                 digest[table] = cur.fetchone()[0]
             return digest

@@ -1,4 +1,5 @@
-"""The benchmark's sections: loader, extraction, transform, end to end, app."""
+"""The benchmark's sections: loader, extraction, changes, transform, end to
+end, app, engines."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tools.bench.report import (
     Result,
 )
 from tools.bench.runs import (
+    CHANGED_FRACTION,
     LAYERS,
     PY,
     bench_database,
@@ -37,8 +39,10 @@ from tools.bench.runs import (
     load_snapshot,
     marts_digest,
     measure,
+    raw_digest,
     raw_objects,
     synthetic_snapshot,
+    write_changed_account,
     write_changed_snapshot,
 )
 
@@ -256,6 +260,128 @@ def bench_extraction(
             ),
         )
     )
+
+
+def _requests(output: str) -> int:
+    made = re.search(r"(\d+) API requests", output)
+    return int(made.group(1)) if made else 0
+
+
+def bench_changes(bench: Bench, snapshot: Path, rate: float, latency_ms: float) -> None:
+    """The extraction side of a daily run: a full extraction from the replay
+    server, then an incremental one after 1 % of the top-level objects
+    changed (each with its event in the pinned version), with changed
+    objects taken from their events (EVENT_OBJECTS=use, the default) and,
+    for the ratio, retrieved one by one (EVENT_OBJECTS=retrieve)."""
+    from tools.fake_stripe.replay import DEFAULT_KEY, replay_process
+
+    changed_dir = bench.data_dir / "changed-account"
+    full: dict[str, list[float]] = {"requests": [], "seconds": []}
+    after: dict[str, dict[str, list[float]]] = {
+        mode: {"requests": [], "seconds": []} for mode in ("use", "retrieve")
+    }
+    changes = 0
+    raw: dict[str, dict[str, str]] = {}
+    equal_runs = []
+    for run in range(1, bench.runs + 1):
+        if raw:
+            equal_runs.append(raw["use"] == raw["retrieve"])
+        # One changed account for both modes; its events an hour ahead, so
+        # they are after either full extraction, however long it takes.
+        changes = write_changed_account(
+            snapshot, changed_dir, CHANGED_FRACTION, int(time.time()) + 3600
+        )
+        for mode in ("use", "retrieve"):
+            with bench_database(bench, "changes") as env:
+                run_env = dict(
+                    env,
+                    SOURCE="api",
+                    STRIPE_API_KEY=DEFAULT_KEY,
+                    STRIPE_MAX_RPS=str(rate),
+                    FULL_REFRESH="",
+                    EVENT_OBJECTS=mode,
+                )
+                log = bench.out_dir / f"changes-full-{mode}-{run}.log"
+                with replay_process(snapshot, rate=rate, latency_ms=latency_ms) as url:
+                    bench.log(f"changes {run}/{bench.runs}: full extraction")
+                    done = measure(
+                        extract_command(), dict(run_env, STRIPE_API_BASE=url), log
+                    )
+                full["requests"].append(_requests(done.output))
+                full["seconds"].append(done.seconds)
+                log = bench.out_dir / f"changes-incr-{mode}-{run}.log"
+                with replay_process(
+                    changed_dir, rate=rate, latency_ms=latency_ms
+                ) as url:
+                    bench.log(
+                        f"changes {run}/{bench.runs}: incremental extraction after"
+                        f" {changes:,} changes, EVENT_OBJECTS={mode}"
+                    )
+                    done = measure(
+                        extract_command(), dict(run_env, STRIPE_API_BASE=url), log
+                    )
+                after[mode]["requests"].append(_requests(done.output))
+                after[mode]["seconds"].append(done.seconds)
+                raw[mode] = raw_digest(env)
+    shutil.rmtree(changed_dir, ignore_errors=True)
+    equal_runs.append(raw["use"] == raw["retrieve"])
+    differing = sorted(
+        t for t in raw["retrieve"] if raw["use"].get(t) != raw["retrieve"][t]
+    )
+    bench.add(
+        Result(
+            "changes",
+            "raw from events equal to raw retrieved (runs)",
+            "runs",
+            [float(sum(equal_runs))],
+            target=f"= {len(equal_runs)}",
+            met=all(equal_runs),
+            note=", ".join(differing[:5]),
+        )
+    )
+    full_requests = statistics.median(full["requests"])
+    full_seconds = statistics.median(full["seconds"])
+    bench.add(
+        Result("changes", "full extraction: requests", "requests", full["requests"])
+    )
+    bench.add(Result("changes", "full extraction: time", "s", full["seconds"]))
+    for mode, label in (("use", "from events"), ("retrieve", "retrieved")):
+        figures = after[mode]
+        bench.add(
+            Result(
+                "changes",
+                f"after 1 % changed ({changes:,} objects), {label}: requests",
+                "requests",
+                figures["requests"],
+            )
+        )
+        ratios = [value / full_requests for value in figures["requests"]]
+        bench.add(
+            Result(
+                "changes",
+                "  requests / full extraction's",
+                "fraction",
+                ratios,
+                target=f"<= {INCREMENTAL_TARGETS['1 %']:.2f}" if mode == "use" else "",
+                met=(
+                    statistics.median(ratios) <= INCREMENTAL_TARGETS["1 %"]
+                    if mode == "use"
+                    else None
+                ),
+            )
+        )
+        bench.add(
+            Result(
+                "changes",
+                f"  time ({label})",
+                "s",
+                figures["seconds"],
+                note=(
+                    f"{statistics.median(figures['seconds']) / full_seconds:.2f}"
+                    " of the full extraction's"
+                ),
+            )
+        )
 
 
 # -- transform -----------------------------------------------------------------
