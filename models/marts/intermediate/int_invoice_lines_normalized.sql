@@ -21,6 +21,10 @@
     Stripe lines none) takes it from its invoice item, else from the item of
     its subscription with the same price, else keys by its price.
 -#}
+
+{#- A table, not a view: several models and tests read it, and each
+    reading of a view runs its whole query again. -#}
+{{ config(materialized='table') }}
 with
 
 invoice_line_items as (

@@ -25,6 +25,10 @@
     subscription's inclusive lines for an inclusive price, else of the
     price, else counted as it is (no line states a tax yet).
 -#}
+
+{#- A table, not a view: several models and tests read it, and each
+    reading of a view runs its whole query again. -#}
+{{ config(materialized='table') }}
 with
 
 subscription_items as (

@@ -27,6 +27,11 @@
     no longer lists (flagged deleted) is canceled from a second before the
     load that found it gone.
 -#}
+
+{#- A table, not a view: several models and tests read it, and each
+    reading of a view runs its whole query again. -#}
+{{ config(materialized='table') }}
+
 {#- Paused collection leaves the status active or past_due: it counts as
     paused. -#}
 {%- set status_or_paused -%}
