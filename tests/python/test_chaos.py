@@ -5,12 +5,16 @@ raw must then hold every object of the snapshot exactly once."""
 from __future__ import annotations
 
 import contextlib
+import random
 
 import pytest
 from conftest import fresh_database
 
+from extract.errors import UserError
 from tools.bench.report import Bench
 from tools.bench.runs import synthetic_snapshot
+from tools.chaos.cli import number
+from tools.chaos.kills import phase_of, planned_kills
 from tools.chaos.run import Databases, Plan, chaos
 
 CUSTOMERS = 40
@@ -59,3 +63,23 @@ def test_webhooks_twice_and_out_of_order_are_stored_once_at_the_latest(report):
 
 def test_report_has_no_problems(report):
     assert report["problems"] == []
+
+
+def test_phase_is_read_from_dlt_folders(tmp_path):
+    assert phase_of(tmp_path) == "listing"
+    (tmp_path / "normalize" / "extracted" / "1.2").mkdir(parents=True)
+    assert phase_of(tmp_path) == "normalize"
+    (tmp_path / "load" / "normalized" / "1.2").mkdir(parents=True)
+    assert phase_of(tmp_path) == "load"
+
+
+def test_kills_are_spread_over_the_three_phases():
+    targets = planned_kills(10, random.Random(1))
+    assert targets[:4] == ["listing"] * 4
+    assert sorted(targets[4:]) == ["load"] * 3 + ["normalize"] * 3
+
+
+def test_bad_size_names_the_variable_and_a_fix(monkeypatch):
+    monkeypatch.setenv("CHAOS_CUSTOMERS", "many")
+    with pytest.raises(UserError, match="CHAOS_CUSTOMERS='many'.*e.g. 2000"):
+        number("CHAOS_CUSTOMERS", "2000")

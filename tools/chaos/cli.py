@@ -49,24 +49,38 @@ def number(name: str, default: str, kind=int, low: float = 1, high=None):
     return value
 
 
+# The replay server's counts, as the summary names them.
+FAULT_LABELS = {
+    "dropped": "connections dropped",
+    "errors": "500 (Should-Retry)",
+    "unavailable": "503",
+    "throttled": "429 without Should-Retry",
+    "rate_limited": "429 rate limit (Should-Retry)",
+    "slow": "slow past the timeout",
+}
+
+
 def summary(report: dict) -> str:
     rounds, raw, hooks = report["rounds"], report["raw"], report["webhooks"]
     kills = ", ".join(f"{n} {phase}" for phase, n in sorted(rounds["kills"].items()))
-    faults = ", ".join(f"{n} {kind}" for kind, n in sorted(report["faults"].items()))
+    counts = report["faults"]
+    faults = ", ".join(
+        f"{counts.get(kind, 0)} {label}" for kind, label in FAULT_LABELS.items()
+    )
     return "\n".join(
         [
             f"chaos: {report['customers']:,} customers, {rounds['runs']} runs, "
             f"{sum(rounds['kills'].values())} kills ({kills}), "
             f"{rounds['db_restarts']} database restarts, "
             f"{report['seconds']:.0f} s",
-            f"  replay server: {faults}",
+            f"  replay server: {counts.get('requests', 0)} requests; {faults}",
             f"  raw: {raw['objects']:,} objects, {raw['lost']} lost, "
             f"{raw['duplicated']} duplicated, {raw['extra']} extra, "
             f"{raw['changed']} changed",
             "  build and check-db: "
             + (
                 ", ".join(
-                    f"{k} {'failed' if v else 'passed'}"
+                    f"{k} {'passed' if v == 'passed' else 'failed'}"
                     for k, v in report["checks"].items()
                 )
                 or "skipped"
