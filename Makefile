@@ -112,6 +112,11 @@ bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Benchmarks on a synthetic 
 	@$(UP)
 	@$(PY) -m tools.bench
 
+.PHONY: chaos
+chaos: $(STAMP) ## Extraction through API faults, 10 SIGKILLs and a database restart, then raw = snapshot, build, check-db, webhooks twice and out of order (CHAOS_CUSTOMERS, CHAOS_KILLS, CHAOS_SEED, CHAOS_FAULT_RATE, CHAOS_OUT)
+	@$(UP)
+	@$(RUN) $(PY) -m tools.chaos
+
 .PHONY: seed
 seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
 	@$(UP)

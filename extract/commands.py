@@ -43,7 +43,8 @@ def _api_settings(environ: Mapping[str, str]) -> tuple[str, str, float]:
 def _checked_client(environ: Mapping[str, str]) -> StripeClient:
     """A client whose key and reachability were checked with one cheap request."""
     api_base, api_key, max_rps = _api_settings(environ)
-    probe = StripeClient(api_base, api_key, max_rps, max_retries=2)
+    timeout = config.http_timeout(environ)
+    probe = StripeClient(api_base, api_key, max_rps, max_retries=2, timeout=timeout)
     probe.get("/v1/events", {"limit": 1})
     log.info(
         "reading %s at Stripe-Version %s, at most %g requests/s",
@@ -51,7 +52,7 @@ def _checked_client(environ: Mapping[str, str]) -> StripeClient:
         settings.STRIPE_API_VERSION,
         max_rps,
     )
-    return StripeClient(api_base, api_key, max_rps)
+    return StripeClient(api_base, api_key, max_rps, timeout=timeout)
 
 
 def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from extract import settings
 from extract.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,24 @@ def full_refresh(environ: Mapping[str, str]) -> bool:
     model. The one parser of the variable: the extractor asks here, and so does
     the Makefile for dbt's --full-refresh (`python -m tools.stack dbt-flags`)."""
     return (environ.get("FULL_REFRESH") or "").strip().lower() in TRUE_WORDS
+
+
+def http_timeout(environ: Mapping[str, str]) -> float:
+    """STRIPE_HTTP_TIMEOUT: seconds a request may take before it is retried
+    (settings.HTTP_TIMEOUT_SECONDS unless set)."""
+    value = environ.get("STRIPE_HTTP_TIMEOUT")
+    if not value:
+        return settings.HTTP_TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise UserError(
+            f"STRIPE_HTTP_TIMEOUT={value!r} is not a positive number of seconds; "
+            f"set it to e.g. {settings.HTTP_TIMEOUT_SECONDS:g}, or unset it."
+        )
+    return seconds
 
 
 def event_objects_stand_in(environ: Mapping[str, str]) -> bool:

@@ -300,6 +300,34 @@ def test_latency_is_injected(snapshot_dir):
         assert (time.perf_counter() - began) / 5 >= 0.08
 
 
+def test_503_429_without_should_retry_and_slow_answers(snapshot_dir):
+    settings = {"api_key": KEY, "unavailable_rate": 0.2, "throttle_rate": 0.2}
+    settings.update(slow_rate=0.2, slow_ms=150, seed=5)
+    with replay.ReplayServer(snapshot_dir, **settings) as faulty:
+        client = Client(faulty.url)
+        answers, seconds = [], []
+        for _ in range(60):
+            began = time.perf_counter()
+            answers.append(client.get("/v1/products?limit=2"))
+            seconds.append(time.perf_counter() - began)
+        stats = faulty.stats
+    statuses = [status for status, _, _ in answers]
+    assert stats["unavailable"] == statuses.count(503) > 0
+    assert stats["throttled"] == statuses.count(429) > 0
+    assert all("Stripe-Should-Retry" not in a[2] for a in answers if a[0] != 200)
+    assert stats["slow"] == sum(s >= 0.15 for s in seconds) > 0
+    assert statuses.count(200) == 60 - stats["unavailable"] - stats["throttled"]
+
+
+def test_replay_process_writes_its_counts_on_exit(snapshot_dir, tmp_path):
+    stats_file = tmp_path / "stats.json"
+    with replay.replay_process(
+        snapshot_dir, api_key=KEY, stats_file=stats_file, error_rate=1.0
+    ) as url:
+        assert Client(url).get("/v1/customers?limit=1")[0] == 500
+    assert orjson.loads(stats_file.read_bytes())["errors"] == 1
+
+
 def port_is_closed(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
@@ -327,6 +355,8 @@ def test_bad_snapshot_and_bad_rates_are_refused(tmp_path):
         replay.ReplayServer(tmp_path)
     with pytest.raises(replay.ReplayOptionsError, match="error-rate"):
         replay.ReplayServer(tmp_path, error_rate=0.8, drop_rate=0.5)
+    with pytest.raises(replay.ReplayOptionsError, match="slow-ms"):
+        replay.ReplayServer(tmp_path, slow_rate=0.1)
 
 
 def test_serves_gzip_and_list_envelope_files(tmp_path):

@@ -76,19 +76,23 @@ def bench_database(bench: Bench, name: str) -> Iterator[dict[str, str]]:
         shutil.rmtree(pipelines_dir(stack_dir, pg_settings(env)), ignore_errors=True)
 
 
+def data_tables(cur, schema: str) -> list[str]:
+    """The schema's tables but dlt's own (`_dlt_loads`, ...)."""
+    cur.execute(
+        "select table_name from information_schema.tables"
+        " where table_schema = %s and table_name not like '\\_dlt\\_%%'",
+        (schema,),
+    )
+    return [name for (name,) in cur.fetchall()]
+
+
 def raw_objects(env: dict[str, str], schema: str = "stripe_raw") -> int:
     """Rows in the schema's tables, dlt's own tables aside."""
     conn = connect(env)
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = %s and table_name not like '\\_dlt\\_%%'",
-                (schema,),
-            )
-            tables = [name for (name,) in cur.fetchall()]
             total = 0
-            for table in tables:
+            for table in data_tables(cur, schema):
                 cur.execute(f'select count(*) from "{schema}"."{table}"')
                 total += cur.fetchone()[0]
             return total

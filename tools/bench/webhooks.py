@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -76,6 +78,40 @@ def events(count: int, objects: int) -> list[dict]:
     return made
 
 
+@contextlib.contextmanager
+def receiver(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`python -m extract.webhook` on 127.0.0.1:WEBHOOK_PORT of env, its
+    output to log_path; yields its URL once it answers, stops it (by pid)."""
+    command = [sys.executable, "-m", "extract.webhook"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{env['WEBHOOK_PORT']}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit(log_path.read_text()) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def post_signed(
+    session: requests.Session, url: str, body: bytes, secret: str
+) -> requests.Response:
+    """One delivery, signed as Stripe signs it (Stripe-Signature)."""
+    header = stripe.WebhookSignature.generate_signature_header(body.decode(), secret)
+    return session.post(
+        f"{url}/webhooks", data=body, headers={"Stripe-Signature": header}, timeout=60
+    )
+
+
 def run(count: int, concurrency: int, objects: int) -> dict[str, float]:
     bench = type("B", (), {"env": config.child_environment()})()
     secret = "whsec_" + secrets.token_hex(16)
@@ -86,25 +122,7 @@ def run(count: int, concurrency: int, objects: int) -> dict[str, float]:
         port = config.choose_port(Path(tmp) / "port", 61000, None)
         env = dict(env, STRIPE_WEBHOOK_SECRET=secret, WEBHOOK_PORT=str(port))
         log_path = Path(tmp) / "listen.log"
-        with open(log_path, "wb") as log:
-            receiver = subprocess.Popen(
-                [sys.executable, "-m", "extract.webhook"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(f"{url}/healthz", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline or receiver.poll() is not None:
-                        raise SystemExit(log_path.read_text()) from None
-                    time.sleep(0.1)
+        with receiver(env, log_path) as url:
             bodies = [orjson.dumps(e) for e in events(count, objects)]
             local = threading.local()
             round_trips: list[float] = []
@@ -112,16 +130,8 @@ def run(count: int, concurrency: int, objects: int) -> dict[str, float]:
             def deliver(body: bytes) -> int:
                 session = getattr(local, "session", None) or requests.Session()
                 local.session = session
-                header = stripe.WebhookSignature.generate_signature_header(
-                    body.decode(), secret
-                )
                 started = time.perf_counter()
-                answer = session.post(
-                    f"{url}/webhooks",
-                    data=body,
-                    headers={"Stripe-Signature": header},
-                    timeout=60,
-                )
+                answer = post_signed(session, url, body, secret)
                 round_trips.append((time.perf_counter() - started) * 1000)
                 return answer.status_code
 
@@ -129,9 +139,6 @@ def run(count: int, concurrency: int, objects: int) -> dict[str, float]:
             with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
                 statuses = list(pool.map(deliver, bodies))
             seconds = time.perf_counter() - started
-        finally:
-            os.kill(receiver.pid, signal.SIGTERM)
-            receiver.wait(timeout=30)
         commits = [
             float(m) for m in re.findall(r"commit_ms=([0-9.]+)", log_path.read_text())
         ]

@@ -10,9 +10,12 @@ with Stripe's list semantics: newest first, `limit` (1..100, default 10),
 `starting_after`/`ending_before`, `created` (exact or [gt|gte|lt|lte]),
 `has_more`, `url`, `object: list`, and Stripe-shaped errors (401, 404, 400,
 429 with `Stripe-Should-Retry: true`). Faults for tests and benchmarks:
-a request rate limit (token bucket, req/s), a fixed latency, 5xx answers
-and dropped connections at given rates; the n-th request's fate is a pure
-function of the seed. `expand[]` is accepted and ignored: objects are served
+a request rate limit (token bucket, req/s), a fixed latency, and at given
+rates 500 answers (`Stripe-Should-Retry: true`), 503 and 429 answers
+without that header, dropped connections, and slow answers (`--slow-ms`
+late, past a client's timeout); the n-th request's fate is a pure function
+of the seed. `--stats-file` writes the counts by fate as JSON on exit.
+`expand[]` is accepted and ignored: objects are served
 exactly as the snapshot holds them, except a balance transaction's `payout`
 (what the extractor adds): `?payout=` filters on it, responses leave it out.
 
@@ -365,16 +368,24 @@ class Faults:
     def __init__(self, options: ReplayOptions) -> None:
         self.rate = options.rate
         self.latency = options.latency_ms / 1000
-        self.error_rate = options.error_rate
-        self.drop_rate = options.drop_rate
+        self.slow = options.slow_ms / 1000
+        self.bands = list(
+            zip(
+                [name for name, _ in options.fates()],
+                itertools.accumulate(rate for _, rate in options.fates()),
+                strict=True,
+            )
+        )
         self.random = random.Random(options.seed)
         self.lock = threading.Lock()
         self.tokens = options.rate
         self.stamp = time.monotonic()
 
-    def draw(self) -> float:
+    def draw(self) -> str | None:
+        """The next request's injected fault, or None: it is served."""
         with self.lock:
-            return self.random.random()
+            fate = self.random.random()
+        return next((name for name, upper in self.bands if fate < upper), None)
 
     def admit(self) -> bool:
         """Token bucket: `rate` requests per second, bursts up to one second."""
@@ -388,6 +399,14 @@ class Faults:
                 self.tokens -= 1
                 return True
             return False
+
+
+# Injected answers by fate: status, message, Stripe-Should-Retry: true.
+INJECTED_ANSWERS = {
+    "errors": (500, "An unknown error occurred", True),
+    "unavailable": (503, "The service is unavailable", False),
+    "throttled": (429, "Too many requests hit the API too quickly", False),
+}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -418,18 +437,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(429, error.body(), retry=True)
         if replay.faults.latency:
             time.sleep(replay.faults.latency)
-        faults = replay.faults
-        if fate < faults.drop_rate:
-            replay.count("dropped")
+        if fate is not None:
+            replay.count(fate)
+        if fate == "dropped":
             return self.drop()
-        if fate < faults.drop_rate + faults.error_rate:
-            replay.count("errors")
+        if fate in INJECTED_ANSWERS:
+            status, message, retry = INJECTED_ANSWERS[fate]
             error = ReplayApiError(
-                500,
-                f"An unknown error occurred (injected, request {count}).",
-                kind="api_error",
+                status, f"{message} (injected, request {count}).", kind="api_error"
             )
-            return self.answer(500, error.body(), retry=True)
+            return self.answer(status, error.body(), retry=retry)
+        if fate == "slow":
+            time.sleep(replay.faults.slow)
         try:
             body = replay.route(self.path)
         except ReplayApiError as error:
@@ -679,22 +698,45 @@ class ReplayOptions:
     latency_ms: float = 0
     error_rate: float = 0
     drop_rate: float = 0
+    unavailable_rate: float = 0  # 503 without Stripe-Should-Retry
+    throttle_rate: float = 0  # 429 without Stripe-Should-Retry
+    slow_rate: float = 0  # answered slow_ms late
+    slow_ms: float = 0
     api_key: str = DEFAULT_KEY
     seed: int = 0
     workers: int = 64
     verbose: bool = False
 
     def __post_init__(self) -> None:
-        rates = (self.error_rate, self.drop_rate)
+        rates = [rate for _, rate in self.fates()]
         if not (all(0 <= r <= 1 for r in rates) and sum(rates) <= 1):
             raise ReplayOptionsError(
-                f"--error-rate {self.error_rate} and --drop-rate {self.drop_rate} "
-                "must be fractions between 0 and 1 whose sum is at most 1"
+                f"--error-rate {self.error_rate}, --drop-rate {self.drop_rate}, "
+                f"--unavailable-rate {self.unavailable_rate}, --throttle-rate "
+                f"{self.throttle_rate} and --slow-rate {self.slow_rate} must be "
+                "fractions between 0 and 1 whose sum is at most 1"
             )
-        if self.workers < 1 or self.rate < 0 or self.latency_ms < 0:
+        if self.workers < 1 or min(self.rate, self.latency_ms, self.slow_ms) < 0:
             raise ReplayOptionsError(
-                "--workers must be at least 1, --rate and --latency-ms not negative"
+                "--workers must be at least 1, --rate, --latency-ms and --slow-ms "
+                "not negative"
             )
+        if self.slow_rate and not self.slow_ms:
+            raise ReplayOptionsError(
+                "--slow-rate needs --slow-ms, how late a slow answer comes "
+                "(longer than the client's timeout)"
+            )
+
+    def fates(self) -> list[tuple[str, float]]:
+        """Each injected fault (its stats name) and its share of requests, in
+        the order the seeded draw assigns them."""
+        return [
+            ("dropped", self.drop_rate),
+            ("errors", self.error_rate),
+            ("unavailable", self.unavailable_rate),
+            ("throttled", self.throttle_rate),
+            ("slow", self.slow_rate),
+        ]
 
     def flags(self) -> list[str]:
         """The command line that starts a server like this (without the key)."""
@@ -750,15 +792,21 @@ class ReplayServer:
 
 @contextlib.contextmanager
 def replay_process(
-    directory: Path | str, startup_timeout: float = 300, **options
+    directory: Path | str,
+    startup_timeout: float = 300,
+    stats_file: Path | None = None,
+    **options,
 ) -> Iterator[str]:
     """Run the replay server as a child process; yields its base URL.
 
     Keyword arguments are the fields of `ReplayOptions`; the key travels in the
-    environment, not on a command line that `ps` shows.
+    environment, not on a command line that `ps` shows. With `stats_file`,
+    the server writes its counts there (JSON) when it stops.
     """
     settings = ReplayOptions(**options)
     args = [sys.executable, "-m", "tools.fake_stripe.replay", "--dir", str(directory)]
+    if stats_file is not None:
+        args += ["--stats-file", str(stats_file)]
     env = dict(os.environ, REPLAY_API_KEY=settings.api_key)
     root = Path(__file__).resolve().parents[2]
     child = subprocess.Popen(
@@ -813,6 +861,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0, help="per answer")
     parser.add_argument("--error-rate", type=float, default=0, help="500 answers")
     parser.add_argument("--drop-rate", type=float, default=0, help="reset sockets")
+    parser.add_argument(
+        "--unavailable-rate", type=float, default=0, help="503, no Should-Retry"
+    )
+    parser.add_argument(
+        "--throttle-rate", type=float, default=0, help="429, no Should-Retry"
+    )
+    parser.add_argument("--slow-rate", type=float, default=0, help="late answers")
+    parser.add_argument("--slow-ms", type=float, default=0, help="how late")
+    parser.add_argument("--stats-file", type=Path, help="counts as JSON on exit")
     parser.add_argument("--seed", type=int, default=0, help="fixes which fail")
     parser.add_argument(
         "--workers", type=int, default=64, help="threads = concurrent connections"
@@ -825,6 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true")
     args = vars(parser.parse_args(argv))
     directory = args.pop("dir")
+    stats_file = args.pop("stats_file")
     began = time.perf_counter()
     server = ReplayServer(directory, **args)
     objects = sum(len(c) for c in server.snapshot.collections.values())
@@ -848,6 +906,8 @@ def main(argv: list[str] | None = None) -> int:
     stop.wait()
     server.stop()
     print(f"replay: stopped; {server.stats}", file=sys.stderr, flush=True)
+    if stats_file is not None:
+        stats_file.write_bytes(orjson.dumps(server.stats))
     return 0
 
 

@@ -97,6 +97,19 @@ def _postmaster_pid(pg_dir: Path) -> int | None:
     return pid if _pid_alive(pid) else None
 
 
+def is_stack_postgres(settings: config.Settings, env: dict[str, str]) -> bool:
+    """Whether env's PG* variables point at this stack's running PostgreSQL
+    (its postmaster.pid's fourth line is the port it listens on)."""
+    if _postmaster_pid(settings.pg_dir) is None:
+        return False
+    try:
+        port = (settings.pg_dir / "postmaster.pid").read_text().splitlines()[3]
+    except (OSError, IndexError):
+        return False
+    local = env.get("PGHOST") in ("127.0.0.1", "localhost")
+    return local and port.strip() == str(env.get("PGPORT"))
+
+
 def pg_initdb(settings: config.Settings) -> None:
     pg_dir = settings.pg_dir
     if (pg_dir / "PG_VERSION").exists():
