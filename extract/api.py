@@ -634,7 +634,8 @@ class ApiExtraction:
         Some Stripes (the local one) reject the `created` filter or an
         expansion (400), or choke on the filter (500). Listing without the
         filter is still correct, since the caller filters by `created` itself,
-        so a first page with it is retried once only before it goes. Without
+        so a first page with it is retried once only before it goes (a drop
+        or a timeout, which says nothing of the filter, gets every retry). Without
         the expansion the field keeps its ids, which staging reads too, but
         objects are lost: it goes on a 400 alone, never on a 5xx or a drop.
         """

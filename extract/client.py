@@ -161,7 +161,10 @@ class StripeClient:
             try:
                 response = self._session().get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
-                if attempt >= retries:
+                # A fewer-retries call (a first page whose filter may be
+                # refused) learns nothing from a drop or a timeout: those
+                # get the client's full retries.
+                if attempt >= max(retries, self.max_retries):
                     raise UserError(
                         f"cannot reach the Stripe API at {self.api_base} "
                         f"({type(exc).__name__}); check STRIPE_API_BASE and the "

@@ -122,6 +122,15 @@ def test_5xx_and_dropped_connections_are_retried_until_an_answer():
     assert len(fake.paths) == 5
 
 
+def test_a_call_with_fewer_retries_still_outlasts_dropped_connections():
+    """A first page allowed one retry for its filter's sake is still retried
+    through drops: a drop says nothing about the filter."""
+    with FakeStripe(scripted(None, None, None)) as fake:
+        page = client_for(fake, retries=4).get("/v1/charges", max_retries=1)
+    assert page["id"] == "ok"
+    assert len(fake.paths) == 4
+
+
 def test_retries_are_bounded_and_end_in_a_clear_error():
     error = (502, {}, {"error": {"message": "bad gateway"}})
     with (
