@@ -108,7 +108,19 @@ _EMBEDDED_CHILDREN = {
 _EMBEDDED_TABLES = {r.name: r.parent for r in _EMBEDDED_CHILDREN.values()}
 # Tables whose objects name a payment method: one detached from its customer
 # (customer null) is in no customer's list, so it is retrieved by id.
-_PAYMENT_METHOD_REFERRERS = frozenset({"charges", "payment_intents"})
+PAYMENT_METHOD_REFERRERS = frozenset({"charges", "payment_intents"})
+
+
+def payment_methods_named(objs: Iterable[dict]) -> set[str]:
+    """The payment methods that charges or payment intents name (an id, or
+    the object when expanded)."""
+    named = set()
+    for obj in objs:
+        method = obj.get("payment_method")
+        method = method.get("id") if isinstance(method, dict) else method
+        if isinstance(method, str):
+            named.add(method)
+    return named
 
 
 def _stands_in(event: dict, table: str) -> bool:
@@ -330,7 +342,7 @@ class ApiExtraction:
             seen[table].add(obj["id"])
             rows.append((obj, None, bool(obj.get("deleted"))))
         self._emit(table, rows)
-        if table in _PAYMENT_METHOD_REFERRERS:
+        if table in PAYMENT_METHOD_REFERRERS:
             self._note_payment_methods(objs)
         embedded = _EMBEDDED_CHILDREN.get(table)
         if embedded:
@@ -497,12 +509,7 @@ class ApiExtraction:
         return self._collect(*resource.listing(customer["id"], fallback=True))
 
     def _note_payment_methods(self, objs: list[dict]) -> None:
-        named = set()
-        for obj in objs:
-            method = obj.get("payment_method")
-            method = method.get("id") if isinstance(method, dict) else method
-            if isinstance(method, str):
-                named.add(method)
+        named = payment_methods_named(objs)
         with self._lock:
             self._referenced_methods |= named
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tools.build.__main__ import builds_everything, selection
+from tools.build.__main__ import builds_everything, passes_through, selection
 
 
 @pytest.mark.parametrize(
@@ -17,14 +17,25 @@ from tools.build.__main__ import builds_everything, selection
         ({}, ["--full-refresh"], "a full refresh builds everything"),
         ({"BUILD_ALL": "1"}, [], "BUILD_ALL is set"),
         ({"BUILD_ALL": "0"}, [], None),
-        ({}, ["--select", "fct_mrr"], "the arguments select the nodes"),
-        ({}, ["--exclude=marts"], "the arguments select the nodes"),
-        ({}, ["--exclude-resource-type", "test"], "the arguments select the nodes"),
-        ({"WAREHOUSE": "duckdb"}, [], "WAREHOUSE=duckdb builds everything"),
     ],
 )
 def test_what_builds_every_node(env, args, reason):
     assert builds_everything(env, args) == reason
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "passes"),
+    [
+        ({}, [], False),
+        ({}, ["--full-refresh"], False),
+        ({}, ["--select", "fct_mrr"], True),
+        ({}, ["--exclude=marts"], True),
+        ({}, ["--exclude-resource-type", "test"], True),
+        ({"WAREHOUSE": "duckdb"}, [], True),
+    ],
+)
+def test_what_runs_dbt_as_asked(env, args, passes):
+    assert passes_through(env, args) is passes
 
 
 def test_selects_downstream_of_the_tables_whose_mark_moved(tmp_path):

@@ -19,9 +19,11 @@ of raw, the seeds and the code (the running month is measured at the
 latest load, not the clock), so the skipped models are the ones a full
 build would leave as they are.
 
-Everything is built, and the state saved afresh, on the first build of a
-database, with FULL_REFRESH, with BUILD_ALL=1, when the caller selects nodes
-itself (--select, --exclude, --selector), and on an engine other than
-PostgreSQL. The state is saved only after a build that passed: a failing
-build leaves the previous marks, so the next one selects its tables again.
+Every node is built, and the state saved afresh, on the first build of a
+database, with FULL_REFRESH and with BUILD_ALL=1. dbt runs exactly as asked,
+reading and saving no state, when the caller picks the nodes itself
+(--select, --exclude, --selector, --resource-type ...) and on an engine
+other than PostgreSQL. The state is saved only after a build that passed:
+a failing build leaves the previous marks, so the next one selects its
+tables again.
 """

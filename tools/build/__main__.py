@@ -96,24 +96,27 @@ def save(state: Path, env: dict[str, str], marks: dict[str, list]) -> None:
     )
 
 
+def passes_through(env: dict[str, str], args: list[str]) -> bool:
+    """Whether dbt runs as asked, with no state read or saved: on an engine
+    other than PostgreSQL, or when the arguments pick the nodes."""
+    return config.warehouse(env) != "postgres" or any(
+        arg.split("=")[0] in SELECTING for arg in args
+    )
+
+
 def builds_everything(env: dict[str, str], args: list[str]) -> str | None:
-    """Why this build runs every node, or None when it may select."""
-    if config.warehouse(env) != "postgres":
-        return f"WAREHOUSE={config.warehouse(env)} builds everything"
+    """Why a build that may select runs every node, or None."""
     if config.full_refresh(env) or "--full-refresh" in args:
         return "a full refresh builds everything"
-    if config.full_refresh({"FULL_REFRESH": env.get("BUILD_ALL", "")}):
+    if (env.get("BUILD_ALL") or "").strip().lower() in config.TRUE_WORDS:
         return "BUILD_ALL is set"
-    if any(arg.split("=")[0] in SELECTING for arg in args):
-        return "the arguments select the nodes"
     return None
 
 
 def main(argv: list[str]) -> int:
     env = dict(os.environ)
     dbt = [str(Path(sys.executable).parent / "dbt"), "build", *argv]
-    reason = builds_everything(env, argv)
-    if reason and config.warehouse(env) != "postgres":
+    if passes_through(env, argv):
         return subprocess.call(dbt, cwd=ROOT)
     conn = connect(env)
     try:
@@ -122,27 +125,27 @@ def main(argv: list[str]) -> int:
             marks = raw_marks(cur)
     finally:
         conn.close()
-    have_state = (state / "marks.json").exists() and (state / "manifest.json").exists()
-    if reason is None and not have_state:
+    reason = builds_everything(env, argv)
+    saved = (state / "marks.json").exists() and (state / "manifest.json").exists()
+    if reason is None and not saved:
         reason = "no passing build of this database is on record"
     if reason:
         print(f"build: every node ({reason})", flush=True)
     else:
         selectors, changed = selection(state, marks)
+        tables = (
+            f"{len(changed)} changed raw table(s) ({', '.join(changed)})"
+            if changed
+            else "no changed raw table"
+        )
         print(
-            "build: the nodes downstream of "
-            + (
-                f"{len(changed)} changed raw table(s) ({', '.join(changed)})"
-                if changed
-                else "no changed raw table"
-            )
-            + " and of code changed since the last passing build"
-            + " (BUILD_ALL=1 builds every node)",
+            f"build: the nodes downstream of {tables} and of code changed since"
+            " the last passing build (BUILD_ALL=1 builds every node)",
             flush=True,
         )
         dbt += ["--state", str(state), "--select", *selectors]
     code = subprocess.call(dbt, cwd=ROOT)
-    if code == 0 and reason != "the arguments select the nodes":
+    if code == 0:
         save(state, env, marks)
     return code
 

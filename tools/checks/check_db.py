@@ -37,6 +37,7 @@ from pathlib import Path
 import psycopg2
 
 from extract import config
+from extract.api import PAYMENT_METHOD_REFERRERS, payment_methods_named
 from extract.errors import UserError, run_main
 from extract.settings import RESOURCES, STRIPE_API_VERSION, Resource
 from tools.checks.check_documents import check_documents, relation_exists
@@ -93,43 +94,8 @@ class StripeCounter:
     def __init__(self, base: str, key: str, version: str) -> None:
         self.base, self.key, self.version = base.rstrip("/"), key, version
 
-    def objects(self, path: str, after: str | None = None) -> list[dict] | None:
-        """Every object the list returns (after `after`); None when the
-        endpoint does not exist."""
-        objects: list[dict] = []
-        while True:
-            params = {"limit": "100"} | ({"starting_after": after} if after else {})
-            sep = "&" if "?" in path else "?"
-            request = urllib.request.Request(
-                f"{self.base}{path}{sep}{urllib.parse.urlencode(params)}",
-                headers={
-                    "Authorization": f"Bearer {self.key}",
-                    "Stripe-Version": self.version,
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    page = json.load(response)
-            except urllib.error.HTTPError as error:
-                if error.code == 404:
-                    return None
-                raise UserError(
-                    f"the Stripe API answered {error.code} for {path}; check "
-                    "STRIPE_API_KEY and STRIPE_API_BASE."
-                ) from None
-            except urllib.error.URLError as error:
-                raise UserError(
-                    f"cannot reach the Stripe API at {self.base} "
-                    f"({error.reason}); start it (`make up`) or set STRIPE_API_BASE."
-                ) from None
-            objects += page["data"]
-            if not page.get("has_more") or not page["data"]:
-                return objects
-            after = page["data"][-1]["id"]
-
-    def retrieve(self, path: str) -> dict | None:
-        """One object by its path; None when Stripe answers 404 or it is
-        deleted."""
+    def _get(self, path: str) -> dict | None:
+        """One answer of the API; None when it answers 404."""
         request = urllib.request.Request(
             f"{self.base}{path}",
             headers={
@@ -139,7 +105,7 @@ class StripeCounter:
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
-                found = json.load(response)
+                return json.load(response)
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
@@ -147,7 +113,32 @@ class StripeCounter:
                 f"the Stripe API answered {error.code} for {path}; check "
                 "STRIPE_API_KEY and STRIPE_API_BASE."
             ) from None
-        return None if found.get("deleted") else found
+        except urllib.error.URLError as error:
+            raise UserError(
+                f"cannot reach the Stripe API at {self.base} "
+                f"({error.reason}); start it (`make up`) or set STRIPE_API_BASE."
+            ) from None
+
+    def objects(self, path: str, after: str | None = None) -> list[dict] | None:
+        """Every object the list returns (after `after`); None when the
+        endpoint does not exist."""
+        objects: list[dict] = []
+        while True:
+            params = {"limit": "100"} | ({"starting_after": after} if after else {})
+            sep = "&" if "?" in path else "?"
+            page = self._get(f"{path}{sep}{urllib.parse.urlencode(params)}")
+            if page is None:
+                return None
+            objects += page["data"]
+            if not page.get("has_more") or not page["data"]:
+                return objects
+            after = page["data"][-1]["id"]
+
+    def retrieve(self, path: str) -> dict | None:
+        """One object by its path; None when Stripe answers 404 or it is
+        deleted."""
+        found = self._get(path)
+        return None if found is None or found.get("deleted") else found
 
     def children(self, resource: Resource, parent: dict) -> list[dict]:
         """A parent's children: its embedded first page completed from the
@@ -206,14 +197,9 @@ def named_payment_methods(listed: dict[str, list[dict] | None]) -> set[str]:
     """Payment methods that charges and payment intents name: those detached
     from their customer (customer null) are in no customer's list, and the
     extraction retrieves them by id, so the source holds them too."""
-    named = set()
-    for name in ("charges", "payment_intents"):
-        for obj in listed.get(name) or []:
-            method = obj.get("payment_method")
-            method = method.get("id") if isinstance(method, dict) else method
-            if isinstance(method, str):
-                named.add(method)
-    return named
+    return payment_methods_named(
+        obj for name in PAYMENT_METHOD_REFERRERS for obj in listed.get(name) or []
+    )
 
 
 def source_counts() -> tuple[str, dict[str, tuple[int, int] | None]]:
