@@ -87,8 +87,8 @@ CONFORMED = ("dim_currencies", "dim_date")
 # and one missing from every subject fails `make erd` and the test
 SUBJECT_AREAS = {
     "mrr": (
-        "Marts, MRR: month-end MRR per subscription and its movements",
-        ("dim_subscriptions", "fct_mrr", "metrics_mrr_monthly"),
+        "Marts, MRR: month-end MRR per subscription, its movements and cohorts",
+        ("dim_subscriptions", "fct_mrr", "metrics_mrr_cohorts", "metrics_mrr_monthly"),
     ),
     "revenue": (
         "Marts, revenue and the balance ledger",

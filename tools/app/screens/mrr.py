@@ -81,6 +81,9 @@ def _by_product_and_interval(view: View) -> None:
 
 def _cohorts(view: View) -> None:
     st.subheader("Customer retention by cohort")
+    if not view.has("metrics_mrr_cohorts"):
+        st.info("The cohort rollup is not built: run `make build`.")
+        return
     cohorts = view.frame("cohorts", **view.months)
     if cohorts.empty:
         st.info("No customer started a subscription with MRR in these months.")
