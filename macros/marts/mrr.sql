@@ -155,8 +155,10 @@
     price taxed on a whole period's amount, else that of that line's tax
     rates (at their most exact line), else that line's own; else (an
     inclusive price the subscription never billed) that of the tax rates
-    of the subscription's inclusive lines; else that of the price on any
-    subscription; else 1 (no line states a tax yet).
+    of the subscription's inclusive lines; else 1 when the subscription's
+    lines were never charged any tax (a customer exempt or in no taxing
+    place); else that of the price on any subscription; else 1 (no line
+    states a tax yet).
     `tax_ratio_joins` joins the candidates to `relation` (which has
     subscription_id and price_id); `tax_ratio` picks, given whether the
     price is tax-inclusive.
@@ -182,6 +184,11 @@
             subscription_inclusive_ratios.tax_rates_key
             = rate_ratios.tax_rates_key
             and rate_ratios.is_ratio_of_tax_rates
+    left join {{ lines_taxed }} as subscription_tax_states
+        on
+            {{ relation }}.subscription_id
+            = subscription_tax_states.subscription_id
+            and subscription_tax_states.is_tax_state_of_subscription
     left join {{ lines_taxed }} as price_ratios
         on
             {{ relation }}.price_id = price_ratios.price_id
@@ -202,6 +209,9 @@
                     rate_ratios.net_of_tax_ratio,
                     subscription_inclusive_ratios.net_of_tax_ratio
                 )
+        end,
+        case
+            when not subscription_tax_states.is_charged_tax then 1
         end,
         price_ratios.net_of_tax_ratio,
         1

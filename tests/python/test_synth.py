@@ -658,3 +658,34 @@ def test_events_show_objects_as_they_were_then(snapshot):
         "invoice.created", "invoice.finalized", "invoice.payment_failed",
         "invoice.paid", "charge.succeeded", "customer.subscription.created",
     }  # fmt: skip
+
+
+def test_a_removed_discount_stays_unobservable_over_invoices_with_nothing_to_discount():
+    """Removed on day 5 with no event left: the cycle invoice of day 10 is a
+    credit (nothing a discount could reduce) and says nothing, so the span
+    runs to the next cycle, day 20, whose positive invoice without the
+    discount shows it gone; a span ending at a positive invoice stays."""
+    import types
+
+    from tools.fake_stripe.synth.subscription_truth import SubscriptionTruth
+
+    def cycle(created, subtotal):
+        return {
+            "created": created,
+            "subtotal": subtotal,
+            "reason": "subscription_cycle",
+        }
+
+    invoices = [cycle(0, 900), cycle(10, -1622), cycle(20, 2700), cycle(30, 2700)]
+    invoices.append({"created": 12, "subtotal": 500, "reason": "subscription_update"})
+    sub = types.SimpleNamespace(invoices=invoices, ended_at=None, now=40)
+    truth = SubscriptionTruth(sub)
+    cause = "forever discount removed, older than the events"
+    truth.hidden(5, 10, cause)
+    truth.hidden(25, 30, cause)
+    truth.hidden(5, 10, "change without proration, older than the events")
+    sub.id, sub.owner, sub.start = "sub_1", types.SimpleNamespace(id="cus_1"), 0
+    sub.owner.currency = "eur"
+    truth.record()
+    spans = [(span["from"], span["until"]) for span in truth.unobservable]
+    assert spans == [(5, 20), (25, 30), (5, 10)]

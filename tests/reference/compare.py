@@ -7,10 +7,12 @@ seed, now and the generator's code), loads it into a fresh database of the
 dev stack with `SOURCE=json python -m extract`, dates the load at the
 snapshot's "now" (the load ids become the capture instant, so the month
 still running is measured at "now", as the ground truth is), builds
-+fct_mrr with dbt (seeds, models and snapshots, no tests), and compares
-every subscription-month with tests/reference/mrr.py. Prints the
++fct_mrr and +metrics_mrr_monthly with dbt (seeds, models and snapshots, no
+tests), and compares every subscription-month with tests/reference/mrr.py. Prints the
 counts (compared, exact, different by cause, unobservable by cause) and the
-first differences; exits 1 when any differ.
+first differences, then per currency the month where metrics_mrr_monthly's
+ending MRR is furthest from the reference's total; exits 1 when any
+subscription-month differs.
 
 tests/python/test_mrr_reference.py runs the same on the test stack.
 """
@@ -123,6 +125,13 @@ def marts_mrr(env: dict[str, str]) -> dict[tuple[str, dt.date], float]:
     return {(sub, month): float(amount) for sub, month, amount in rows}
 
 
+def marts_monthly_mrr(env: dict[str, str]) -> dict[tuple[str, dt.date], float]:
+    rows = execute(
+        env, "select currency, month, ending_mrr_amount from marts.metrics_mrr_monthly"
+    )
+    return {(currency, month): float(amount) for currency, month, amount in rows}
+
+
 # -- the comparison -----------------------------------------------------------
 
 
@@ -200,6 +209,68 @@ def compare(
     return result
 
 
+@dataclass
+class MonthlyGap:
+    """The largest gap of one currency between the reference's month-end
+    MRR (every subscription-month of the truth summed, those Stripe's
+    objects cannot tell included) and metrics_mrr_monthly's ending MRR."""
+
+    currency: str
+    months: int
+    exact: int
+    month: dt.date
+    reference: float
+    marts: float
+    unobservable: float = 0.0  # of the gap, what the uncompared months make
+
+    @property
+    def gap(self) -> float:
+        return self.marts - self.reference
+
+    def line(self) -> str:
+        share = abs(self.gap) / self.reference if self.reference else 0.0
+        return (
+            f"  {self.currency}: {self.exact:,} of {self.months:,} months equal within"
+            f" {TOLERANCE}; largest gap {self.month:%Y-%m}: metrics_mrr_monthly"
+            f" {self.marts:,.2f}, reference {self.reference:,.2f}"
+            f" ({self.gap:+,.2f}, {share:.4%}; {self.unobservable:+,.2f} of it in"
+            " subscription-months Stripe's objects cannot tell)"
+        )
+
+
+def monthly_gaps(
+    reference: dict[tuple[str, dt.date], MonthFigure],
+    monthly: dict[tuple[str, dt.date], float],
+    marts: dict[tuple[str, dt.date], float] | None = None,
+) -> list[MonthlyGap]:
+    """Per currency, the month where metrics_mrr_monthly's ending MRR is
+    furthest from the reference's total (a month missing on one side is
+    zero there), and how much of that gap fct_mrr (`marts`) makes in the
+    subscription-months the comparison leaves out as unobservable."""
+    totals: dict[tuple[str, dt.date], float] = collections.defaultdict(float)
+    unobservable: dict[tuple[str, dt.date], float] = collections.defaultdict(float)
+    for key, figure in reference.items():
+        totals[(figure.currency, figure.month)] += figure.mrr
+        if figure.unobservable and marts is not None:
+            gap = (marts.get(key) or 0.0) - figure.mrr
+            unobservable[(figure.currency, figure.month)] += gap
+    by_currency: dict[str, list[tuple[dt.date, float, float]]] = (
+        collections.defaultdict(list)
+    )
+    for currency, month in sorted(set(totals) | set(monthly)):
+        ours = round(totals.get((currency, month), 0.0), 6)
+        by_currency[currency].append((month, ours, monthly.get((currency, month), 0.0)))
+    gaps = []
+    for currency, months in sorted(by_currency.items()):
+        month, ours, theirs = max(months, key=lambda row: abs(row[2] - row[1]))
+        exact = sum(abs(t - o) <= TOLERANCE for _, o, t in months)
+        hidden = round(unobservable[(currency, month)], 6)
+        gaps.append(
+            MonthlyGap(currency, len(months), exact, month, ours, theirs, hidden)
+        )
+    return gaps
+
+
 def reference_for(directory: Path, as_of: int | None = None) -> dict:
     return reference_mrr(read_truth(directory), as_of)
 
@@ -234,14 +305,19 @@ def main(argv: list[str] | None = None) -> int:
     execute(env, f'create database "{name}"', "postgres")
     try:
         db_env = dict(env, PGDATABASE=name)
-        load_and_build(db_env, directory, now_ts)
-        result = compare(reference_for(directory, now_ts), marts_mrr(db_env))
+        load_and_build(db_env, directory, now_ts, ("fct_mrr", "metrics_mrr_monthly"))
+        reference = reference_for(directory, now_ts)
+        marts = marts_mrr(db_env)
+        result = compare(reference, marts)
+        gaps = monthly_gaps(reference, marts_monthly_mrr(db_env), marts)
     finally:
         if args.keep:
             print(f"database kept: {name}", file=sys.stderr)
         else:
             execute(env, f'drop database if exists "{name}" with (force)', "postgres")
     print(result.summary())
+    print("month-end MRR per currency, metrics_mrr_monthly against the reference:")
+    print("\n".join(gap.line() for gap in gaps))
     return 1 if result.differing else 0
 
 

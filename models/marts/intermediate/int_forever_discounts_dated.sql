@@ -90,6 +90,22 @@ invoice_periods as (
 
 ),
 
+invoice_periods_valued as (
+
+    {#- Each invoice's periods with its subtotal: the amount a discount
+        could reduce. -#}
+    select
+        invoice_periods.invoice_id,
+        invoice_periods.subscription_id,
+        invoice_periods.period_start_at,
+        invoice_periods.period_end_at,
+        invoices.subtotal
+    from invoice_periods
+    inner join invoices
+        on invoice_periods.invoice_id = invoices.invoice_id
+
+),
+
 invoice_discount_starts as (
 
     {#- The discount's `start`, as each invoice embeds it. -#}
@@ -132,7 +148,7 @@ removal_events as (
 
 ),
 
-invoices_applying as (
+invoices_discounted as (
 
     select
         invoice_periods.subscription_id,
@@ -159,6 +175,66 @@ invoices_applying as (
             and invoice_discounts.discount_id
             = invoice_discount_starts.discount_key
     group by invoice_periods.subscription_id, invoice_discounts.discount_id
+
+),
+
+invoices_with_nothing_to_discount as (
+
+    {#- The invoices after a discount's last discounted one whose subtotal
+        is zero or a credit (a downgrade's prorations): no discount can
+        reduce them, so they do not show it gone. They carry it on through
+        their periods until an invoice with something to discount comes
+        without it. -#}
+    select
+        invoices_discounted.subscription_id,
+        invoices_discounted.discount_key,
+        max(credited.period_end_at) as carried_until_at
+    from invoices_discounted
+    inner join invoice_periods_valued as credited
+        on
+            invoices_discounted.subscription_id = credited.subscription_id
+            and invoices_discounted.last_billed_until_at
+            <= credited.period_start_at
+            and credited.subtotal <= 0
+    where
+        not exists (
+            select 1
+            from invoice_periods_valued as charged
+            where
+                charged.subscription_id = invoices_discounted.subscription_id
+                and charged.period_start_at
+                >= invoices_discounted.last_billed_until_at
+                and charged.period_start_at <= credited.period_start_at
+                and charged.subtotal > 0
+        )
+    group by
+        invoices_discounted.subscription_id,
+        invoices_discounted.discount_key
+
+),
+
+invoices_applying as (
+
+    select
+        invoices_discounted.subscription_id,
+        invoices_discounted.discount_key,
+        invoices_discounted.coupon_id,
+        invoices_discounted.coupon_duration,
+        invoices_discounted.coupon_percent_off,
+        invoices_discounted.coupon_amount_off_cents,
+        invoices_discounted.coupon_currency,
+        invoices_discounted.valid_from_at,
+        coalesce(
+            invoices_with_nothing_to_discount.carried_until_at,
+            invoices_discounted.last_billed_until_at
+        ) as last_billed_until_at
+    from invoices_discounted
+    left join invoices_with_nothing_to_discount
+        on
+            invoices_discounted.subscription_id
+            = invoices_with_nothing_to_discount.subscription_id
+            and invoices_discounted.discount_key
+            = invoices_with_nothing_to_discount.discount_key
 
 ),
 

@@ -19,8 +19,10 @@
     billed at that price, when the price is inclusive, takes the rates of
     the subscription's most exact line of an inclusive price (its
     customer's rates, none for a customer charged no tax) at their most
-    exact line; else the share of the price's most exact line on any
-    subscription. Flags below; macros/marts/mrr.sql picks.
+    exact line; else, when none of the subscription's lines with an
+    amount was charged any tax (inclusive or not), no tax; else the share
+    of the price's most exact line on any subscription. Flags below;
+    macros/marts/mrr.sql picks.
 -#}
 with
 
@@ -64,6 +66,18 @@ inclusive_taxes_summed as (
 
 ),
 
+taxes_summed as (
+
+    {#- Every tax the line states, inclusive or not: a customer charged
+        none (exempt, or in no taxing place) states none, or only zeros. -#}
+    select
+        invoice_line_item_id,
+        sum(amount_cents) as tax_cents
+    from invoice_line_item_taxes
+    group by invoice_line_item_id
+
+),
+
 lines_taxed as (
 
     select
@@ -81,6 +95,7 @@ lines_taxed as (
             invoice_line_items.amount_cents
         ) as taxed_base_cents,
         inclusive_taxes_summed.tax_rates_key,
+        coalesce(taxes_summed.tax_cents, 0) as tax_cents,
         prices.tax_behavior = 'inclusive' as is_inclusive_price,
         invoices.created_at as invoice_created_at
     from invoice_line_items
@@ -90,6 +105,10 @@ lines_taxed as (
         on
             invoice_line_items.invoice_line_item_id
             = inclusive_taxes_summed.invoice_line_item_id
+    left join taxes_summed
+        on
+            invoice_line_items.invoice_line_item_id
+            = taxes_summed.invoice_line_item_id
     left join prices
         on invoice_line_items.price_id = prices.price_id
     where
@@ -137,6 +156,7 @@ final as (
         price_id,
         amount_cents,
         inclusive_tax_cents,
+        tax_cents,
         taxed_base_cents,
         net_of_tax_ratio,
         tax_rates_key,
@@ -161,6 +181,18 @@ final as (
         row_number() over (
             partition by price_id {{ most_exact }}
         ) = 1 as is_ratio_of_price,
+        tax_cents <> 0 as is_charged_tax,
+        {#- A line with an amount, a taxed one first: when it is untaxed,
+            none of the subscription's lines was charged tax. -#}
+        amount_cents <> 0
+        and row_number() over (
+            partition by subscription_id
+            order by
+                tax_cents <> 0 desc,
+                amount_cents <> 0 desc,
+                invoice_created_at desc,
+                invoice_line_item_id desc
+        ) = 1 as is_tax_state_of_subscription,
         invoice_created_at
     from ratios
 

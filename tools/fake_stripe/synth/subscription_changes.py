@@ -162,7 +162,9 @@ class SubscriptionChanges(SubscriptionPart):
             sub.updated(when, {"discounts": [did]})
             if when < self.now - EVENT_WINDOW:
                 # No event left: the invoices say only that the discount
-                # applied through the period it was removed in.
+                # applied through the period it was removed in, and a next
+                # invoice with nothing to discount does not say it is gone
+                # (the truth stretches the span over such invoices).
                 sub.truth.hidden(
                     when, end, "forever discount removed, older than the events"
                 )

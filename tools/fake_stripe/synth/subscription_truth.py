@@ -143,8 +143,31 @@ class SubscriptionTruth:
         if until > start:
             self.unobservable.append({"from": start, "until": until, "cause": cause})
 
+    def through_invoices_with_nothing_to_discount(self, until: int) -> int:
+        """A removed discount's hidden span, carried on over the cycle
+        invoices from `until` whose subtotal is zero or a credit: no discount
+        applies to those, so they cannot show it gone either."""
+        cycles = sorted(
+            (invoice["created"], invoice["subtotal"])
+            for invoice in self.sub.invoices
+            if invoice["reason"] == "subscription_cycle"
+        )
+        for index, (created, subtotal) in enumerate(cycles):
+            if created < until:
+                continue
+            if created > until or subtotal > 0:
+                break
+            later = cycles[index + 1][0] if index + 1 < len(cycles) else None
+            until = later or self.sub.ended_at or self.sub.now
+        return until
+
     def record(self) -> dict:
         sub = self.sub
+        for span in self.unobservable:
+            if span["cause"].startswith("forever discount removed"):
+                span["until"] = self.through_invoices_with_nothing_to_discount(
+                    span["until"]
+                )
         return {
             "subscription": sub.id,
             "customer": sub.owner.id,
