@@ -25,6 +25,9 @@ RAW = "stripe_raw"
 DELIVERY_THREADS = 4
 
 
+EXAMPLES = 10  # ids listed per table and kind of difference
+
+
 def raw_rows(env: dict[str, str]) -> dict[str, dict[str, list[tuple]]]:
     """Per raw table (dlt's own aside), every row's (data hash, deleted flag)
     by id: a list, so an id stored twice shows."""
@@ -50,7 +53,7 @@ def compare_raw(chaos_env: dict[str, str], reference_env: dict[str, str]) -> dic
     flag), in total and by table."""
     chaos, reference = raw_rows(chaos_env), raw_rows(reference_env)
     totals: Counter = Counter()
-    by_table: dict[str, dict[str, int]] = {}
+    by_table: dict[str, dict] = {}
     for table in sorted(set(chaos) | set(reference)):
         got, want = chaos.get(table, {}), reference.get(table, {})
         counts = {
@@ -62,7 +65,11 @@ def compare_raw(chaos_env: dict[str, str], reference_env: dict[str, str]) -> dic
         totals.update(counts)
         totals["objects"] += len(want)
         if any(counts.values()):
-            by_table[table] = counts
+            # The first ids of each kind, to look them up afterwards.
+            by_table[table] = counts | {
+                "lost_ids": sorted(want.keys() - got.keys())[:EXAMPLES],
+                "extra_ids": sorted(got.keys() - want.keys())[:EXAMPLES],
+            }
     return {
         **{k: totals[k] for k in ("objects", "lost", "duplicated")},
         **{
