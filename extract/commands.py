@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import resource
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import dlt
 import orjson
+from dlt.common.storages.load_package import ParsedLoadJobFileName
 
 from extract import config, settings, stripe_snapshot_source, stripe_source
 from extract.api import ApiExtraction, Row, TablePlan
@@ -76,6 +78,42 @@ def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:
     return pipeline, credentials
 
 
+def jobs_in_flight(working_dir: Path) -> dict[str, list[str]]:
+    """The `_dlt_id`s, per table, of the CSV load jobs a killed run had
+    started: dlt re-runs those when it resumes the package."""
+    dlt_ids: dict[str, list[str]] = {}
+    normalized = working_dir / "load" / "normalized"
+    for job in sorted(normalized.glob("*/started_jobs/*.csv")):
+        table = ParsedLoadJobFileName.parse(job.name).table_name
+        with job.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            if "_dlt_id" not in header:
+                continue
+            column = header.index("_dlt_id")
+            dlt_ids.setdefault(table, []).extend(row[column] for row in reader if row)
+    return dlt_ids
+
+
+def undo_jobs_in_flight(pipeline: dlt.Pipeline, stored: StoredRaw) -> None:
+    """A run killed between a load job's commit and dlt's note that the job
+    is done leaves the job started: resuming copies its rows again, which
+    the `_dlt_id` key refuses, and every later run fails the same way. The
+    rows of the started jobs are deleted first (none if the job's
+    transaction never committed), so dlt's re-run writes them once. Only
+    PostgreSQL's CSV jobs: DuckDB's Parquet jobs are not looked at."""
+    dlt_ids = jobs_in_flight(Path(pipeline.working_dir))
+    if not dlt_ids:
+        return
+    deleted = stored.undo_rows(dlt_ids)
+    if deleted:
+        log.info(
+            "%d rows of load jobs that a killed run committed without dlt "
+            "recording them are removed; dlt loads those jobs again",
+            deleted,
+        )
+
+
 def stored_raw(environ: Mapping[str, str], credentials: dict) -> StoredRaw:
     """What raw holds, read from the WAREHOUSE's own engine."""
     if config.warehouse(environ) == "duckdb":
@@ -96,10 +134,11 @@ def load(environ: Mapping[str, str]) -> None:
             f"SOURCE={source_kind!r} is not known; use SOURCE=api or SOURCE=json."
         )
     pipeline, credentials = make_pipeline(environ)
+    stored = stored_raw(environ, credentials)
     if pipeline.has_pending_data:
         log.info("finishing the load an interrupted run left behind")
+        undo_jobs_in_flight(pipeline, stored)
         pipeline.run(loader_file_format=file_format(environ))
-    stored = stored_raw(environ, credentials)
     if pipeline.state.get("sources") and not stored.has_pipeline_state():
         # Local cursors for a warehouse that never got them (a new or emptied
         # database of the same name) would make an incremental load of nothing.

@@ -94,6 +94,39 @@ class StoredRaw:
             conn.close()
         return total
 
+    def undo_rows(self, dlt_ids: Mapping[str, list[str]]) -> int:
+        """Delete, in one transaction, the rows with these `_dlt_id`s (per
+        table) from raw and from dlt's staging copy of it (where a merge
+        load copies first); the rows deleted."""
+        deleted = 0
+        conn = self._connect()
+        try:
+            with conn, conn.cursor() as cur:
+                tables = {
+                    (schema, table)
+                    for schema, table in self._schema_tables(cur)
+                    if table in dlt_ids
+                }
+                for schema, table in sorted(tables):
+                    cur.execute(
+                        f'delete from "{schema}"."{table}" where _dlt_id = any(%s)',
+                        (dlt_ids[table],),
+                    )
+                    deleted += cur.rowcount
+        finally:
+            conn.close()
+        return deleted
+
+    @staticmethod
+    def _schema_tables(cur: Any) -> list[tuple[str, str]]:
+        schemas = (settings.DATASET_NAME, f"{settings.DATASET_NAME}_staging")
+        cur.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema = any(%s)",
+            (list(schemas),),
+        )
+        return cur.fetchall()
+
     def customers_to_erase(self) -> dict[str, str]:
         """Customer id -> why it is to be erased now: raw holds it deleted
         and the erasure log does not name it, or a load since its last

@@ -388,18 +388,66 @@ def test_killed_run_then_normal_run_equals_clean_run(business, new_database, mar
     out = extract(new_database).stdout
     if marker is None:
         assert "finishing the load an interrupted run left behind" in out
-    clean = second_database(new_database, new_database["PGDATABASE"] + "_clean")
+    assert_equals_a_clean_load(new_database)
+
+
+def assert_equals_a_clean_load(env: dict[str, str], **extra: str) -> None:
+    """Raw holds the ids a clean run into a new database loads (deleted ones
+    included), each once."""
+    clean = second_database(env, env["PGDATABASE"] + "_clean")
     try:
-        extract(clean)
-        assert raw_ids(new_database, False) == raw_ids(clean, False)
+        extract(clean, **extra)
+        assert raw_ids(env, False) == raw_ids(clean, False)
         for table in TABLES:
             total, distinct = query(
-                new_database,
-                f"select count(*), count(distinct id) from stripe_raw.{table}",
+                env, f"select count(*), count(distinct id) from stripe_raw.{table}"
             )[0]
             assert total == distinct, table
     finally:
         drop_database(clean)
+
+
+# A run of the extractor that dies (as a SIGKILL would, without cleaning
+# up) right after the COPY of the first load job of `customers` commits, before
+# dlt notes the job as done.
+DIE_AFTER_COMMIT = """
+import os, sys
+from dlt.destinations.impl.postgres import postgres
+
+copy = postgres.PostgresCsvCopyJob.run
+
+def run(self):
+    copy(self)
+    if self._file_path.rsplit("/", 1)[-1].startswith("customers."):
+        os._exit(9)
+
+postgres.PostgresCsvCopyJob.run = run
+sys.argv = ["extract"]
+import runpy
+runpy.run_module("extract", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("first_load", [True, False])
+def test_a_run_killed_after_a_load_job_committed_resumes_without_duplicates(
+    new_database, first_load
+):
+    """dlt re-runs a job it had started when the run died; its rows must not
+    be copied twice (the `_dlt_id` key refuses them, and every later run
+    would fail). First load (`replace`, straight into raw) and a later one
+    (`merge`, through dlt's staging copy)."""
+    from conftest import FIXTURE_SNAPSHOT
+
+    env = dict(new_database, SOURCE="json", JSON_DIR=str(FIXTURE_SNAPSHOT))
+    if not first_load:
+        extract(env)
+    died = run([sys.executable, "-c", DIE_AFTER_COMMIT], env, check=False)
+    assert died.returncode == 9, died.stdout + died.stderr
+    out = extract(env).stdout
+    assert "finishing the load an interrupted run left behind" in out
+    assert "dlt loads those jobs again" in out
+    assert_equals_a_clean_load(new_database, SOURCE="json", JSON_DIR=env["JSON_DIR"])
+    assert extract(env).returncode == 0
 
 
 def test_snapshot_round_trip_gives_the_api_rows(business, new_database, tmp_path):
