@@ -78,34 +78,60 @@ def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:
     return pipeline, credentials
 
 
-def jobs_in_flight(working_dir: Path) -> dict[str, list[str]]:
-    """The `_dlt_id`s, per table, of the CSV load jobs a killed run had
-    started: dlt re-runs those when it resumes the package."""
+def finish_pending_load(
+    pipeline: dlt.Pipeline, stored: StoredRaw, environ: Mapping[str, str]
+) -> None:
+    """Load what an interrupted run extracted and did not load."""
+    if pipeline.has_pending_data:
+        log.info("finishing the load an interrupted run left behind")
+        undo_jobs_in_flight(pipeline, stored)
+        pipeline.run(loader_file_format=file_format(environ))
+
+
+def jobs_in_flight(working_dir: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The load jobs a killed run had started and dlt will run again when it
+    resumes their package: those without dlt's pending-transition marker
+    (written once a job's commit is done; such a job is not run again). Per
+    table, the `_dlt_id`s of its CSV jobs; and the tables whose only jobs in
+    their package are such started jobs in another format (dlt's own state
+    rows), with the package's load id, whose rows that load id names."""
     dlt_ids: dict[str, list[str]] = {}
-    normalized = working_dir / "load" / "normalized"
-    for job in sorted(normalized.glob("*/started_jobs/*.csv")):
-        table = ParsedLoadJobFileName.parse(job.name).table_name
-        with job.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, [])
-            if "_dlt_id" not in header:
+    load_ids: dict[str, str] = {}
+    for package in sorted((working_dir / "load" / "normalized").glob("*/")):
+        markers = package / ".pending_transitions"
+        completed = {
+            ParsedLoadJobFileName.parse(job.name).table_name
+            for job in (package / "completed_jobs").glob("*.*")
+        }
+        for job in sorted((package / "started_jobs").glob("*.*")):
+            if (markers / job.name).exists():
                 continue
-            column = header.index("_dlt_id")
-            dlt_ids.setdefault(table, []).extend(row[column] for row in reader if row)
-    return dlt_ids
+            table = ParsedLoadJobFileName.parse(job.name).table_name
+            if job.suffix != ".csv":
+                if table not in completed:
+                    load_ids[table] = package.name
+                continue
+            with job.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, [])
+                if "_dlt_id" in header:
+                    column = header.index("_dlt_id")
+                    rows = (row[column] for row in reader if row)
+                    dlt_ids.setdefault(table, []).extend(rows)
+    return dlt_ids, load_ids
 
 
 def undo_jobs_in_flight(pipeline: dlt.Pipeline, stored: StoredRaw) -> None:
-    """A run killed between a load job's commit and dlt's note that the job
-    is done leaves the job started: resuming copies its rows again, which
-    the `_dlt_id` key refuses, and every later run fails the same way. The
-    rows of the started jobs are deleted first (none if the job's
-    transaction never committed), so dlt's re-run writes them once. Only
-    PostgreSQL's CSV jobs: DuckDB's Parquet jobs are not looked at."""
-    dlt_ids = jobs_in_flight(Path(pipeline.working_dir))
-    if not dlt_ids:
+    """A run killed between a load job's commit and dlt's marker that the
+    commit is done leaves the job started, and dlt runs it again when it
+    resumes: its rows would be written twice (the `_dlt_id` key refuses
+    them, and every later run fails the same way). Their rows are deleted
+    first (none if the job's transaction never committed), so dlt's re-run
+    writes them once. Only PostgreSQL's jobs: DuckDB's are not looked at."""
+    dlt_ids, load_ids = jobs_in_flight(Path(pipeline.working_dir))
+    if not dlt_ids and not load_ids:
         return
-    deleted = stored.undo_rows(dlt_ids)
+    deleted = stored.undo_rows(dlt_ids, load_ids)
     if deleted:
         log.info(
             "%d rows of load jobs that a killed run committed without dlt "
@@ -135,10 +161,7 @@ def load(environ: Mapping[str, str]) -> None:
         )
     pipeline, credentials = make_pipeline(environ)
     stored = stored_raw(environ, credentials)
-    if pipeline.has_pending_data:
-        log.info("finishing the load an interrupted run left behind")
-        undo_jobs_in_flight(pipeline, stored)
-        pipeline.run(loader_file_format=file_format(environ))
+    finish_pending_load(pipeline, stored, environ)
     if pipeline.state.get("sources") and not stored.has_pipeline_state():
         # Local cursors for a warehouse that never got them (a new or emptied
         # database of the same name) would make an incremental load of nothing.

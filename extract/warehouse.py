@@ -94,23 +94,30 @@ class StoredRaw:
             conn.close()
         return total
 
-    def undo_rows(self, dlt_ids: Mapping[str, list[str]]) -> int:
-        """Delete, in one transaction, the rows with these `_dlt_id`s (per
-        table) from raw and from dlt's staging copy of it (where a merge
-        load copies first); the rows deleted."""
+    def undo_rows(
+        self, dlt_ids: Mapping[str, list[str]], load_ids: Mapping[str, str]
+    ) -> int:
+        """Delete, in one transaction, from raw and from dlt's staging copy
+        of it (where a merge load copies first): per table, the rows with
+        these `_dlt_id`s, and the rows of that load id. The rows deleted."""
         deleted = 0
         conn = self._connect()
         try:
             with conn, conn.cursor() as cur:
-                tables = {
-                    (schema, table)
-                    for schema, table in self._schema_tables(cur)
-                    if table in dlt_ids
-                }
-                for schema, table in sorted(tables):
+                for schema, table in sorted(self._schema_tables(cur)):
+                    where = []
+                    params: list = []
+                    if table in dlt_ids:
+                        where.append("_dlt_id = any(%s)")
+                        params.append(dlt_ids[table])
+                    if table in load_ids:
+                        where.append("_dlt_load_id = %s")
+                        params.append(load_ids[table])
+                    if not where:
+                        continue
                     cur.execute(
-                        f'delete from "{schema}"."{table}" where _dlt_id = any(%s)',
-                        (dlt_ids[table],),
+                        f'delete from "{schema}"."{table}" where {" or ".join(where)}',
+                        params,
                     )
                     deleted += cur.rowcount
         finally:
