@@ -107,19 +107,33 @@ _EMBEDDED_CHILDREN = {
 # ... and the other way: child table -> its parent table.
 _EMBEDDED_TABLES = {r.name: r.parent for r in _EMBEDDED_CHILDREN.values()}
 # Tables whose objects name a payment method: one detached from its customer
-# (customer null) is in no customer's list, so it is retrieved by id.
-PAYMENT_METHOD_REFERRERS = frozenset({"charges", "payment_intents"})
+# (customer null) is in no customer's list, so it is retrieved by id. The
+# fields that name one: a charge's or payment intent's `payment_method`, a
+# subscription's or invoice's `default_payment_method`, a customer's
+# `invoice_settings.default_payment_method` (a detached card can stay a
+# subscription's default).
+PAYMENT_METHOD_REFERRERS = frozenset(
+    {"charges", "payment_intents", "subscriptions", "invoices", "customers"}
+)
+_PAYMENT_METHOD_FIELDS = (
+    ("payment_method",),
+    ("default_payment_method",),
+    ("invoice_settings", "default_payment_method"),
+)
 
 
 def payment_methods_named(objs: Iterable[dict]) -> set[str]:
-    """The payment methods that charges or payment intents name (an id, or
-    the object when expanded)."""
+    """The payment methods these objects name (an id, or the object when
+    expanded) in any of the fields above."""
     named = set()
     for obj in objs:
-        method = obj.get("payment_method")
-        method = method.get("id") if isinstance(method, dict) else method
-        if isinstance(method, str):
-            named.add(method)
+        for path in _PAYMENT_METHOD_FIELDS:
+            method: Any = obj
+            for key in path:
+                method = method.get(key) if isinstance(method, dict) else None
+            method = method.get("id") if isinstance(method, dict) else method
+            if isinstance(method, str):
+                named.add(method)
     return named
 
 
@@ -178,8 +192,8 @@ class ApiExtraction:
         # the parent table's task touches its children's list.
         self._pending: dict[str, list[tuple[dict, Future]]] = defaultdict(list)
         self._child_pools: dict[str, ThreadPoolExecutor] = {}
-        # Payment methods that charges and payment intents name, and those
-        # listed under customers (set by the customers' task, which leaves
+        # Payment methods that other objects name (PAYMENT_METHOD_REFERRERS),
+        # and those listed under customers (set by the customers' task, which leaves
         # the table open until the detached ones are retrieved).
         self._referenced_methods: set[str] = set()
         self._listed_methods: set[str] | None = None
@@ -514,8 +528,8 @@ class ApiExtraction:
             self._referenced_methods |= named
 
     def _detached_payment_methods(self) -> None:
-        """Payment methods that charges or payment intents name and no
-        customer lists, retrieved one by one and kept when detached
+        """Payment methods that other objects name (PAYMENT_METHOD_REFERRERS)
+        and no customer lists, retrieved one by one and kept when detached
         (customer null);
         then the payment methods table is complete and finishes."""
         listed = self._listed_methods

@@ -164,3 +164,30 @@ def test_the_load_never_waits_on_one_table():
     invoices.close()
     customers.close()  # dlt stopping early stops the API threads
     assert extraction.stop.is_set() and sink.abandoned.is_set()
+
+
+def test_payment_methods_named_by_every_field_that_names_one():
+    """A detached card is in no customer's list: whatever names it must
+    bring it, including a subscription's or invoice's default and a
+    customer's invoice default (ids, or expanded objects)."""
+    from extract.api import payment_methods_named
+
+    objs = [
+        {"object": "charge", "payment_method": "pm_charge"},
+        {"object": "payment_intent", "payment_method": {"id": "pm_intent"}},
+        {"object": "subscription", "default_payment_method": "pm_sub"},
+        {"object": "invoice", "default_payment_method": {"id": "pm_invoice"}},
+        {
+            "object": "customer",
+            "invoice_settings": {"default_payment_method": "pm_cus"},
+        },
+        {"object": "customer", "invoice_settings": {"default_payment_method": None}},
+        {"object": "subscription", "default_payment_method": None},
+    ]
+    assert payment_methods_named(objs) == {
+        "pm_charge",
+        "pm_intent",
+        "pm_sub",
+        "pm_invoice",
+        "pm_cus",
+    }

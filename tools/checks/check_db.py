@@ -194,9 +194,10 @@ def api_counts() -> dict[str, tuple[int, int] | None]:
 
 
 def named_payment_methods(listed: dict[str, list[dict] | None]) -> set[str]:
-    """Payment methods that charges and payment intents name: those detached
-    from their customer (customer null) are in no customer's list, and the
-    extraction retrieves them by id, so the source holds them too."""
+    """Payment methods that charges, payment intents, subscriptions, invoices
+    and customers name: those detached from their customer (customer null)
+    are in no customer's list, and the extraction retrieves them by id, so
+    the source holds them too."""
     return payment_methods_named(
         obj for name in PAYMENT_METHOD_REFERRERS for obj in listed.get(name) or []
     )
