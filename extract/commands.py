@@ -84,7 +84,8 @@ def finish_pending_load(
     """Load what an interrupted run extracted and did not load."""
     if pipeline.has_pending_data:
         log.info("finishing the load an interrupted run left behind")
-        undo_jobs_in_flight(pipeline, stored)
+        if config.warehouse(environ) == "postgres":
+            undo_jobs_in_flight(pipeline, stored)
         pipeline.run(loader_file_format=file_format(environ))
 
 
@@ -127,7 +128,8 @@ def undo_jobs_in_flight(pipeline: dlt.Pipeline, stored: StoredRaw) -> None:
     resumes: its rows would be written twice (the `_dlt_id` key refuses
     them, and every later run fails the same way). Their rows are deleted
     first (none if the job's transaction never committed), so dlt's re-run
-    writes them once. Only PostgreSQL's jobs: DuckDB's are not looked at."""
+    writes them once. PostgreSQL only (`finish_pending_load` calls it there):
+    DuckDB's Parquet jobs are not looked at."""
     dlt_ids, load_ids = jobs_in_flight(Path(pipeline.working_dir))
     if not dlt_ids and not load_ids:
         return
