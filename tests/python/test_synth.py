@@ -533,6 +533,24 @@ def test_mrr_variety_prorations_tiers_taxes_coupons(snapshot):
         assert path in paths, path
 
 
+def test_a_trial_is_trialing_in_the_truth_until_it_ends(snapshot):
+    """A payment that fails during a free trial (an add-on's proration
+    invoice) leaves the subscription trialing, as its object says: the
+    truth may not turn it past_due or active before the trial's end."""
+    trial_end = {row["id"]: row["trial_end"] for row in snapshot["subscriptions"]}
+    early = [
+        (t["subscription"], x["status"])
+        for t in snapshot["_truth"]
+        if trial_end.get(t["subscription"])
+        for x in t["statuses"]
+        if x["from"] < trial_end[t["subscription"]]
+        and x["status"] in ("past_due", "active")
+    ]
+    assert not early, early[:5]
+    trialing = [t for t in snapshot["_truth"] if trial_end.get(t["subscription"])]
+    assert len(trialing) > 50
+
+
 def test_manifest_names_version_and_capture_time(snapshot):
     manifest = orjson.loads((snapshot["_dir"] / "manifest.json").read_bytes())
     assert manifest["api_version"] == synth.STRIPE_API_VERSION == "2026-10-28.endive"

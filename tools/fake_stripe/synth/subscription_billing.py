@@ -186,11 +186,12 @@ class SubscriptionBilling(SubscriptionPart):
                 self.sub.set_status("active", payment["paid_at"])
             elif payment is not None and len(payment["attempts"]) > 1:
                 first = payment["attempts"][0][0]
-                if self.sub.status == "active":
+                if self.sub.status == "active" and not self.sub.in_trial(first):
                     self.sub.updated(first, {"status": "active"})
                     self.sub.set_status("past_due", first)
-                self.sub.updated(payment["paid_at"], {"status": "past_due"})
-                self.sub.set_status("active", payment["paid_at"])
+                if self.sub.status == "past_due":
+                    self.sub.updated(payment["paid_at"], {"status": "past_due"})
+                    self.sub.set_status("active", payment["paid_at"])
             elif self.sub.status == "past_due":  # an earlier invoice still open
                 paid_at = payment["paid_at"] if payment else finalized
                 self.sub.updated(paid_at, {"status": "past_due"})
@@ -233,7 +234,7 @@ class SubscriptionDunning(SubscriptionPart):
                 payment["canceled_at"] = expires
             return False
         first_attempt = payment["attempts"][0][0]
-        if self.sub.status == "active":
+        if self.sub.status == "active" and not self.sub.in_trial(first_attempt):
             self.sub.updated(first_attempt, {"status": "active"})
             self.sub.set_status("past_due", first_attempt)
         retries_over = len(payment["attempts"]) == len(RETRY_DAYS) + 1

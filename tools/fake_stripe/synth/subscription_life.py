@@ -122,6 +122,12 @@ class SubscriptionLife:
         self.status = status
         self.truth.status(status, at)
 
+    def in_trial(self, at: int) -> bool:
+        """Whether `at` falls in the free trial. A subscription's status
+        follows its trial until the trial ends: an invoice whose payment
+        fails meanwhile leaves it trialing, not past_due."""
+        return self.trial_end is not None and at < self.trial_end
+
     def grant_coupon(self, coupon: SynthCoupon, when: int) -> None:
         """A coupon applied to the subscription from `when` on."""
         self.coupon, self.coupon_start = coupon, when
