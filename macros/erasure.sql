@@ -22,6 +22,7 @@
                     )) -%}
                 {%- endif -%}
             {%- endfor -%}
+            {%- do commit_hook_work() -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -40,4 +41,13 @@
             {{- ' or' if not loop.last }}
             {%- endfor %}
         )
+{%- endmacro %}
+
+{#- What a hook's run_query wrote is kept: PostgreSQL runs hooks outside a
+    transaction; DuckDB's adapter holds one open until it is committed. -#}
+{% macro commit_hook_work() -%}
+    {{ return(adapter.dispatch('commit_hook_work')()) }}
+{%- endmacro %}
+
+{% macro default__commit_hook_work() -%}
 {%- endmacro %}
