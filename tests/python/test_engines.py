@@ -230,3 +230,96 @@ def test_warehouse_picks_the_dbt_target_and_refuses_unknown_engines(tmp_path):
     )
     with pytest.raises(UserError, match="WAREHOUSE='oracle' is not known"):
         config.warehouse({"WAREHOUSE": "oracle"})
+
+
+# -- the analytics app on DuckDB -----------------------------------------------
+
+
+def _app_on(monkeypatch, env: dict[str, str], duck_path: Path | None) -> None:
+    """The app's environment: the PostgreSQL fixture warehouse, or the
+    DuckDB file when one is given."""
+    for name in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.delenv("APP_SHOW_PII", raising=False)
+    if duck_path is None:
+        monkeypatch.delenv("WAREHOUSE", raising=False)
+        monkeypatch.delenv("DUCKDB_PATH", raising=False)
+    else:
+        monkeypatch.setenv("WAREHOUSE", "duckdb")
+        monkeypatch.setenv("DUCKDB_PATH", str(duck_path))
+
+
+def _tiles(app) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def test_the_app_renders_every_page_on_duckdb_with_postgres_figures(
+    oltp_warehouse, duckdb_warehouse, monkeypatch
+):
+    """Every page on the DuckDB file: no exception, its charts drawn, and
+    the Overview's tiles (all currencies, and USD) equal to the same pages
+    on PostgreSQL; USD MRR is the fixture's 104.60 (sub_fx_alice 40.50,
+    sub_fx_greta 20.00, sub_fx_lena 44.10)."""
+    from tools.app import bench
+
+    _app_on(monkeypatch, oltp_warehouse, None)
+    on_postgres = [
+        _tiles(bench.run_page("overview")),
+        _tiles(bench.run_page("overview", currency="USD")),
+    ]
+    _app_on(monkeypatch, oltp_warehouse, duckdb_warehouse)
+    for slug in bench.PAGES:
+        app = bench.run_page(slug)
+        assert not app.exception, (slug, [e.value for e in app.exception])
+        assert len(app.title) == 1
+        assert not [w.value for w in app.warning], slug
+    assert len(bench.run_page("mrr").get("vega_lite_chart")) >= 4
+    on_duckdb = [
+        _tiles(bench.run_page("overview")),
+        _tiles(bench.run_page("overview", currency="USD")),
+    ]
+    assert on_duckdb == on_postgres
+    assert on_duckdb[1]["MRR"] == "$104.60"
+    health = bench.run_page("health")
+    [layers] = [
+        element.value
+        for element in health.dataframe
+        if element.value.index.name == "layer"
+    ]
+    assert {"stripe_raw", "staging", "oltp", "marts"} <= set(layers.index)
+    assert layers.loc["oltp", "tables"] >= 15
+    assert layers.loc["marts", "estimated_rows"] > 0
+
+
+def test_the_app_reads_the_duckdb_file_not_postgres(
+    oltp_warehouse, duckdb_warehouse, tmp_path, monkeypatch
+):
+    """A copy of the DuckDB file without its USD MRR: the app shows that
+    copy's figures, whatever PostgreSQL holds."""
+    from tools.app import bench
+
+    duckdb = _duckdb()
+    copy = tmp_path / "stripe.duckdb"
+    copy.write_bytes(duckdb_warehouse.read_bytes())
+    conn = duckdb.connect(str(copy))
+    try:
+        for relation in ("fct_mrr", "metrics_mrr_monthly"):
+            conn.execute(f"delete from marts.{relation} where currency = 'usd'")
+    finally:
+        conn.close()
+    _app_on(monkeypatch, oltp_warehouse, copy)
+    tiles = _tiles(bench.run_page("overview", currency="USD"))
+    assert tiles["MRR"] != "$104.60"
+    assert tiles["Active subscriptions"] == "0"
+
+
+def test_the_app_names_the_command_when_the_duckdb_file_is_missing(
+    oltp_warehouse, tmp_path, monkeypatch
+):
+    from tools.app import bench
+
+    _app_on(monkeypatch, oltp_warehouse, tmp_path / "none.duckdb")
+    app = bench.run_page("overview")
+    assert not app.exception
+    [warning] = [w.value for w in app.warning]
+    assert "none.duckdb" in warning and "make all WAREHOUSE=duckdb" in warning

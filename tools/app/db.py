@@ -1,35 +1,57 @@
-"""The app's one way into the warehouse.
+"""The app's one way into the warehouse, on PostgreSQL or DuckDB.
 
-Every query runs in a read-only transaction, sees only the `marts` and
-`documents` schemas on its search path and, once the role exists, runs as
-`stripe_app`, so the app can read the marts and nothing else whatever the
-login role may do.
+On PostgreSQL every query runs in a read-only transaction, sees only the
+`marts` and `documents` schemas on its search path and, once the role
+exists, runs as `stripe_app`, so the app can read the marts and nothing
+else whatever the login role may do. On DuckDB (WAREHOUSE=duckdb) the file
+is opened read-only, with the same search path; a DuckDB file has no roles.
+
+The SQL in sql/ is written once, with psycopg2's named placeholders; a
+query whose text must differ on DuckDB (the catalog reads) has its own
+file in sql/duckdb/. Driver errors leave this module as the app's own
+exceptions, so no page imports a driver.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import psycopg2
 
+from extract import config
+
 APP_ROLE = "stripe_app"
 SCHEMAS = ("marts", "documents")
 STATEMENT_TIMEOUT_MS = 60_000
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 class WarehouseUnavailable(RuntimeError):
     """No server answers, or the database is missing: the stack is not up."""
 
 
-def connection_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """libpq keywords for the app's connections, from the PG* variables.
+class NotPermitted(RuntimeError):
+    """The app's role may not read a relation a page needs."""
 
-    The server options make every transaction read-only and bound its time;
-    they hold from the first statement, before anything else runs.
+
+class MissingRelation(RuntimeError):
+    """A relation a page reads does not exist: the marts are not built."""
+
+
+def connection_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """How the app connects: the DuckDB file of WAREHOUSE=duckdb, or libpq
+    keywords from the PG* variables.
+
+    On PostgreSQL the server options make every transaction read-only and
+    bound its time; they hold from the first statement, before anything
+    else runs.
     """
     env = os.environ if environ is None else environ
+    if config.warehouse(env) == "duckdb":
+        return {"engine": "duckdb", "path": str(config.duckdb_path(env))}
     options = [
         "-c default_transaction_read_only=on",
         f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
@@ -45,21 +67,94 @@ def connection_settings(environ: Mapping[str, str] | None = None) -> dict[str, A
         "options": " ".join(options),
         "connect_timeout": 5,
     }
-    return {key: value for key, value in settings.items() if value is not None}
+    kept = {key: value for key, value in settings.items() if value is not None}
+    return {"engine": "postgres", **kept}
+
+
+def engine(settings: Mapping[str, Any]) -> str:
+    return settings.get("engine", "postgres")
+
+
+def _libpq(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in settings.items() if key != "engine"}
 
 
 def settings_key(settings: Mapping[str, Any]) -> str:
     """What identifies a warehouse in the query cache (never the password)."""
+    if engine(settings) == "duckdb":
+        return f"duckdb:{settings['path']}"
     return "{host}:{port}/{dbname}@{user}".format(
         **{k: settings.get(k, "") for k in ("host", "port", "dbname", "user")}
     )
 
 
+def describe(settings: Mapping[str, Any]) -> str:
+    """Where the warehouse is, for a sentence: the server or the file."""
+    if engine(settings) == "duckdb":
+        return f"the DuckDB file {settings['path']}"
+    host, port = settings.get("host"), settings.get("port")
+    return f"{host}:{port} (database {settings.get('dbname')})"
+
+
+def duckdb_statement(
+    text: str, params: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A query of sql/ in DuckDB's terms: `$name` for `%(name)s`, a single
+    `%` for psycopg2's escaped `%%`, and only the parameters the text uses
+    (DuckDB refuses one it does not)."""
+    used = set(PLACEHOLDER.findall(text))
+    sql = PLACEHOLDER.sub(lambda match: "$" + match.group(1), text)
+    return sql.replace("%%", "%"), {k: v for k, v in params.items() if k in used}
+
+
+def connect_duckdb(settings: Mapping[str, Any]):
+    """The DuckDB file, read-only, in UTC, the app's schemas on its path."""
+    import duckdb
+
+    path = settings["path"]
+    try:
+        conn = duckdb.connect(path, read_only=True)
+    except duckdb.IOException as exc:
+        raise WarehouseUnavailable(str(exc).strip()) from exc
+    conn.execute("set TimeZone = 'UTC'")
+    present = [
+        row[0]
+        for row in conn.execute(
+            "select schema_name from information_schema.schemata"
+            " where catalog_name = current_database()"
+        ).fetchall()
+        if row[0] in SCHEMAS
+    ]
+    if present:
+        conn.execute(f"set search_path = '{','.join(present)}'")
+    return conn
+
+
+def fetch_duckdb(
+    settings: Mapping[str, Any], text: str, params: Mapping[str, Any]
+) -> tuple[list[str], list[tuple]]:
+    import duckdb
+
+    conn = connect_duckdb(settings)
+    try:
+        sql, values = duckdb_statement(text, params)
+        try:
+            result = conn.execute(sql, values)
+        except duckdb.CatalogException as exc:
+            raise MissingRelation(str(exc).splitlines()[0]) from exc
+        columns = [column[0] for column in result.description or []]
+        return columns, result.fetchall() if result.description else []
+    finally:
+        conn.close()
+
+
 def connect(settings: Mapping[str, Any]):
     """A read-only connection, switched to stripe_app when that role exists
-    and the login role may take it."""
+    and the login role may take it (PostgreSQL)."""
+    if engine(settings) == "duckdb":
+        return connect_duckdb(settings)
     try:
-        conn = psycopg2.connect(**settings)
+        conn = psycopg2.connect(**_libpq(settings))
     except psycopg2.OperationalError as exc:
         raise WarehouseUnavailable(str(exc).strip()) from exc
     conn.set_session(readonly=True, autocommit=False)
@@ -80,10 +175,17 @@ def fetch(
     settings: Mapping[str, Any], sql: str, params: Mapping[str, Any] | None = None
 ) -> tuple[list[str], list[tuple]]:
     """Run one query; its column names and rows."""
+    if engine(settings) == "duckdb":
+        return fetch_duckdb(settings, sql, params or {})
     conn = connect(settings)
     try:
         with conn.cursor() as cur:
-            cur.execute(sql, params or {})
+            try:
+                cur.execute(sql, params or {})
+            except psycopg2.errors.InsufficientPrivilege as exc:
+                raise NotPermitted(exc.diag.message_primary) from exc
+            except psycopg2.errors.UndefinedTable as exc:
+                raise MissingRelation(exc.diag.message_primary) from exc
             columns = [column.name for column in cur.description or []]
             return columns, cur.fetchall() if cur.description else []
     finally:

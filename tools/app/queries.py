@@ -24,8 +24,10 @@ CACHE_SECONDS = 300
 
 
 @functools.cache
-def sql_text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
+def sql_text(name: str, engine: str = "postgres") -> str:
+    """sql/<name>.sql, or the engine's own version in sql/<engine>/."""
+    own = SQL_DIR / engine / f"{name}.sql"
+    return (own if own.is_file() else SQL_DIR / f"{name}.sql").read_text()
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +58,8 @@ def _cached(
 def frame(settings: Mapping[str, Any], name: str, **params: Any) -> pd.DataFrame:
     """The result of sql/<name>.sql, without pii-tagged columns."""
     key = db.settings_key(settings)
-    result = _cached(key, sql_text(name), tuple(sorted(params.items())), settings)
+    text = sql_text(name, db.engine(settings))
+    result = _cached(key, text, tuple(sorted(params.items())), settings)
     return pii.drop_pii(result.copy())
 
 

@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 from types import ModuleType
 
-import psycopg2
 import streamlit as st
 
 from tools.app import db, filters, queries
@@ -69,11 +68,18 @@ def render() -> None:
     try:
         view = View(settings=settings, relations=frozenset(queries.relations(settings)))
     except db.WarehouseUnavailable:
-        st.warning(
-            f"No warehouse answers at {settings['host']}:{settings['port']}"
-            f" (database {settings['dbname']}): start it with `make up`, or run"
-            " the app with `make app`, which starts it."
-        )
+        if db.engine(settings) == "duckdb":
+            st.warning(
+                f"Cannot open {db.describe(settings)}: build it with"
+                " `make all WAREHOUSE=duckdb`, and stop a build still writing"
+                " to it."
+            )
+        else:
+            st.warning(
+                f"No warehouse answers at {db.describe(settings)}: start it"
+                " with `make up`, or run the app with `make app`, which"
+                " starts it."
+            )
         return
     if not view.is_built:
         if page is health:
@@ -91,11 +97,10 @@ def render() -> None:
         view = filters.apply(view)
         _warn_unconverted(view)
         page.render(view)
-    except psycopg2.errors.InsufficientPrivilege as exc:
+    except db.NotPermitted as exc:
         st.warning(
-            "The app's role may not read what this page needs"
-            f" ({exc.diag.message_primary}): grant it usage and select on"
-            " schema marts."
+            f"The app's role may not read what this page needs ({exc}):"
+            " grant it usage and select on schema marts."
         )
-    except psycopg2.errors.UndefinedTable as exc:
-        st.info(f"A mart is missing ({exc.diag.message_primary}): run `make build`.")
+    except db.MissingRelation as exc:
+        st.info(f"A mart is missing ({exc}): run `make build`.")

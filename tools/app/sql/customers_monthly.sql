@@ -15,7 +15,8 @@ customer_months as (
     from fct_mrr
     where
         (%(currency)s::text is null or currency = %(currency)s)
-        and month between %(start_month)s - interval '1 month' and %(end_month)s
+        and month between %(start_month)s::date - interval '1 month'
+        and %(end_month)s::date
     group by customer_id, month
 
 ),

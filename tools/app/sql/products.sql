@@ -4,7 +4,7 @@ select
     coalesce(products.product_name, products.product_id) as product_name
 from dim_products as products
 where exists (
-    select from metrics_product_monthly as monthly
+    select 1 from metrics_product_monthly as monthly
     where monthly.product_id = products.product_id
 )
 order by product_name
