@@ -37,7 +37,7 @@ currencies as (
 
 ),
 
-lines_taxed as (
+lines_taxed as {{ inlined_cte() }} (
 
     select * from {{ ref('int_invoice_lines_taxed') }}
 

@@ -67,7 +67,7 @@ invoice_lines as (
 
 ),
 
-lines_taxed as (
+lines_taxed as {{ inlined_cte() }} (
 
     select * from {{ ref('int_invoice_lines_taxed') }}
 
