@@ -249,7 +249,10 @@ def forget(environ: Mapping[str, str], customer_id: str) -> None:
             f"CUSTOMER={customer_id!r} is not a Stripe customer id; pass one "
             "such as CUSTOMER=cus_123 (make forget CUSTOMER=cus_...)."
         )
-    stored = StoredRaw(pg_settings(environ))
+    if config.warehouse(environ) == "duckdb":
+        stored = stored_raw(environ, {})
+    else:
+        stored = StoredRaw(pg_settings(environ))
     changed = stored.erase({customer_id: "make forget"})
     log.info(
         "erased %s's personal data from %s",

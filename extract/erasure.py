@@ -188,6 +188,8 @@ def erase_customer(cur, customer_id: str, reason: str) -> dict[str, int]:
 
 def _rewrite(cur, table: str, rows: list, erase, load_id: str) -> int:
     for object_id, data in rows:
+        if isinstance(data, str | bytes):  # DuckDB returns JSON as text
+            data = orjson.loads(data)
         erased = orjson.dumps(erase(data)).decode()
         cur.execute(
             f"update {settings.DATASET_NAME}.{table}"

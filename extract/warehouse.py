@@ -242,12 +242,28 @@ class StoredRaw:
 
 
 class QmarkCursor:
-    """A DuckDB connection with the psycopg2 parameter style (%s)."""
+    """A DuckDB connection that runs the PostgreSQL statements of this
+    module and of the erasure: psycopg2's parameters (`%s`, `%(name)s`),
+    `jsonb` as DuckDB's `json`, and `numeric` (a load id) with the six
+    decimals of a load id, not DuckDB's default three."""
+
+    NAMED = re.compile(r"%\((\w+)\)s")
+    TYPES = (
+        (re.compile(r"\bjsonb\b"), "json"),
+        (re.compile(r"::numeric\b"), "::decimal(38, 6)"),
+    )
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
 
-    def execute(self, sql: str, params: tuple | list = ()) -> None:
+    def execute(self, sql: str, params: tuple | list | Mapping = ()) -> None:
+        for pattern, replacement in self.TYPES:
+            sql = pattern.sub(replacement, sql)
+        if isinstance(params, Mapping):
+            used = set(self.NAMED.findall(sql))
+            sql = self.NAMED.sub(lambda match: "$" + match.group(1), sql)
+            self.connection.execute(sql, {k: v for k, v in params.items() if k in used})
+            return
         self.connection.execute(sql.replace("%s", "?"), list(params))
 
     def fetchall(self) -> list[tuple]:
@@ -276,3 +292,21 @@ class DuckDBStoredRaw(StoredRaw):
             yield QmarkCursor(connection)
         finally:
             connection.close()
+
+    def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
+        """StoredRaw.erase in the DuckDB file: one transaction per customer."""
+        from extract.erasure import erase_customer
+
+        total: dict[str, int] = {}
+        with self._cursor() as cur:
+            for customer_id, reason in reasons.items():
+                cur.connection.begin()
+                try:
+                    changed = erase_customer(cur, customer_id, reason)
+                except BaseException:
+                    cur.connection.rollback()
+                    raise
+                cur.connection.commit()
+                for table, rows in changed.items():
+                    total[table] = total.get(table, 0) + rows
+        return total

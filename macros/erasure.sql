@@ -20,6 +20,7 @@
                     {%- do erase_history(history, tagged, erasure_log) -%}
                 {%- endif -%}
             {%- endfor -%}
+            {%- do commit_hook_work() -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -46,4 +47,13 @@
             {{- ' or' if not loop.last }}
             {%- endfor %}
         )
+{%- endmacro %}
+
+{#- What a hook's run_query wrote is kept: PostgreSQL runs hooks outside a
+    transaction; DuckDB's adapter holds one open until it is committed. -#}
+{% macro commit_hook_work() -%}
+    {{ return(adapter.dispatch('commit_hook_work')()) }}
+{%- endmacro %}
+
+{% macro default__commit_hook_work() -%}
 {%- endmacro %}

@@ -141,3 +141,7 @@
     file has no logins, and whoever opens it reads every table. -#}
 {% macro duckdb__create_masked_views() -%}
 {%- endmacro %}
+
+{% macro duckdb__commit_hook_work() -%}
+    {%- do adapter.commit() -%}
+{%- endmacro %}

@@ -298,6 +298,17 @@ def test_incremental_run_reflects_sdk_changes(business, new_database):
     )
     assert one("select count(*) from stripe_raw.customers where id = %s", newcomer.id)
     assert_raw_is_api(new_database)
+    # The merge copied its rows into dlt's staging schema first; none stay
+    # there (the deleted customer's personal data among them).
+    staged = query(
+        new_database,
+        "select table_name from information_schema.tables"
+        " where table_schema = 'stripe_raw_staging'"
+        " and table_name not like '\\_dlt%%'",
+    )
+    assert staged, "the incremental run did not merge through stripe_raw_staging"
+    for (table,) in staged:
+        assert one(f'select count(*) from stripe_raw_staging."{table}"') == 0, table
 
     # A full reload flags what the API stopped listing, without any event.
     before = raw_ids(new_database, live_only=False)

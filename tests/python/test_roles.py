@@ -21,6 +21,7 @@ from conftest import (
     FIXTURE_LOAD_ID,
     FIXTURE_SNAPSHOT,
     ROOT,
+    base_environment,
     connect,
     dbt,
     fresh_database,
@@ -412,3 +413,86 @@ def test_snapshot_files_are_0600_and_forget_rewrites_them(tmp_path):
     assert "Kept" in text
     (kept_charge,) = [obj for obj, _ in read_objects(tmp_path / "charges.jsonl")]
     assert kept_charge["amount"] == 500 and kept_charge["customer"] == "cus_1"
+
+
+def _duckdb_hits(duckdb, path, values: list[str], schemas=None) -> tuple[int, list]:
+    """Every text and JSON column of the DuckDB file (or of `schemas`): the
+    columns scanned and those holding any of the values."""
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        columns = conn.execute(
+            "select table_schema, table_name, column_name"
+            " from information_schema.columns"
+            " where data_type in ('VARCHAR', 'JSON')"
+            " and table_schema not in ('information_schema', 'pg_catalog')"
+        ).fetchall()
+        columns = [c for c in columns if schemas is None or c[0] in schemas]
+        hits = [
+            f"{schema}.{table}.{column}"
+            for schema, table, column in columns
+            if conn.execute(
+                f'select count(*) from "{schema}"."{table}" where '
+                + " or ".join([f'contains("{column}"::varchar, ?)'] * len(values)),
+                values,
+            ).fetchone()[0]
+        ]
+    finally:
+        conn.close()
+    return len(columns), hits
+
+
+def test_erasure_on_duckdb(tmp_path):
+    """WAREHOUSE=duckdb: the extraction of the fixture, whose cus_fx_deleted
+    Stripe deleted (its customer.deleted event still carries its email),
+    erases it in the DuckDB file as on PostgreSQL (a second run, which lands
+    the event again, erases it again); `make forget`'s steps then erase
+    cus_fx_dana from raw, the models and the snapshots' history (the hook
+    that clears it must commit on DuckDB). dlt's staging copy of a merge
+    load (stripe_raw_staging) is scanned too: it is emptied after each
+    load, or the deleted customer's event would stay there."""
+    duckdb = pytest.importorskip("duckdb", reason="make test installs the extra")
+    path = tmp_path / "stripe.duckdb"
+    env = base_environment(
+        WAREHOUSE="duckdb",
+        DUCKDB_PATH=str(path),
+        SOURCE="json",
+        JSON_DIR=str(FIXTURE_SNAPSHOT),
+        STACK_DIR=str(tmp_path / "stack"),
+        DBT_TARGET="duckdb",
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_LOG_PATH=str(tmp_path / "target"),
+    )
+    reasons = []
+    for _ in range(2):
+        run([sys.executable, "-m", "extract"], env)
+        scanned, hits = _duckdb_hits(duckdb, path, ["deleted@example.com"])
+        assert scanned > 20 and hits == []
+        conn = duckdb.connect(str(path), read_only=True)
+        try:
+            logged = conn.execute(
+                "select customer_id, reason, rows_erased"
+                " from stripe_raw._erasure_log order by erased_at"
+            ).fetchall()
+            charge = conn.execute(
+                "select data->>'amount', data->'billing_details'"
+                " from stripe_raw.charges where id = 'ch_fx0026'"
+            ).fetchone()
+        finally:
+            conn.close()
+        assert charge[0] == "3100" and charge[1] in (None, "null")
+        assert {row[0] for row in logged} == {"cus_fx_deleted"}
+        assert json.loads(logged[0][2])["events"] == 1
+        reasons.append([row[1] for row in logged])
+    assert reasons[0] == ["customer.deleted"]
+    assert reasons[1] == ["customer.deleted", "loaded again after its erasure"]
+
+    dana = ["fx_dana@example.com", "Dana Doyle"]
+    build = ["build", "--select", "+customers_snapshot"]
+    build += ["--exclude-resource-type", "test", "unit_test"]
+    dbt(env, *build)
+    assert _duckdb_hits(duckdb, path, dana, ("snapshots",))[1]
+    forget = [sys.executable, "-m", "extract", "forget", "cus_fx_dana"]
+    run(forget, dict(env, JSON_DIR=str(tmp_path / "no-such-snapshot")))
+    dbt(env, *build)
+    scanned, hits = _duckdb_hits(duckdb, path, dana)
+    assert scanned > 100 and hits == []
