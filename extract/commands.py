@@ -26,6 +26,7 @@ from extract.snapshot import (
     SnapshotWriter,
     erase_from_snapshot,
 )
+from extract.spark import SparkStoredRaw, dataset_dir
 from extract.warehouse import DuckDBStoredRaw, StoredRaw, pg_settings, pipelines_dir
 
 log = logging.getLogger("extract")
@@ -66,6 +67,12 @@ def make_pipeline(environ: Mapping[str, str]) -> tuple[dlt.Pipeline, dict]:
         path.parent.mkdir(parents=True, exist_ok=True)
         credentials = {"host": "duckdb", "port": 0, "database": str(path)}
         destination = dlt.destinations.duckdb(credentials=str(path))
+    elif engine == "spark":
+        spark_dir = config.spark_dir(environ)
+        raw = dataset_dir(spark_dir).parent
+        raw.mkdir(parents=True, exist_ok=True)
+        credentials = {"host": "spark", "port": 0, "database": str(spark_dir)}
+        destination = dlt.destinations.filesystem(bucket_url=raw.as_uri())
     else:
         credentials = pg_settings(environ)
         destination = dlt.destinations.postgres(credentials=dict(credentials))
@@ -146,6 +153,8 @@ def stored_raw(environ: Mapping[str, str], credentials: dict) -> StoredRaw:
     """What raw holds, read from the WAREHOUSE's own engine."""
     if config.warehouse(environ) == "duckdb":
         return DuckDBStoredRaw(config.duckdb_path(environ))
+    if config.warehouse(environ) == "spark":
+        return SparkStoredRaw(config.spark_dir(environ))
     return StoredRaw(credentials)
 
 
@@ -207,6 +216,7 @@ def load(environ: Mapping[str, str]) -> None:
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     )
     _erase_deleted_customers(stored)
+    stored.publish()
     if len(errors) == 1:
         raise errors[0]
     if errors:

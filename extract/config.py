@@ -29,9 +29,9 @@ PG_SUPERUSER = "postgres"
 
 
 # WAREHOUSE: where the extraction lands and which dbt target family builds.
-WAREHOUSES = ("postgres", "duckdb")
+WAREHOUSES = ("postgres", "duckdb", "spark")
 # The dbt target of each (profiles/profiles.yml), unless DBT_TARGET is set.
-DBT_TARGETS = {"postgres": "pg", "duckdb": "duckdb"}
+DBT_TARGETS = {"postgres": "pg", "duckdb": "duckdb", "spark": "spark"}
 
 # FULL_REFRESH's words for yes, compared lowercased.
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -73,12 +73,12 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
 
 
 def warehouse(environ: Mapping[str, str]) -> str:
-    """WAREHOUSE=postgres|duckdb, in any case; postgres when unset."""
+    """WAREHOUSE=postgres|duckdb|spark, in any case; postgres when unset."""
     name = (environ.get("WAREHOUSE") or "postgres").strip().lower()
     if name not in WAREHOUSES:
         raise UserError(
-            f"WAREHOUSE={name!r} is not known; use WAREHOUSE=postgres or "
-            "WAREHOUSE=duckdb."
+            f"WAREHOUSE={name!r} is not known; use WAREHOUSE=postgres, "
+            "WAREHOUSE=duckdb or WAREHOUSE=spark."
         )
     return name
 
@@ -88,6 +88,14 @@ def duckdb_path(environ: Mapping[str, str]) -> Path:
     if environ.get("DUCKDB_PATH"):
         return Path(environ["DUCKDB_PATH"]).resolve()
     return load(environ).stack_dir / "duckdb" / "stripe.duckdb"
+
+
+def spark_dir(environ: Mapping[str, str]) -> Path:
+    """The local Spark of WAREHOUSE=spark: raw Parquet files, the warehouse
+    dir and the Derby metastore, all under SPARK_DIR, else STACK_DIR/spark."""
+    if environ.get("SPARK_DIR"):
+        return Path(environ["SPARK_DIR"]).resolve()
+    return load(environ).stack_dir / "spark"
 
 
 def require_warehouse(environ: dict[str, str]) -> None:
@@ -240,6 +248,9 @@ def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     if settings.warehouse == "duckdb":
         env["DUCKDB_PATH"] = str(duckdb_path(env))
         Path(env["DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+    if settings.warehouse == "spark":
+        env["SPARK_DIR"] = str(spark_dir(env))
+        Path(env["SPARK_DIR"]).mkdir(parents=True, exist_ok=True)
     env.setdefault("DBT_PROFILES_DIR", str(ROOT / "profiles"))
     env.setdefault("DBT_PROJECT_DIR", str(ROOT))
     env["RUNTIME__DLTHUB_TELEMETRY"] = "false"

@@ -78,6 +78,10 @@ class StoredRaw:
         finally:
             conn.close()
 
+    def publish(self) -> None:
+        """Make what was loaded readable to the models: nothing here, raw
+        is PostgreSQL's (and DuckDB's) tables themselves."""
+
     def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
         """Erase customers' personal data from raw (customer id -> why), one
         transaction each; the rows changed per table, summed."""

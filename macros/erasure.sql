@@ -6,7 +6,7 @@
 {% macro erase_from_snapshots() -%}
     {%- if execute -%}
         {%- set erasure_log = adapter.get_relation(
-            target.database, var('raw_schema'), '_erasure_log'
+            target.get('database'), var('raw_schema'), '_erasure_log'
         ) -%}
         {%- if erasure_log is not none -%}
             {%- for node in graph.nodes.values()
@@ -17,14 +17,20 @@
                 ) -%}
                 {%- if history is not none and tagged
                     and 'customer_id' in node.columns -%}
-                    {%- do run_query(erase_history_sql(
-                        history, tagged, erasure_log
-                    )) -%}
+                    {%- do erase_history(history, tagged, erasure_log) -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- do commit_hook_work() -%}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro erase_history(history, tagged, erasure_log) -%}
+    {{ return(adapter.dispatch('erase_history')(history, tagged, erasure_log)) }}
+{%- endmacro %}
+
+{% macro default__erase_history(history, tagged, erasure_log) -%}
+    {%- do run_query(erase_history_sql(history, tagged, erasure_log)) -%}
 {%- endmacro %}
 
 {% macro erase_history_sql(history, tagged, erasure_log) -%}

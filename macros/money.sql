@@ -30,6 +30,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- An engine's exact conversion (`converted`) of a rounded amount, with
+    zero kept zero without a currency, as in default__to_major_unit; an
+    unrounded one as it is. -#}
+{% macro zero_without_currency(cents, converted, rounded) -%}
+    {%- if rounded -%}
+    case when ({{ cents }}) = 0 then 0 else {{ converted }} end
+    {%- else -%}
+    {{ converted }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The column pair of one amount: `<name>_cents` as Stripe gives it, and
     `<name>` in the major unit. -#}
 {% macro money_columns(column, path, name, exponent='currencies.exponent') -%}

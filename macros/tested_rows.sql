@@ -14,7 +14,7 @@
 
 {% macro build_watermarks_relation() -%}
     {{ return(api.Relation.create(
-        database=target.database,
+        database=target.get('database'),
         schema='dbt_meta',
         identifier='build_watermarks',
         type='table',
@@ -36,6 +36,10 @@
 
 {#- on-run-start: the table exists before any test reads it. -#}
 {% macro create_build_watermarks() -%}
+    {{ return(adapter.dispatch('create_build_watermarks')()) }}
+{%- endmacro %}
+
+{% macro default__create_build_watermarks() -%}
     {%- set watermarks = build_watermarks_relation() -%}
     create schema if not exists {{ watermarks.schema }};
     create table if not exists {{ watermarks }} (
@@ -87,6 +91,19 @@
     do update set loaded_at = excluded.loaded_at
 {%- endmacro %}
 
+{#- The watermark of a model as an expression: the earliest instant when
+    no build recorded one. -#}
+{% macro build_watermark(model_id) -%}
+    {{ return(adapter.dispatch('build_watermark')(model_id)) }}
+{%- endmacro %}
+
+{% macro default__build_watermark(model_id) -%}
+    coalesce((select watermarks.loaded_at from
+        {{- ' ' ~ build_watermarks_relation() }} as watermarks
+        {{- " where watermarks.model_id = '" ~ model_id ~ "'), " -}}
+        '-infinity'::timestamptz)
+{%- endmacro %}
+
 {#- dbt's hook into every generic test's `model`: adds the watermark to the
     test's own `where`, when the build is incremental. -#}
 {% macro default__get_where_subquery(relation) -%}
@@ -100,10 +117,7 @@
         and not flags.FULL_REFRESH and attached in graph.nodes
         and is_incrementally_tested(graph.nodes[attached]) -%}
         {%- do conditions.append(
-            'loaded_at > coalesce((select watermarks.loaded_at from '
-            ~ build_watermarks_relation() ~ ' as watermarks'
-            ~ " where watermarks.model_id = '" ~ attached ~ "'), "
-            ~ "'-infinity'::timestamptz)"
+            'loaded_at > ' ~ build_watermark(attached)
         ) -%}
     {%- endif -%}
     {%- if conditions -%}

@@ -91,12 +91,7 @@
         as decimal(38, {{ 6 if rounded else 12 }})
     )
     {%- endset -%}
-    {#- Zero is zero without a currency, as in default__to_major_unit. -#}
-    {%- if rounded -%}
-    case when ({{ cents }}) = 0 then 0 else {{ converted }} end
-    {%- else -%}
-    {{ converted }}
-    {%- endif -%}
+    {{ zero_without_currency(cents, converted, rounded) }}
 {%- endmacro %}
 
 {% macro duckdb__decimal_round(amount, places) -%}

@@ -11,3 +11,12 @@
         {%- endfor %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The values of a group joined by `delimiter`, in their own order. -#}
+{% macro ordered_string_agg(expression, delimiter) -%}
+    {{ return(adapter.dispatch('ordered_string_agg')(expression, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(expression, delimiter) -%}
+    string_agg({{ expression }}, '{{ delimiter }}' order by {{ expression }})
+{%- endmacro %}

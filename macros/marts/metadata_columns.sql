@@ -49,7 +49,7 @@
 {% macro metadata_columns(entity, column) -%}
     {%- for spec in metadata_column_specs(entity) %}
     {%- if column is none %}
-        cast(null as {{ spec.type }}) as {{ spec.name }},
+        cast(null as {{ sql_type(spec.type) }}) as {{ spec.name }},
     {%- else %}
         {{ text_as_type(json_text(column, spec.key), spec.type) }}
             as {{ spec.name }},

@@ -77,6 +77,12 @@
     quantity plus its flat amount. No tiers, or an unknown mode, give null.
 -#}
 {% macro tiered_amount_cents(tiers, tiers_mode, quantity) -%}
+    {{ return(adapter.dispatch('tiered_amount_cents')(
+        tiers, tiers_mode, quantity
+    )) }}
+{%- endmacro %}
+
+{% macro default__tiered_amount_cents(tiers, tiers_mode, quantity) -%}
     {%- set numeric = sql_type('numeric') -%}
     (
         select
@@ -133,6 +139,21 @@
                 as tiers_listed (tier, position)
         ) as tiers_bounded
     )
+{%- endmacro %}
+
+{#- numerator / denominator rounded to `places`: the one place a
+    quotient's precision is decided (Spark's decimals keep few decimals of
+    a quotient unless its operands are narrowed first). -#}
+{% macro decimal_quotient(numerator, denominator, places) -%}
+    {{ return(adapter.dispatch('decimal_quotient')(
+        numerator, denominator, places
+    )) }}
+{%- endmacro %}
+
+{% macro default__decimal_quotient(numerator, denominator, places) -%}
+    {{ decimal_round(
+        '(' ~ numerator ~ ') / (' ~ denominator ~ ')', places
+    ) }}
 {%- endmacro %}
 
 {#- A rate: numerator / denominator as a decimal fraction, null when the

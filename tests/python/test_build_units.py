@@ -32,6 +32,7 @@ def test_what_builds_every_node(env, args, reason):
         ({}, ["--exclude=marts"], True),
         ({}, ["--exclude-resource-type", "test"], True),
         ({"WAREHOUSE": "duckdb"}, [], True),
+        ({"WAREHOUSE": "spark"}, [], True),
     ],
 )
 def test_what_runs_dbt_as_asked(env, args, passes):

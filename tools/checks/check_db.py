@@ -30,9 +30,11 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 
@@ -236,23 +238,72 @@ def load_time(load_id: str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def raw_money_sql(resource: Resource, raw_field: str) -> str:
+@dataclass(frozen=True)
+class Dialect:
+    """What these checks write differently per engine: a field of raw's
+    `data` as a number, the last value of a group, and the catalog reads.
+    PostgreSQL's serves DuckDB too, which reads PostgreSQL's syntax."""
+
+    json_text: Callable[[str], str]
+    json_number: Callable[[str], str]
+    last_value: Callable[[str, str], str]
+    relation_exists: Callable[[Any, str, str], bool]
+    has_column: Callable[[Any, str, str, str], bool]
+
+
+def _has_column(cur, schema: str, table: str, column: str) -> bool:
+    return bool(
+        scalar(
+            cur,
+            "select count(*) from information_schema.columns where table_schema"
+            f" = '{schema}' and table_name = '{table}' and column_name = '{column}'",
+        )
+    )
+
+
+POSTGRES = Dialect(
+    json_text=lambda field: f"data->>'{field}'",
+    json_number=lambda field: f"(data->>'{field}')::numeric",
+    last_value=lambda value, order: f"(array_agg({value} order by {order} desc))[1]",
+    relation_exists=relation_exists,
+    has_column=_has_column,
+)
+SPARK = Dialect(
+    json_text=lambda field: f"get_json_object(data, '$.{field}')",
+    json_number=lambda field: (
+        f"cast(get_json_object(data, '$.{field}') as decimal(38, 0))"
+    ),
+    last_value=lambda value, order: f"max_by({value}, {order})",
+    relation_exists=lambda cur, schema, table: cur.relation_exists(schema, table),
+    has_column=lambda cur, schema, table, column: cur.has_column(schema, table, column),
+)
+
+
+def raw_money_sql(
+    resource: Resource, raw_field: str, dialect: Dialect = POSTGRES
+) -> str:
     """The raw sum of a money field; a plan's `amount` is its price's
     `unit_amount`, counted only when the prices list lacks that id."""
     raw = f"{RAW_SCHEMA}.{resource.name}"
-    sql = f"select coalesce(sum((data->>'{raw_field}')::numeric), 0) from {raw}"
+    number = dialect.json_number
+    sql = f"select coalesce(sum({number(raw_field)}), 0) from {raw}"
     if "plans" in resource.raw_tables:
         sql += (
-            f" union all select coalesce(sum((data->>'amount')::numeric), 0)"
+            f" union all select coalesce(sum({number('amount')}), 0)"
             f" from {RAW_SCHEMA}.plans as plans where not exists (select 1 from"
             f" {raw} as listed where listed.id = plans.id)"
         )
     return f"select sum(amount) from ({sql}) as raw_amounts (amount)"
 
 
-def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconciliation:
+def check(
+    cur,
+    resource: Resource,
+    source: tuple[int, int] | None,
+    dialect: Dialect = POSTGRES,
+) -> Reconciliation:
     row = Reconciliation(resource.name)
-    if not relation_exists(cur, RAW_SCHEMA, resource.name):
+    if not dialect.relation_exists(cur, RAW_SCHEMA, resource.name):
         row.problems.append(
             f"raw table {RAW_SCHEMA}.{resource.name} is missing: run `make extract`"
         )
@@ -279,17 +330,14 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconcilia
 
     if resource.oltp is None:
         return row
-    if not relation_exists(cur, OLTP_SCHEMA, resource.oltp):
+    if not dialect.relation_exists(cur, OLTP_SCHEMA, resource.oltp):
         row.problems.append(
             f"{OLTP_SCHEMA}.{resource.oltp} is missing: run `make build`"
         )
         return row
     oltp = f"{OLTP_SCHEMA}.{resource.oltp}"
-    has_placeholders = scalar(
-        cur,
-        "select count(*) from information_schema.columns where table_schema = "
-        f"'{OLTP_SCHEMA}' and table_name = '{resource.oltp}' "
-        "and column_name = 'is_missing_from_source'",
+    has_placeholders = dialect.has_column(
+        cur, OLTP_SCHEMA, resource.oltp, "is_missing_from_source"
     )
     real = "not is_missing_from_source" if has_placeholders else "true"
     row.oltp_real = scalar(cur, f"select count(*) from {oltp} where {real}")
@@ -317,7 +365,7 @@ def check(cur, resource: Resource, source: tuple[int, int] | None) -> Reconcilia
 
     sums = []
     for raw_field, column in resource.money:
-        raw_sum = scalar(cur, raw_money_sql(resource, raw_field))
+        raw_sum = scalar(cur, raw_money_sql(resource, raw_field, dialect))
         oltp_sum = scalar(cur, f"select sum({column}) from {oltp} where {real}")
         sums.append(f"{column}={oltp_sum}")
         if raw_sum != oltp_sum:
@@ -341,24 +389,24 @@ def per_currency(cur, sql: str) -> dict[str, tuple]:
     return {row[0]: tuple(row[1:]) for row in cur.fetchall()}
 
 
-def check_ledger(cur) -> tuple[list[str], list[str]]:
+def check_ledger(cur, dialect: Dialect = POSTGRES) -> tuple[list[str], list[str]]:
     """Sums of amount, fee and net of the balance transactions per settlement
     currency: raw = OLTP (minor units), and OLTP = the totals of
     marts.metrics_balance_daily (major units) when that model is built.
     Returns (report lines, problems)."""
     raw = f"{RAW_SCHEMA}.balance_transactions"
     oltp = f"{OLTP_SCHEMA}.balance_transactions"
-    if not relation_exists(cur, RAW_SCHEMA, "balance_transactions"):
+    if not dialect.relation_exists(cur, RAW_SCHEMA, "balance_transactions"):
         return [], []  # reported per resource already
     raw_sums = per_currency(
         cur,
-        "select data->>'currency', sum((data->>'amount')::numeric),"
-        " sum((data->>'fee')::numeric), sum((data->>'net')::numeric)"
+        f"select {dialect.json_text('currency')}, sum({dialect.json_number('amount')}),"
+        f" sum({dialect.json_number('fee')}), sum({dialect.json_number('net')})"
         f" from {raw} group by 1 order by 1",
     )
     lines = ["ledger per settlement currency (amount, fee, net):"]
     problems: list[str] = []
-    if not relation_exists(cur, OLTP_SCHEMA, "balance_transactions"):
+    if not dialect.relation_exists(cur, OLTP_SCHEMA, "balance_transactions"):
         return lines + ["  (no OLTP balance_transactions: run `make build`)"], []
     real = "not is_missing_from_source"
     cents = per_currency(
@@ -374,7 +422,7 @@ def check_ledger(cur) -> tuple[list[str], list[str]]:
         )
         if raw_row != oltp_row:
             problems.append(f"{currency}: raw {show(raw_row)} != OLTP {show(oltp_row)}")
-    if not relation_exists(cur, MARTS_SCHEMA, LEDGER_MART):
+    if not dialect.relation_exists(cur, MARTS_SCHEMA, LEDGER_MART):
         lines.append(
             f"  {MARTS_SCHEMA}.{LEDGER_MART} is absent: its totals are not checked"
         )
@@ -389,7 +437,7 @@ def check_ledger(cur) -> tuple[list[str], list[str]]:
         "select currency, round(sum(sales_amount + refunds_amount"
         " + disputes_amount + other_amount + payouts_amount), 6),"
         " round(sum(fee_amount + payout_fee_amount), 6),"
-        " round((array_agg(balance_amount order by date_day desc))[1], 6)"
+        f" round({dialect.last_value('balance_amount', 'date_day')}, 6)"
         f" from {MARTS_SCHEMA}.{LEDGER_MART} group by 1 order by 1",
     )
     for currency in sorted(set(major) | set(mart)):
@@ -463,6 +511,8 @@ def main() -> int:
     source_name, counts = source_counts()
     if config.warehouse(os.environ) == "duckdb":
         return report(*_checked_duckdb(counts), source_name)
+    if config.warehouse(os.environ) == "spark":
+        return report(*_checked_spark(counts), source_name)
     try:
         conn = psycopg2.connect("")  # libpq reads the PG* variables
     except psycopg2.OperationalError as error:
@@ -499,6 +549,20 @@ def _checked_duckdb(counts: dict) -> tuple[list, list[str], list[str]]:
         return (rows, *check_ledger(cur))
     finally:
         connection.close()
+
+
+def _checked_spark(counts: dict) -> tuple[list, list[str], list[str]]:
+    """The same checks on WAREHOUSE=spark's tables, through a local Spark
+    session on SPARK_DIR (Spark's SQL: SPARK's dialect)."""
+    from extract.spark import SparkCursor, spark_session
+
+    session = spark_session(config.spark_dir(os.environ))
+    try:
+        cur = SparkCursor(session)
+        rows = [check(cur, r, counts[r.name], SPARK) for r in RESOURCES]
+        return (rows, *check_ledger(cur, SPARK))
+    finally:
+        session.stop()
 
 
 def report(

@@ -332,6 +332,10 @@ def up() -> list[str]:
     lines = []
     if settings.warehouse == "duckdb":
         lines.append(f"duckdb      {env['DUCKDB_PATH']} (a file, nothing to start)")
+    elif settings.warehouse == "spark":
+        lines.append(
+            f"spark       {env['SPARK_DIR']} (local, started by each dbt or dlt run)"
+        )
     elif settings.pg_managed:
         lines.append(pg_up(settings, env))
     elif not env.get("PGHOST"):

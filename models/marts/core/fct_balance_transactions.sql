@@ -2,7 +2,6 @@
     balance: charges, refunds, dispute adjustments, payouts, fees), in the
     settlement currency, with the object behind it. -#}
 {{ config(
-    materialized='incremental',
     unique_key='balance_transaction_id',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',

@@ -1,6 +1,5 @@
 {#- Grain: one row per charge (a payment attempt, failed ones included). -#}
 {{ config(
-    materialized='incremental',
     unique_key='charge_id',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',

@@ -1,6 +1,5 @@
 {#- Grain: one row per dispute (chargeback or inquiry). -#}
 {{ config(
-    materialized='incremental',
     unique_key='dispute_id',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',

@@ -1,7 +1,6 @@
 {#- Grain: one row per invoice line (subscription lines, prorations and
     one-off invoice items), of invoices of every status. -#}
 {{ config(
-    materialized='incremental',
     unique_key='invoice_line_item_id',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',

@@ -1,7 +1,6 @@
 {#- Grain: one row per invoice, every status (draft and void included;
     filter on status for billed amounts). -#}
 {{ config(
-    materialized='incremental',
     unique_key='invoice_id',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',

@@ -1,6 +1,5 @@
 {#- Grain: one row per refund. -#}
 {{ config(
-    materialized='incremental',
     unique_key='refund_id',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',

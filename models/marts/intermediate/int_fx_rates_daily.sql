@@ -78,9 +78,9 @@ final as (
     select
         rates.currency,
         cast(rates.usd_per_unit as {{ sql_type('numeric') }}) as usd_per_unit,
-        {{ decimal_round(
-            'cast(rates.usd_per_unit as ' ~ sql_type('numeric') ~ ')'
-            ~ ' / cast(reporting.usd_per_unit as ' ~ sql_type('numeric') ~ ')',
+        {{ decimal_quotient(
+            'cast(rates.usd_per_unit as ' ~ sql_type('numeric') ~ ')',
+            'cast(reporting.usd_per_unit as ' ~ sql_type('numeric') ~ ')',
             12,
         ) }} as rate_to_reporting,
         rates.rate_date

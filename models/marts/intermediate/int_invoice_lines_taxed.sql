@@ -66,7 +66,7 @@ inclusive_taxes_summed as (
         max(taxable_amount_cents) as taxable_amount_cents,
         {#- The rates charged, as one key: lines of the same rates share
             one share, whatever their amount. -#}
-        string_agg(tax_rate_id, ',' order by tax_rate_id) as tax_rates_key
+        {{ ordered_string_agg('tax_rate_id', ',') }} as tax_rates_key
     from invoice_line_item_taxes
     where tax_behavior = 'inclusive' or is_inclusive
     group by invoice_line_item_id
@@ -131,9 +131,9 @@ ratios as (
         case
             when inclusive_tax_cents = 0 then 1
             when taxed_base_cents <> 0
-                then {{ decimal_round(
-                    '1 - inclusive_tax_cents'
-                    ~ ' / cast(taxed_base_cents as ' ~ sql_type('numeric') ~ ')',
+                then {{ decimal_quotient(
+                    'taxed_base_cents - inclusive_tax_cents',
+                    'cast(taxed_base_cents as ' ~ sql_type('numeric') ~ ')',
                     12,
                 ) }}
             else 1
