@@ -167,7 +167,7 @@ TEST_WORKERS ?= 2
 
 .PHONY: test test-spark
 # The cross-engine test (tests/python/test_engines.py) builds on DuckDB;
-# its Spark side (about 9 minutes more on two shared cores, past make
+# its Spark side (about 4.5 minutes more on an idle 2-core machine, past make
 # test's 15-minute budget) runs in make test-spark.
 test: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Run every test: pytest (stack, populate, extract, dbt build and tests; the same numbers on DuckDB); TEST_WORKERS=2
 	@$(PY) -m pytest $$([ "$(TEST_WORKERS)" = 0 ] || echo "-n $(TEST_WORKERS) --dist loadfile") $(PYTEST_ARGS)

@@ -43,7 +43,7 @@ COMPARED_ROW_BY_ROW = (
     "marts.fct_mrr",
 )
 NUMERIC_TYPES = ("bigint", "integer", "smallint", "numeric")
-# Spark's side costs about 9 minutes on two shared cores: `make test-spark`
+# Spark's side costs about 4.5 minutes on two idle cores: `make test-spark`
 # (TEST_SPARK=1) runs it; `make test` compares DuckDB.
 ENGINES = ("duckdb", "spark") if os.environ.get("TEST_SPARK") == "1" else ("duckdb",)
 
