@@ -149,13 +149,16 @@ def undo_jobs_in_flight(pipeline: dlt.Pipeline, stored: StoredRaw) -> None:
         )
 
 
-def stored_raw(environ: Mapping[str, str], credentials: dict) -> StoredRaw:
-    """What raw holds, read from the WAREHOUSE's own engine."""
+def stored_raw(
+    environ: Mapping[str, str], credentials: dict | None = None
+) -> StoredRaw:
+    """What raw holds, read from the WAREHOUSE's own engine (PostgreSQL's
+    credentials from the PG* variables unless given)."""
     if config.warehouse(environ) == "duckdb":
         return DuckDBStoredRaw(config.duckdb_path(environ))
     if config.warehouse(environ) == "spark":
         return SparkStoredRaw(config.spark_dir(environ))
-    return StoredRaw(credentials)
+    return StoredRaw(credentials or pg_settings(environ))
 
 
 def file_format(environ: Mapping[str, str]) -> str:
@@ -249,11 +252,7 @@ def forget(environ: Mapping[str, str], customer_id: str) -> None:
             f"CUSTOMER={customer_id!r} is not a Stripe customer id; pass one "
             "such as CUSTOMER=cus_123 (make forget CUSTOMER=cus_...)."
         )
-    if config.warehouse(environ) == "duckdb":
-        stored = stored_raw(environ, {})
-    else:
-        stored = StoredRaw(pg_settings(environ))
-    changed = stored.erase({customer_id: "make forget"})
+    changed = stored_raw(environ).erase({customer_id: "make forget"})
     log.info(
         "erased %s's personal data from %s",
         customer_id,

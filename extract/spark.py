@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -228,16 +229,12 @@ class SparkStoredRaw(StoredRaw):
                     reasons[customer] = "loaded again after its erasure"
         return reasons
 
-    def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
-        """Erase customers' personal data from raw's files (customer id ->
-        why): every version of their rows is erased in place, and the
-        latest one written again with a new load id, so the next build
-        carries the erasure through. The rows changed per table, summed."""
-        total: dict[str, int] = {}
-        for customer_id, reason in reasons.items():
-            for table, rows in self._erase_customer(customer_id, reason).items():
-                total[table] = total.get(table, 0) + rows
-        return total
+    @contextmanager
+    def _erasing(self) -> Iterator[Callable[[str, str], dict[str, int]]]:
+        """StoredRaw's, in raw's files: every version of a customer's rows
+        is erased in place, and the latest one written again with a new
+        load id, so the next build carries the erasure through."""
+        yield self._erase_customer
 
     def _erase_customer(self, customer_id: str, reason: str) -> dict[str, int]:
         from extract.erasure import LOG_TABLE, erase_event, erase_object

@@ -4,7 +4,7 @@ and reads of what raw already holds."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -85,18 +85,28 @@ class StoredRaw:
     def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
         """Erase customers' personal data from raw (customer id -> why), one
         transaction each; the rows changed per table, summed."""
+        total: dict[str, int] = {}
+        with self._erasing() as erase_one:
+            for customer_id, reason in reasons.items():
+                for table, rows in erase_one(customer_id, reason).items():
+                    total[table] = total.get(table, 0) + rows
+        return total
+
+    @contextmanager
+    def _erasing(self) -> Iterator[Callable[[str, str], dict[str, int]]]:
+        """What erases one customer, in a transaction of its own."""
         from extract.erasure import erase_customer
 
-        total: dict[str, int] = {}
         conn = self._connect()
+
+        def erase_one(customer_id: str, reason: str) -> dict[str, int]:
+            with conn, conn.cursor() as cur:
+                return erase_customer(cur, customer_id, reason)
+
         try:
-            for customer_id, reason in reasons.items():
-                with conn, conn.cursor() as cur:
-                    for table, rows in erase_customer(cur, customer_id, reason).items():
-                        total[table] = total.get(table, 0) + rows
+            yield erase_one
         finally:
             conn.close()
-        return total
 
     def undo_rows(
         self, dlt_ids: Mapping[str, list[str]], load_ids: Mapping[str, str]
@@ -293,13 +303,14 @@ class DuckDBStoredRaw(StoredRaw):
         finally:
             connection.close()
 
-    def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
-        """StoredRaw.erase in the DuckDB file: one transaction per customer."""
+    @contextmanager
+    def _erasing(self) -> Iterator[Callable[[str, str], dict[str, int]]]:
+        """StoredRaw's, in the DuckDB file."""
         from extract.erasure import erase_customer
 
-        total: dict[str, int] = {}
         with self._cursor() as cur:
-            for customer_id, reason in reasons.items():
+
+            def erase_one(customer_id: str, reason: str) -> dict[str, int]:
                 cur.connection.begin()
                 try:
                     changed = erase_customer(cur, customer_id, reason)
@@ -307,6 +318,6 @@ class DuckDBStoredRaw(StoredRaw):
                     cur.connection.rollback()
                     raise
                 cur.connection.commit()
-                for table, rows in changed.items():
-                    total[table] = total.get(table, 0) + rows
-        return total
+                return changed
+
+            yield erase_one
