@@ -134,8 +134,8 @@ seed: $(STAMP) ## Load the dbt seeds (currencies, FX rates)
 .PHONY: build
 # tools/build: the nodes downstream of the raw tables and the code changed
 # since the last passing build of this database; BUILD_ALL=1 or FULL_REFRESH
-# builds every node.
-build: $(STAMP) ## dbt build of what changed since the last passing build: seeds, staging, oltp, marts, snapshots, with their tests (BUILD_ALL=1: every node)
+# builds every node. Unit tests are make test's (UNIT_TESTS=1 runs them here).
+build: $(STAMP) ## dbt build of what changed since the last passing build: seeds, staging, oltp, marts, snapshots, with their data tests (BUILD_ALL=1: every node; UNIT_TESTS=1: unit tests too)
 	@$(UP)
 	@$(call RUN_AS,stripe_transformer) $(PY) -m tools.build $(DBT_FULL_REFRESH)
 

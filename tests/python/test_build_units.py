@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from tools.build.__main__ import builds_everything, passes_through, selection
+from tools.build.__main__ import (
+    builds_everything,
+    enforced_key_tests,
+    passes_through,
+    selection,
+    unit_test_exclusion,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,6 +45,23 @@ def test_what_runs_dbt_as_asked(env, args, passes):
     assert passes_through(env, args) is passes
 
 
+@pytest.mark.parametrize(
+    ("env", "args", "excluded"),
+    [
+        ({}, [], True),
+        ({}, ["--full-refresh"], True),
+        ({"WAREHOUSE": "duckdb"}, [], True),
+        ({"UNIT_TESTS": "1"}, [], False),
+        ({"UNIT_TESTS": "no"}, [], True),
+        ({}, ["--select", "fct_mrr"], False),
+        ({}, ["--exclude-resource-type=test"], False),
+    ],
+)
+def test_a_scheduled_build_leaves_unit_tests_to_make_test(env, args, excluded):
+    expected = ["--exclude-resource-type", "unit_test"] if excluded else []
+    assert unit_test_exclusion(env, args) == expected
+
+
 def test_selects_downstream_of_the_tables_whose_mark_moved(tmp_path):
     sources = {
         f"source.stripe_warehouse.stripe.{name}": {
@@ -65,3 +88,97 @@ def test_selects_downstream_of_the_tables_whose_mark_moved(tmp_path):
     assert selection(tmp_path, {k: v for k, v in now.items() if k != "customers"})[
         1
     ] == ["charges", "customers", "payouts"]
+
+
+def _test(name, kind, model, column=None, **kwargs):
+    return {
+        "resource_type": "test",
+        "name": name,
+        "attached_node": f"model.p.{model}",
+        "column_name": column,
+        "test_metadata": {"name": kind, "kwargs": kwargs},
+    }
+
+
+def _relationships(name, column, to):
+    return _test(name, "relationships", "charges", column, to=to, field=column)
+
+
+def test_leaves_to_postgres_only_the_tests_an_enforced_constraint_makes():
+    not_null = {"type": "not_null"}
+    charges = {
+        "resource_type": "model",
+        "name": "charges",
+        "relation_name": '"db"."oltp"."charges"',
+        "contract": {"enforced": True},
+        "constraints": [{"type": "primary_key", "columns": ["charge_id"]}],
+        "columns": {
+            "charge_id": {"constraints": []},
+            "customer_id": {
+                "constraints": [
+                    not_null,
+                    {
+                        "type": "foreign_key",
+                        "to": '"db"."oltp"."customers"',
+                        "to_columns": ["customer_id"],
+                    },
+                ]
+            },
+            # as a parsed manifest writes it (a compiled one renders it)
+            "intent_id": {
+                "constraints": [
+                    {
+                        "type": "foreign_key",
+                        "to": "ref('intents')",
+                        "to_columns": ["intent_id"],
+                    }
+                ]
+            },
+            "status": {"constraints": []},
+            "invoice_id": {"constraints": []},
+        },
+    }
+    customers = {
+        "resource_type": "model",
+        "name": "customers",
+        "relation_name": '"db"."oltp"."customers"',
+        "contract": {"enforced": False},
+        "constraints": [{"type": "primary_key", "columns": ["customer_id"]}],
+        "columns": {"customer_id": {"constraints": []}},
+    }
+    tests = [
+        _test("pk_not_null", "not_null", "charges", "charge_id"),
+        _test("pk_unique", "unique", "charges", "charge_id"),
+        _test("fk_not_null", "not_null", "charges", "customer_id"),
+        _relationships("fk", "customer_id", "ref('customers')"),
+        _relationships("fk_parsed", "intent_id", "ref( 'intents' )"),
+        # a relationships test to another model or column than the key's
+        _relationships("fk_elsewhere", "customer_id", "ref('dim_customers')"),
+        _test("status_not_null", "not_null", "charges", "status"),
+        _test("status_values", "accepted_values", "charges", "status"),
+        _test("invoice_unique", "unique", "charges", "invoice_id"),
+        _test(
+            "pair",
+            "unique_combination_of_columns",
+            "charges",
+            combination=["charge_id"],
+        ),
+        _test(
+            "pair_other",
+            "unique_combination_of_columns",
+            "charges",
+            combination=["charge_id", "status"],
+        ),
+        # a contract not enforced (another engine's) stands for nothing
+        _test("unenforced_pk", "unique", "customers", "customer_id"),
+    ]
+    nodes = {"model.p.charges": charges, "model.p.customers": customers}
+    nodes |= {f"test.p.{t['name']}": t for t in tests}
+    assert enforced_key_tests({"nodes": nodes}) == [
+        "fk",
+        "fk_not_null",
+        "fk_parsed",
+        "pair",
+        "pk_not_null",
+        "pk_unique",
+    ]

@@ -30,6 +30,7 @@ from conftest import (
 )
 
 from extract import settings
+from tools.build.__main__ import enforced_key_tests
 
 # Raw table -> (its OLTP table, that table's key), from the one resource list.
 OLTP_FROM_RAW = {r.name: (r.oltp, r.key) for r in settings.RESOURCES if r.oltp}
@@ -357,6 +358,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         output, first = changed_build(env)
         assert "every node (no passing build of this database" in output
         assert "model.stripe_warehouse.stg_stripe__prices" in first
+        _assert_left_out_tests_are_constraints(env, output, first)
 
         output, nothing = changed_build(env)
         assert "no changed raw table" in output
@@ -415,6 +417,70 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from pg_constraint"
             " where contype = 'f' and connamespace = 'oltp'::regnamespace",
         ) == (foreign,)
+
+
+def _assert_left_out_tests_are_constraints(env, output: str, ran: set[str]) -> None:
+    """make build leaves out the data tests that repeat an enforced
+    constraint, and only those: each one it left out has its constraint in
+    the database (read from PostgreSQL's catalog, not from the manifest),
+    and the tests no constraint stands for ran."""
+    manifest = json.loads((DBT_TARGET / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    left_out = set(enforced_key_tests(manifest))
+    assert f"build: {len(left_out)} data tests are left to PostgreSQL" in output
+    assert len(left_out) > 100
+    tests = {n["name"]: n for n in nodes.values() if n["resource_type"] == "test"}
+    assert {tests[name]["unique_id"] for name in left_out}.isdisjoint(ran)
+    assert {n["unique_id"] for name, n in tests.items() if name not in left_out} <= ran
+    relation = {
+        uid: f"{n['schema']}.{n['alias']}"
+        for uid, n in nodes.items()
+        if n["resource_type"] == "model"
+    }
+    by_name = {
+        n["name"]: uid for uid, n in nodes.items() if n["resource_type"] == "model"
+    }
+    for name in sorted(left_out):
+        test = tests[name]
+        kind = test["test_metadata"]["name"]
+        kwargs = test["test_metadata"]["kwargs"]
+        table = relation[test["attached_node"]]
+        if kind == "not_null":
+            held = query(
+                env,
+                "select attnotnull from pg_attribute"
+                " where attrelid = %s::regclass and attname = %s",
+                (table, test["column_name"]),
+            ) == [(True,)]
+        elif kind in ("unique", "unique_combination_of_columns"):
+            columns = kwargs.get("combination") or [test["column_name"]]
+            held = bool(
+                query(
+                    env,
+                    "select 1 from pg_index i where i.indrelid = %s::regclass"
+                    " and i.indisunique and (select array_agg(attname::text"
+                    " order by attname) from pg_attribute a where a.attrelid ="
+                    " i.indrelid and a.attnum = any(i.indkey)) = %s",
+                    (table, sorted(columns)),
+                )
+            )
+        else:
+            parent = relation[by_name[re.search(r"ref\('(\w+)'\)", kwargs["to"])[1]]]
+            held = bool(
+                query(
+                    env,
+                    "select 1 from pg_constraint c where c.contype = 'f'"
+                    " and c.conrelid = %s::regclass and c.confrelid = %s::regclass"
+                    " and c.conkey = array[(select attnum from pg_attribute"
+                    " where attrelid = c.conrelid and attname = %s)]"
+                    " and c.confkey = array[(select attnum from pg_attribute"
+                    " where attrelid = c.confrelid and attname = %s)]",
+                    (table, parent, test["column_name"], kwargs["field"]),
+                )
+            )
+        assert held, (
+            f"{name} was left out of make build, but {table} has no such constraint"
+        )
 
 
 def _execute(env, statement: str) -> None:

@@ -1,6 +1,7 @@
 """`make all`'s steps on the local Stripe, through the Makefile's own targets.
 
-populate -> extract -> build (every model, unit and data test) -> check-db,
+populate -> extract -> build (every model and data test; unit tests are
+make test's) -> check-db,
 then a day of changes made through the SDK and the same steps again: the
 incremental run reflects them, passes every test and check-db reconciles.
 (That an incremental build equals a full refresh is test_dbt_oltp's and
@@ -46,6 +47,8 @@ def test_make_all_steps_then_a_day_of_changes(warehouse):
     passed, errors, skipped = dbt_summary(outputs["build"])
     assert (errors, skipped) == (0, 0)
     assert passed > 500
+    finished = re.search(r"Finished running (.*)", outputs["build"]).group(1)
+    assert "unit test" not in finished, f"make build ran unit tests: {finished}"
     assert "check-db: ok" in outputs["check-db"]
     ((mrr_months,),) = query(env, "select count(*) from marts.metrics_mrr_monthly")
     assert mrr_months > 0

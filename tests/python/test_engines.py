@@ -7,9 +7,10 @@ row count and the sum of each of its numeric columns. The builds share only
 the models: any difference is a bug in an engine's macros, so values
 compare exactly (decimals by value, instants in UTC, JSON parsed).
 
-The DuckDB and Spark sides build the models only (seeds, staging, oltp,
-marts, snapshots); `make all WAREHOUSE=duckdb` (or spark) runs the data
-tests on them too.
+The DuckDB and Spark sides build the models (seeds, staging, oltp, marts,
+snapshots) and run every unit test, which `make build` leaves to the
+tests; `make all WAREHOUSE=duckdb` (or spark) runs the data tests on them
+too.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def duckdb_warehouse(stack_env, tmp_path_factory) -> DuckDBSide:
     env["DBT_TARGET"] = "duckdb"
     target = path.parent / "target"
     env |= {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
-    dbt(env, "build", "--exclude-resource-type", "test", "unit_test")
+    dbt(env, "build", "--exclude-resource-type", "test")
     return DuckDBSide(path)
 
 
@@ -185,7 +186,7 @@ def spark_warehouse(stack_env, tmp_path_factory) -> SparkSide:
     env |= {"DBT_TARGET": "spark", "DBT_THREADS": "2"}
     target = spark_dir / "target"
     env |= {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
-    dbt(env, "build", "--exclude-resource-type", "test", "unit_test")
+    dbt(env, "build", "--exclude-resource-type", "test")
     return SparkSide(spark_dir)
 
 

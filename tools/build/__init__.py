@@ -19,6 +19,13 @@ of raw, the seeds and the code (the running month is measured at the
 latest load, not the clock), so the skipped models are the ones a full
 build would leave as they are.
 
+Unit tests are left out (`--exclude-resource-type unit_test`, as dbt
+advises for production): each checks a model's SQL on the fixed rows it
+carries, so its result does not depend on the warehouse's data and a
+scheduled build would pay for it every run for nothing. `make test` runs
+them all, on PostgreSQL and DuckDB; `UNIT_TESTS=1 make build` runs them
+here too.
+
 Every node is built, and the state saved afresh, on the first build of a
 database, with FULL_REFRESH and with BUILD_ALL=1. dbt runs exactly as asked,
 reading and saving no state, when the caller picks the nodes itself

@@ -104,6 +104,87 @@ def passes_through(env: dict[str, str], args: list[str]) -> bool:
     )
 
 
+def unit_test_exclusion(env: dict[str, str], args: list[str]) -> list[str]:
+    """The arguments that leave dbt's unit tests out of a build, unless the
+    caller picks the nodes or sets UNIT_TESTS. A unit test checks a model's
+    SQL on fixed rows it carries itself: it says nothing about the
+    warehouse's data, so a scheduled build does not pay for it (make test
+    runs every unit test on each engine)."""
+    if any(arg.split("=")[0] in SELECTING for arg in args):
+        return []
+    if (env.get("UNIT_TESTS") or "").strip().lower() in config.TRUE_WORDS:
+        return []
+    return ["--exclude-resource-type", "unit_test"]
+
+
+def enforced_key_tests(manifest: dict) -> list[str]:
+    """The data tests that check only what an enforced contract's
+    constraint guarantees: `not_null` on a not-null or primary-key column,
+    `unique` or `unique_combination_of_columns` on a primary or unique key,
+    `relationships` on a foreign key to the same column. PostgreSQL refuses
+    every row that would fail one, so none of them can fail there; their
+    names, sorted."""
+    nodes = manifest["nodes"]
+    # a compiled manifest renders a foreign key's `to` as the relation
+    models = {
+        node.get("relation_name"): node["name"]
+        for node in nodes.values()
+        if node["resource_type"] == "model"
+    }
+    found = []
+    for node in nodes.values():
+        meta = node.get("test_metadata") or {}
+        model = nodes.get(node.get("attached_node") or "")
+        if node["resource_type"] != "test" or not meta or not model:
+            continue
+        if not (model.get("contract") or {}).get("enforced"):
+            continue
+        column = node.get("column_name")
+        kwargs = meta.get("kwargs") or {}
+        on_column = model["columns"].get(column or "", {}).get("constraints") or []
+        kinds = {constraint["type"] for constraint in on_column}
+        keys = [
+            (constraint["type"], sorted(constraint.get("columns") or []))
+            for constraint in model.get("constraints") or []
+        ]
+        key_types = ("primary_key", "unique")
+        name = meta["name"]
+        if name == "not_null":
+            backed = bool(kinds & {"not_null", "primary_key"}) or any(
+                kind == "primary_key" and column in columns for kind, columns in keys
+            )
+        elif name == "unique":
+            backed = bool(kinds & set(key_types)) or (
+                any(kind in key_types and columns == [column] for kind, columns in keys)
+            )
+        elif name == "unique_combination_of_columns":
+            combination = sorted(kwargs.get("combination") or [])
+            backed = any(
+                kind in key_types and columns == combination for kind, columns in keys
+            )
+        elif name == "relationships":
+            backed = any(
+                constraint["type"] == "foreign_key"
+                and (constraint.get("to_columns") or [None]) == [kwargs.get("field")]
+                and _referenced_model(constraint.get("to"), models)
+                == _referenced_model(kwargs.get("to"), models)
+                for constraint in on_column
+            )
+        else:
+            backed = False
+        if backed:
+            found.append(node["name"])
+    return sorted(found)
+
+
+def _referenced_model(to: str | None, models: dict[str, str]) -> str:
+    """The model a foreign key's or relationships test's `to` names:
+    ref('name') as written (a parsed manifest), or the rendered relation
+    (a compiled one)."""
+    found = re.fullmatch(r"""\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*""", to or "")
+    return found.group(1) if found else models.get(to or "", "")
+
+
 def builds_everything(env: dict[str, str], args: list[str]) -> str | None:
     """Why a build that may select runs every node, or None."""
     if config.full_refresh(env) or "--full-refresh" in args:
@@ -113,10 +194,38 @@ def builds_everything(env: dict[str, str], args: list[str]) -> str | None:
     return None
 
 
+def build_in_process(env: dict[str, str], args: list[str]) -> int:
+    """dbt build in this process, parsed once: the parse's manifest names
+    the tests PostgreSQL's constraints stand for, and the build, which
+    leaves them out, reuses it. dbt's exit code."""
+    from dbt.cli.main import dbtRunner
+
+    os.chdir(ROOT)
+    parsed = dbtRunner().invoke(["parse", "--quiet"])
+    if not parsed.success:
+        print(f"error: dbt could not parse the project: {parsed.exception}", flush=True)
+        return 2
+    manifest = json.loads((target_path(env) / "manifest.json").read_text())
+    excluded = enforced_key_tests(manifest)
+    print(
+        f"build: {len(excluded)} data tests are left to PostgreSQL, whose"
+        " constraints check the same keys on every row",
+        flush=True,
+    )
+    if excluded:
+        args = [*args, "--exclude", *excluded]
+    built = dbtRunner(manifest=parsed.result).invoke(["build", *args])
+    if built.exception is not None:
+        print(f"error: dbt build stopped: {built.exception}", flush=True)
+        return 2
+    return 0 if built.success else 1
+
+
 def main(argv: list[str]) -> int:
     env = dict(os.environ)
-    dbt = [str(Path(sys.executable).parent / "dbt"), "build", *argv]
+    args = [*argv, *unit_test_exclusion(env, argv)]
     if passes_through(env, argv):
+        dbt = [str(Path(sys.executable).parent / "dbt"), "build", *args]
         return subprocess.call(dbt, cwd=ROOT)
     conn = connect(env)
     try:
@@ -143,8 +252,8 @@ def main(argv: list[str]) -> int:
             " the last passing build (BUILD_ALL=1 builds every node)",
             flush=True,
         )
-        dbt += ["--state", str(state), "--select", *selectors]
-    code = subprocess.call(dbt, cwd=ROOT)
+        args += ["--state", str(state), "--select", *selectors]
+    code = build_in_process(env, args)
     if code == 0:
         save(state, env, marks)
     return code

@@ -13,6 +13,11 @@
     A coupon's terms come first from the discount object that embeds it,
     then from the coupon: a coupon deleted in Stripe keeps its duration.
 -#}
+
+{#- A table, not a view: its four data tests would each run the whole
+    query again (0.45 s apiece at 10,000 customers; a few hundredths
+    against the table). -#}
+{{ config(materialized='table') }}
 with
 
 subscription_discounts as (
