@@ -117,7 +117,7 @@ replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--
 	@$(RUN) $(PY) -m tools.fake_stripe.replay $(REPLAY_ARGS)
 
 .PHONY: bench
-bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Benchmarks on a synthetic company: loader, extraction, changes (incremental extraction), make build full and after 1 %/0.1 %/nothing changed, make all, app, the build on DuckDB (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY)
+bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## Benchmarks on a synthetic company: loader, extraction, changes (incremental extraction), make build full and after 1 %/0.1 %/nothing changed, make all, app, the build on DuckDB and Spark (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY, BENCH_ENGINES)
 	@$(UP)
 	@$(PY) -m tools.bench
 
@@ -160,20 +160,18 @@ forget: $(STAMP) ## Erase a customer's personal data from every layer and JSON_D
 	@$(call RUN_AS,stripe_loader) $(PY) -m extract forget '$(CUSTOMER)'
 	@$(DBT) build
 
-# Two pytest workers (pytest-xdist), whole modules each: every worker starts
+# Three pytest workers (pytest-xdist), whole modules each: every worker starts
 # a test stack of its own, so a module that waits on the rate-limited local
-# Stripe overlaps with one that builds. TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+# Stripe, or on a Spark or dbt start-up, overlaps with those that compute.
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 3
 
-.PHONY: test test-spark
-# The cross-engine test (tests/python/test_engines.py) builds on DuckDB;
-# its Spark side (about 4.5 minutes more on an idle 2-core machine, past make
-# test's 15-minute budget) runs in make test-spark.
-test: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb ## Run every test: pytest (stack, populate, extract, dbt build and tests; the same numbers on DuckDB); TEST_WORKERS=2
+.PHONY: test
+# The cross-engine test (tests/python/test_engines.py) builds the fixture on
+# DuckDB and on Spark, so make test installs both extras and Java 17;
+# TEST_SPARK=0 leaves Spark's side out of a local run.
+test: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## Run every test: pytest (stack, populate, extract, dbt build and tests; the same numbers on DuckDB and Spark); TEST_WORKERS=3, TEST_SPARK=0
 	@$(PY) -m pytest $$([ "$(TEST_WORKERS)" = 0 ] || echo "-n $(TEST_WORKERS) --dist loadfile") $(PYTEST_ARGS)
-
-test-spark: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## The cross-engine test with Spark too: the fixture built on PostgreSQL, DuckDB and Spark, compared row by row
-	@TEST_SPARK=1 $(PY) -m pytest tests/python/test_engines.py $(PYTEST_ARGS)
 
 # Real-time ingestion (extract/webhook): Stripe's webhooks into stripe_raw.
 .PHONY: listen

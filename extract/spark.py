@@ -56,6 +56,8 @@ def session_settings(spark_dir: Path) -> dict[str, str]:
         "spark.driver.extraJavaOptions": (
             f"-Duser.timezone=UTC -Dderby.system.home={spark_dir}"
         ),
+        # See profiles.yml: Hive's retries of a metastore write, 20 ms apart.
+        "spark.hadoop.hive.hmshandler.retry.interval": "20ms",
         # dbt-spark turns ANSI mode off in its session; so does this one.
         "spark.sql.ansi.enabled": "false",
     }

@@ -23,7 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from extract.settings import RESOURCES  # noqa: E402
 
-# Under pytest-xdist (`make test` runs two workers) each worker has a stack
+# The longest module goes first: with whole modules per worker, a long one
+# handed out last would run alone at the end while the other worker idles.
+LONGEST_FIRST = ("test_engines.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
+
+
+# Under pytest-xdist (`make test` runs three workers) each worker has a stack
 # of its own (data folder, ports) and its own dbt target and log folders, so
 # two dbt runs never share a manifest or a partial-parse file.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")

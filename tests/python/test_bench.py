@@ -8,6 +8,7 @@ import json
 import sys
 
 import orjson
+import pytest
 from conftest import run
 
 from extract import settings
@@ -168,3 +169,23 @@ def test_table_shows_median_min_max_and_verdict(tmp_path):
     lines = text.splitlines()
     assert lines[1].split()[:5] == ["loader", "rate", "20.0", "10.0", "30.0"]
     assert ">= 15 (met)" in lines[1] and "<= 0.1 (MISSED)" in lines[2]
+
+
+def test_peak_memory_counts_a_child_nobody_waits_for(tmp_path):
+    """pyspark's Java process is such a child: the launcher never waits for
+    it, so wait4's rusage alone would report the launcher's few MiB."""
+    grandchild = "import time; block = bytearray(300 * 2**20); time.sleep(1.5)"
+    launcher = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {grandchild!r}]); time.sleep(1.2)"
+    )
+    done = runs.measure([sys.executable, "-c", launcher], {}, tmp_path / "log")
+    assert done.peak_mib >= 300
+
+
+def test_unknown_engine_is_refused_by_name():
+    from tools.bench import cli
+
+    with pytest.raises(SystemExit):
+        cli.parse(["--engines", "duckdb,snowflake"])
+    assert cli.parse(["--engines", "spark"]).engine_list == ["spark"]

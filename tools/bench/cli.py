@@ -29,9 +29,10 @@ never touched):
 - end_to_end: `make all SOURCE=json` on the snapshot into a fresh database.
 - app: every page of the analytics app rendered from a cold query cache
   (Streamlit's AppTest) over the company built once, median of --runs.
-- engines: the same snapshot on DuckDB (WAREHOUSE=duckdb): the dlt load
-  into a new DuckDB file and `dbt build --full-refresh` with every test,
-  with peak memory; PostgreSQL's build is the transform section's.
+- engines: the same snapshot on DuckDB and on Spark (WAREHOUSE=duckdb|spark,
+  --engines / BENCH_ENGINES): the dlt load into a new warehouse and `dbt
+  build --full-refresh` with every test, with peak memory (Spark's Java
+  process included); PostgreSQL's build is the transform section's.
 
 It prints one table (median, min and max of the runs, peak memory of the
 measured process tree) and writes it as JSON to --out. Snapshots are
@@ -52,6 +53,7 @@ from extract.errors import UserError
 from tools.bench.report import ROOT, Bench, table, write_report
 from tools.bench.runs import dlt_default_load, snapshot_objects, synthetic_snapshot
 from tools.bench.sections import (
+    ENGINE_SETTINGS,
     bench_app,
     bench_changes,
     bench_end_to_end,
@@ -109,6 +111,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=env.get("BENCH_EXTRACTION_CUSTOMERS") or "2000",
         help="size of the company the extraction benchmark lists from the API",
     )
+    parser.add_argument(
+        "--engines",
+        default=env.get("BENCH_ENGINES") or "duckdb,spark",
+        help="comma-separated engines of the engines section: duckdb, spark",
+    )
     parser.add_argument("--rate", type=float, default=100.0, help="replay req/s")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--pager-seconds", type=float, default=20.0)
@@ -128,6 +135,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     unknown = sorted(set(args.sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; use {SECTIONS}")
+    args.engine_list = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = sorted(set(args.engine_list) - set(ENGINE_SETTINGS))
+    if unknown:
+        parser.error(f"unknown engine(s) {', '.join(unknown)}; use duckdb, spark")
     return args
 
 
@@ -152,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(
         args.customers, args.runs, args.seed, out_dir, env, Path(args.data_dir)
     )
+    bench.engines = args.engine_list
     started = time.time()
     snapshot = synthetic_snapshot(bench, args.customers)
     objects = snapshot_objects(snapshot)

@@ -71,6 +71,7 @@ class Bench:
     env: dict[str, str]
     data_dir: Path = ROOT / "data" / "bench"
     rows: list[Result] = field(default_factory=list)
+    engines: list[str] = field(default_factory=lambda: ["duckdb", "spark"])
 
     def log(self, message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)

@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import psutil
 
 from extract import config
 from extract.errors import UserError
@@ -28,15 +30,42 @@ LAYERS = ("seeds", "staging", "oltp", "marts", "snapshots", "tests")
 # -- processes and databases ---------------------------------------------------
 
 
+def _tree_rss(pid: int) -> int:
+    """The resident memory of a process and its descendants now, in bytes."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in tree:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total
+
+
 def measure(args: list[str], env: dict[str, str], log_path: Path, cwd=ROOT) -> Measured:
     """Run a command, its output to log_path; wall time and the peak resident
-    memory of its process tree (wait4's rusage covers the waited children)."""
+    memory of its process tree: the larger of wait4's rusage (the largest
+    waited process) and the tree's summed RSS sampled every 0.2 s, which
+    also sees children nobody waits for (pyspark's Java process)."""
     started = time.perf_counter()
+    sampled = [0]
     with open(log_path, "w") as log:
         child = subprocess.Popen(
             args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
         )
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                sampled[0] = max(sampled[0], _tree_rss(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
+        done.set()
+        sampler.join()
         child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     output = log_path.read_text(errors="replace")
@@ -45,7 +74,8 @@ def measure(args: list[str], env: dict[str, str], log_path: Path, cwd=ROOT) -> M
             f"{' '.join(args)} exited {child.returncode} (log: {log_path}):\n"
             f"{output[-3000:]}"
         )
-    return Measured(seconds, usage.ru_maxrss / 1024, output)
+    peak_mib = max(usage.ru_maxrss / 1024, sampled[0] / 2**20)
+    return Measured(seconds, peak_mib, output)
 
 
 def _admin(env: dict[str, str], statement: str) -> None:

@@ -574,45 +574,59 @@ def bench_app(bench: Bench, snapshot: Path) -> None:
 # -- engines -------------------------------------------------------------------
 
 
+# What each engine other than PostgreSQL needs in its environment: where
+# its data lives, under the run's own folder.
+ENGINE_SETTINGS = {
+    "duckdb": lambda folder: {"DUCKDB_PATH": str(folder / "warehouse.duckdb")},
+    "spark": lambda folder: {"SPARK_DIR": str(folder / "spark")},
+}
+ENGINE_LOADS = {
+    "duckdb": "load SOURCE=json (dlt duckdb destination)",
+    "spark": "load SOURCE=json (dlt filesystem destination, Parquet, registered)",
+}
+
+
 def bench_engines(bench: Bench, snapshot: Path) -> None:
-    """The same company on DuckDB (WAREHOUSE=duckdb): the dlt load into a
-    new DuckDB file and a full dbt build with every test, with peak memory.
-    PostgreSQL's figures are the transform section's."""
-    loads, builds, load_peaks, build_peaks = [], [], [], []
-    for run in range(1, bench.runs + 1):
-        path = bench.data_dir / "duckdb" / f"run-{run}.duckdb"
-        shutil.rmtree(path.parent, ignore_errors=True)
-        path.parent.mkdir(parents=True)
-        env = dict(bench.env, WAREHOUSE="duckdb", DUCKDB_PATH=str(path))
-        env.update(DBT_TARGET="duckdb", STACK_DIR=str(path.parent / "stack"))
-        bench.log(f"engines {run}/{bench.runs}: duckdb load of {snapshot.name}")
-        done = load_snapshot(
-            bench, env, snapshot, bench.out_dir / f"duckdb-load-{run}.log"
+    """The same company on DuckDB and on Spark (WAREHOUSE=duckdb|spark): the
+    dlt load into a new warehouse and a full dbt build with every test, with
+    peak memory (Spark's includes its Java process). PostgreSQL's figures
+    are the transform section's. BENCH_ENGINES picks the engines."""
+    for engine in bench.engines:
+        loads, builds, load_peaks, build_peaks = [], [], [], []
+        for run in range(1, bench.runs + 1):
+            folder = bench.data_dir / engine / f"run-{run}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            env = dict(bench.env, WAREHOUSE=engine, DBT_TARGET=engine)
+            env.update(ENGINE_SETTINGS[engine](folder), STACK_DIR=str(folder / "stack"))
+            step = f"engines {run}/{bench.runs}: {engine}"
+            bench.log(f"{step} load of {snapshot.name}")
+            done = load_snapshot(
+                bench, env, snapshot, bench.out_dir / f"{engine}-load-{run}.log"
+            )
+            loads.append(done.seconds)
+            load_peaks.append(done.peak_mib)
+            bench.log(f"{step} dbt build --full-refresh")
+            log = bench.out_dir / f"{engine}-build-{run}.log"
+            done = dbt_build(bench, env, log, "--full-refresh")
+            builds.append(done.seconds)
+            build_peaks.append(done.peak_mib)
+            shutil.rmtree(folder, ignore_errors=True)
+        bench.add(
+            Result(
+                "engines",
+                f"{engine}: {ENGINE_LOADS[engine]}",
+                "s",
+                loads,
+                max(load_peaks),
+            )
         )
-        loads.append(done.seconds)
-        load_peaks.append(done.peak_mib)
-        bench.log(f"engines {run}/{bench.runs}: duckdb dbt build --full-refresh")
-        done = dbt_build(
-            bench, env, bench.out_dir / f"duckdb-build-{run}.log", "--full-refresh"
+        bench.add(
+            Result(
+                "engines",
+                f"{engine}: dbt build --full-refresh, all layers and tests",
+                "s",
+                builds,
+                max(build_peaks),
+            )
         )
-        builds.append(done.seconds)
-        build_peaks.append(done.peak_mib)
-        shutil.rmtree(path.parent, ignore_errors=True)
-    bench.add(
-        Result(
-            "engines",
-            "duckdb: load SOURCE=json (dlt duckdb destination)",
-            "s",
-            loads,
-            max(load_peaks),
-        )
-    )
-    bench.add(
-        Result(
-            "engines",
-            "duckdb: dbt build --full-refresh, all layers and tests",
-            "s",
-            builds,
-            max(build_peaks),
-        )
-    )
