@@ -17,7 +17,7 @@ import pyarrow as pa
 from dlt.extract import DltResource
 
 from extract import config, settings
-from extract.api import ApiExtraction, StoredRows
+from extract.api import ApiExtraction, StoredRows, TablePlan
 from extract.client import StripeClient
 from extract.handoff import ApiRun, QueueSink
 from extract.plan import plan_tables
@@ -48,6 +48,14 @@ def raw_resource(
         primary_key="id",
         columns=table_columns(table),
     )
+
+
+def replaceable(plan: TablePlan, filled: set[str] | None) -> set[str] | None:
+    """What raw_resource may take for `filled` on an API run: only a complete
+    listing may replace a table that looks empty. An incremental one may
+    not: a killed run can leave that table's full load pending in its
+    package, and a replace loaded after it would truncate those rows."""
+    return filled if plan.full else None
 
 
 def once_per_id(
@@ -105,7 +113,9 @@ def stripe_source(
         items = run.table_items(
             resource.name, settings.STRIPE_API_VERSION, started_at, first_load
         )
-        yield raw_resource(resource.name, items, filled)
+        yield raw_resource(
+            resource.name, items, replaceable(plans[resource.name], filled)
+        )
 
 
 @dlt.source(name=settings.PIPELINE_NAME, max_table_nesting=0)

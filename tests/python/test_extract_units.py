@@ -191,3 +191,19 @@ def test_payment_methods_named_by_every_field_that_names_one():
         "pm_invoice",
         "pm_cus",
     }
+
+
+def test_only_a_complete_listing_replaces_a_table_that_looks_empty():
+    """An incremental listing into a table with no rows yet (its full load
+    pending in a package a killed run left) merges: a replace loaded after
+    that package would truncate its rows."""
+    from extract import raw_resource, replaceable
+
+    first, _ = plan_tables({}, NOW, full_refresh=False)
+    later, _ = plan_tables(states(NOW - DAY), NOW, full_refresh=False)
+    for plans, expected in ((first, "replace"), (later, "merge")):
+        filled = replaceable(plans["charges"], set())
+        resource = raw_resource("charges", iter(()), filled)
+        assert resource.write_disposition == expected
+    filled = replaceable(first["charges"], {"charges"})
+    assert raw_resource("charges", iter(()), filled).write_disposition == "merge"
