@@ -17,7 +17,7 @@ import pyarrow as pa
 from dlt.extract import DltResource
 
 from extract import config, settings
-from extract.api import ApiExtraction, StoredRows, TablePlan
+from extract.api import ApiExtraction, StoredRows
 from extract.client import StripeClient
 from extract.handoff import ApiRun, QueueSink
 from extract.plan import plan_tables
@@ -29,7 +29,10 @@ log = logging.getLogger("extract")
 
 
 def raw_resource(
-    table: str, items: Iterator[pa.Table], filled: set[str] | None
+    table: str,
+    items: Iterator[pa.Table],
+    filled: set[str] | None,
+    complete: bool = False,
 ) -> DltResource:
     """One raw table: merged on `id`, columns as the raw contract fixes them.
 
@@ -38,24 +41,18 @@ def raw_resource(
     warehouse is the big one). `filled` names the tables that hold rows;
     None means unknown, so merge. `replace` deduplicates nothing, so an
     object that arrives twice in one load (a subscription's embedded items
-    and its full item list; a line repeated in a snapshot) is kept once.
+    and its full item list; a line repeated in a snapshot) is kept once,
+    the first; so is it in a `complete` listing that merges (an API run's
+    full listing), as a replace would have kept it.
     """
     first = filled is not None and table not in filled
     return dlt.resource(
-        once_per_id(table, items) if first else items,
+        once_per_id(table, items) if first or complete else items,
         name=table,
         write_disposition="replace" if first else "merge",
         primary_key="id",
         columns=table_columns(table),
     )
-
-
-def replaceable(plan: TablePlan, filled: set[str] | None) -> set[str] | None:
-    """What raw_resource may take for `filled` on an API run: only a complete
-    listing may replace a table that looks empty. An incremental one may
-    not: a killed run can leave that table's full load pending in its
-    package, and a replace loaded after it would truncate those rows."""
-    return filled if plan.full else None
 
 
 def once_per_id(
@@ -90,9 +87,9 @@ def stripe_source(
     stored_rows: StoredRows | None = None,
     progress: Progress | None = None,
     client: StripeClient | None = None,
-    filled: set[str] | None = None,
 ) -> Iterator[DltResource]:
-    """Every raw table from the Stripe API, full or incremental per table."""
+    """Every raw table from the Stripe API, full or incremental per table,
+    merged on `id`."""
     states = dlt.current.source_state().get("resources", {})
     started_at = int(time.time())
     plans, events_since = plan_tables(states, started_at, full_refresh)
@@ -113,9 +110,11 @@ def stripe_source(
         items = run.table_items(
             resource.name, settings.STRIPE_API_VERSION, started_at, first_load
         )
-        yield raw_resource(
-            resource.name, items, replaceable(plans[resource.name], filled)
-        )
+        # An API run always merges: a killed run's package is loaded by a
+        # later run, after or before that run's own, so a replace could
+        # truncate the rows of another package loaded before it.
+        complete = plans[resource.name].full
+        yield raw_resource(resource.name, items, None, complete=complete)
 
 
 @dlt.source(name=settings.PIPELINE_NAME, max_table_nesting=0)

@@ -202,7 +202,6 @@ def load(environ: Mapping[str, str]) -> None:
             stored_rows=stored,
             progress=progress,
             client=client,
-            filled=stored.filled_tables(),
         )
     started = time.monotonic()
     pipeline.run(source, loader_file_format=file_format(environ))

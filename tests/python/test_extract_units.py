@@ -193,17 +193,18 @@ def test_payment_methods_named_by_every_field_that_names_one():
     }
 
 
-def test_only_a_complete_listing_replaces_a_table_that_looks_empty():
-    """An incremental listing into a table with no rows yet (its full load
-    pending in a package a killed run left) merges: a replace loaded after
-    that package would truncate its rows."""
-    from extract import raw_resource, replaceable
+def test_an_api_run_merges_and_only_a_snapshot_replaces_an_empty_table():
+    """A killed API run's package is loaded by a later run, around that
+    run's own package: a replace could truncate another package's rows, so
+    the API source takes no `filled` and merges; a snapshot (always
+    complete) may replace a table that holds no rows yet."""
+    import inspect
 
-    first, _ = plan_tables({}, NOW, full_refresh=False)
-    later, _ = plan_tables(states(NOW - DAY), NOW, full_refresh=False)
-    for plans, expected in ((first, "replace"), (later, "merge")):
-        filled = replaceable(plans["charges"], set())
-        resource = raw_resource("charges", iter(()), filled)
-        assert resource.write_disposition == expected
-    filled = replaceable(first["charges"], {"charges"})
+    from extract import raw_resource, stripe_snapshot_source, stripe_source
+
+    assert "filled" not in inspect.signature(stripe_source).parameters
+    assert "filled" in inspect.signature(stripe_snapshot_source).parameters
+    assert raw_resource("charges", iter(()), None).write_disposition == "merge"
+    assert raw_resource("charges", iter(()), set()).write_disposition == "replace"
+    filled = {"charges"}
     assert raw_resource("charges", iter(()), filled).write_disposition == "merge"
