@@ -45,7 +45,7 @@ COMPARED_ROW_BY_ROW = (
 )
 NUMERIC_TYPES = ("bigint", "integer", "smallint", "numeric")
 # `make test` compares both engines; TEST_SPARK=0 leaves Spark's side out
-# (about two and a half minutes on two idle cores) for a quicker local run.
+# (about 4 minutes of one worker in `make test`) for a quicker local run.
 ENGINES = ("duckdb",) if os.environ.get("TEST_SPARK") == "0" else ("duckdb", "spark")
 
 

@@ -208,3 +208,24 @@ def test_an_api_run_merges_and_only_a_snapshot_replaces_an_empty_table():
     assert raw_resource("charges", iter(()), set()).write_disposition == "replace"
     filled = {"charges"}
     assert raw_resource("charges", iter(()), filled).write_disposition == "merge"
+
+
+def test_a_complete_listing_that_merges_keeps_each_ids_first_row():
+    """An API run's full listing merges, yet keeps an object that arrives
+    twice in it once (the first), as the replace it replaced did; an
+    incremental listing hands dlt what it listed."""
+    import pyarrow as pa
+
+    from extract import raw_resource
+
+    batches = [
+        pa.table({"id": ["ch_a", "ch_b"], "v": [1, 2]}),
+        pa.table({"id": ["ch_a", "ch_c"], "v": [9, 3]}),
+    ]
+
+    def rows(complete: bool) -> list[tuple[str, int]]:
+        resource = raw_resource("charges", iter(batches), None, complete=complete)
+        return [(r["id"], r["v"]) for t in resource for r in t.to_pylist()]
+
+    assert rows(True) == [("ch_a", 1), ("ch_b", 2), ("ch_c", 3)]
+    assert rows(False) == [("ch_a", 1), ("ch_b", 2), ("ch_a", 9), ("ch_c", 3)]

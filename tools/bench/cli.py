@@ -113,7 +113,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--engines",
-        default=env.get("BENCH_ENGINES") or "duckdb,spark",
+        default=env.get("BENCH_ENGINES") or ",".join(ENGINE_SETTINGS),
         help="comma-separated engines of the engines section: duckdb, spark",
     )
     parser.add_argument("--rate", type=float, default=100.0, help="replay req/s")
@@ -138,7 +138,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.engine_list = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = sorted(set(args.engine_list) - set(ENGINE_SETTINGS))
     if unknown:
-        parser.error(f"unknown engine(s) {', '.join(unknown)}; use duckdb, spark")
+        known = ", ".join(ENGINE_SETTINGS)
+        parser.error(f"unknown engine(s) {', '.join(unknown)}; use {known}")
     return args
 
 
