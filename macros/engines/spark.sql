@@ -141,6 +141,13 @@
     ) }}
 {%- endmacro %}
 
+{#- left x right with both narrowed to twelve decimals and values below
+    10^12 (an MRR amount, a ratio): Spark's product of two decimal(24, 12)
+    keeps thirteen decimals, where two decimal(38, 12) would keep six. -#}
+{% macro spark__decimal_product(left, right) -%}
+    cast(({{ left }}) as decimal(24, 12)) * cast(({{ right }}) as decimal(24, 12))
+{%- endmacro %}
+
 {% macro spark__safe_ratio(numerator, denominator) -%}
     {{ decimal_quotient(numerator, 'nullif(' ~ denominator ~ ', 0)', 6) }}
 {%- endmacro %}

@@ -156,6 +156,18 @@
     ) }}
 {%- endmacro %}
 
+{#- left x right: exact where the engine multiplies exactly (PostgreSQL,
+    DuckDB). Spark keeps at most 38 digits, and of a product of two wide
+    decimals only six decimals: there both are narrowed first (spark.sql),
+    so the product keeps thirteen. -#}
+{% macro decimal_product(left, right) -%}
+    {{ return(adapter.dispatch('decimal_product')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__decimal_product(left, right) -%}
+    ({{ left }}) * ({{ right }})
+{%- endmacro %}
+
 {#- A rate: numerator / denominator as a decimal fraction, null when the
     denominator is zero. -#}
 {% macro safe_ratio(numerator, denominator) -%}

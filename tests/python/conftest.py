@@ -31,6 +31,7 @@ from extract.settings import RESOURCES  # noqa: E402
 # their usual order.
 FIRST = (
     "test_engines.py",  # 423
+    "test_company.py",  # the 1,000-customer company on the three engines
     "test_extract.py",  # 405
     "test_dbt_oltp.py",  # 392
     "test_roles.py",  # 185

@@ -2,7 +2,7 @@
 the minor unit, an independent Python calculation of the same rules
 (tests/reference/ledger.py) on the snapshot the warehouse was built from.
 Here the hand-made fixture; the synthetic company of REFERENCE_CUSTOMERS
-customers (1,000 unless set) is compared in test_mrr_reference.py, which
+customers (1,000 unless set) is compared in test_company.py, which
 builds that company once for the MRR and the ledger references."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ first differences, then per currency the month where metrics_mrr_monthly's
 ending MRR is furthest from the reference's total; exits 1 when any
 subscription-month differs.
 
-tests/python/test_mrr_reference.py runs the same on the test stack.
+tests/python/test_company.py runs the same on the test stack.
 """
 
 from __future__ import annotations
@@ -109,15 +109,20 @@ def load_and_build(
             f"update stripe_raw.\"{table}\" set _dlt_load_id = '{now_ts}.000001'",
         )
     dbt = [py, "-m", "tools.stack", "exec", "--", str(ROOT / ".venv" / "bin" / "dbt")]
-    # Only what fct_mrr reads, seeds and snapshots included (the status
-    # history reads them), in one run (one parse): its tests are not this
-    # comparison's business.
-    step = ["build", "--select", *(f"+{model}" for model in models)]
-    for resource_type in ("seed", "model", "snapshot"):
-        step += ["--resource-type", resource_type]
+    step = ["build", *models_and_parents(models)]
     began = time.perf_counter()
     run([*dbt, *step], env, timeout=3600)
     log(f"dbt {' '.join(step)}: {time.perf_counter() - began:.0f} s")
+
+
+def models_and_parents(models) -> list[str]:
+    """dbt's arguments for `models` and what they read, seeds and snapshots
+    included (the status history reads them), in one run (one parse): their
+    tests are not a comparison's business."""
+    arguments = ["--select", *(f"+{model}" for model in models)]
+    for resource_type in ("seed", "model", "snapshot"):
+        arguments += ["--resource-type", resource_type]
+    return arguments
 
 
 def marts_mrr(env: dict[str, str]) -> dict[tuple[str, dt.date], float]:

@@ -67,12 +67,12 @@ def render() -> None:
     settings = db.connection_settings()
     try:
         view = View(settings=settings, relations=frozenset(queries.relations(settings)))
-    except db.WarehouseUnavailable:
-        if db.engine(settings) == "duckdb":
+    except db.WarehouseUnavailable as exc:
+        if db.engine(settings) != "postgres":
             st.warning(
-                f"Cannot open {db.describe(settings)}: build it with"
-                " `make all WAREHOUSE=duckdb`, and stop a build still writing"
-                " to it."
+                f"Cannot open {db.describe(settings)} ({exc}): build it with"
+                f" `make all WAREHOUSE={db.engine(settings)}`, and stop a build"
+                " still writing to it."
             )
         else:
             st.warning(

@@ -198,7 +198,9 @@ subscriptions_valued as (
         sum(
             case
                 when is_counted
-                    then gross_mrr_amount / nullif(net_of_tax_ratio, 0)
+                    then {{ decimal_quotient(
+                        'gross_mrr_amount', 'nullif(net_of_tax_ratio, 0)', 12
+                    ) }}
                 else 0
             end
         ) as taxed_mrr_amount
@@ -266,18 +268,22 @@ subscriptions_discounted as (
         subscriptions_valued.month_start_date,
         subscriptions_valued.gross_mrr_amount,
         greatest(
-            subscriptions_valued.gross_mrr_amount
-            * (1 - coalesce(forever_discounts_in_force.percent_off, 0) / 100)
-            - {{ monthly_normalized(
-                'coalesce(forever_discounts_in_force.amount_off, 0)',
-                'subscriptions_valued.recurring_interval',
-                'subscriptions_valued.recurring_interval_count',
+            {{ decimal_product(
+                'subscriptions_valued.gross_mrr_amount',
+                '1 - coalesce(forever_discounts_in_force.percent_off, 0) / 100',
             ) }}
-            * coalesce(
-                subscriptions_valued.gross_mrr_amount
-                / nullif(subscriptions_valued.taxed_mrr_amount, 0),
-                1
-            ),
+            - {{ decimal_product(
+                monthly_normalized(
+                    'coalesce(forever_discounts_in_force.amount_off, 0)',
+                    'subscriptions_valued.recurring_interval',
+                    'subscriptions_valued.recurring_interval_count',
+                ),
+                'coalesce(' ~ decimal_quotient(
+                    'subscriptions_valued.gross_mrr_amount',
+                    'nullif(subscriptions_valued.taxed_mrr_amount, 0)',
+                    12,
+                ) ~ ', 1)',
+            ) }},
             0
         ) as net_mrr_amount
     from subscriptions_valued
@@ -311,10 +317,13 @@ final as (
             when
                 items_in_force.is_counted
                 and subscriptions_discounted.gross_mrr_amount > 0
-                then {{ mrr_round(
-                    'items_in_force.gross_mrr_amount'
-                    ~ ' * subscriptions_discounted.net_mrr_amount'
-                    ~ ' / subscriptions_discounted.gross_mrr_amount'
+                then {{ decimal_quotient(
+                    decimal_product(
+                        'items_in_force.gross_mrr_amount',
+                        'subscriptions_discounted.net_mrr_amount',
+                    ),
+                    'subscriptions_discounted.gross_mrr_amount',
+                    6,
                 ) }}
             else 0
         end as mrr_amount,

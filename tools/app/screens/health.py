@@ -8,11 +8,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from tools.app import db
 from tools.app.context import View
 from tools.checks.check_db import result_path
 
 TITLE = "Data health"
 SLUG = "health"
+ROWS_CAPTION = {
+    "postgres": "Estimated from PostgreSQL's statistics, not counted: close, and"
+    " free to read.",
+    "duckdb": "The row counts DuckDB's storage keeps per table, not counted.",
+    "spark": "Spark keeps no row statistics until ANALYZE TABLE runs, and"
+    " counting every table is no health check: tables and views only.",
+}
 
 
 def _loads(view: View) -> None:
@@ -36,9 +44,7 @@ def _layers(view: View) -> None:
         st.info("The warehouse has no layers yet: run `make all`.")
         return
     st.dataframe(layers.set_index("layer"), width="stretch")
-    st.caption(
-        "Estimated from PostgreSQL's statistics, not counted: close, and free to read."
-    )
+    st.caption(ROWS_CAPTION[db.engine(view.settings)])
 
 
 def run_results_summary(path: Path | None = None) -> dict | None:

@@ -4,16 +4,31 @@ with
 
 daily as (
 
-    select *
+    select
+        *,
+        date_trunc(%(grain)s, date_day)::date as period
     from metrics_balance_daily
     where
         date_day between %(start_date)s and %(end_date)s
         and (%(currency)s::text is null or currency = %(currency)s)
 
+),
+
+-- the period's last day first: its balance is the period's ending balance
+-- (a window, not an ordered aggregate, so every engine reads it the same)
+latest_first as (
+
+    select
+        *,
+        row_number() over (
+            partition by period, currency order by date_day desc
+        ) as recency
+    from daily
+
 )
 
 select
-    date_trunc(%(grain)s, date_day)::date as period,
+    period,
     currency,
     sum(sales_amount) as sales,
     sum(refunds_amount) as refunds,
@@ -23,7 +38,7 @@ select
     sum(net_activity_amount) as net_activity,
     sum(payouts_amount) as payouts,
     sum(payout_fee_amount) as payout_fees,
-    (array_agg(balance_amount order by date_day desc))[1] as ending_balance
-from daily
-group by 1, 2
-order by 1, 2
+    max(case when recency = 1 then balance_amount end) as ending_balance
+from latest_first
+group by period, currency
+order by period, currency

@@ -1,15 +1,23 @@
-"""fct_mrr against the reference MRR of a synthetic company's ground truth.
+"""The 1,000-customer synthetic company: its MRR and ledger against
+independent references, and the same numbers on DuckDB and Spark.
 
 A company of REFERENCE_CUSTOMERS (default 1,000) customers is generated
 (cached under data/reference/), loaded with `SOURCE=json python -m extract`
-into a database of the test stack, dated at the snapshot's "now", built by
-dbt (+fct_mrr and the ledger's two marts: seeds, models, snapshots), and
-every subscription-month of
-`marts.fct_mrr` is compared with tests/reference/mrr.py. Months the ground
-truth marks unobservable (Stripe's objects cannot tell them) are counted by
-cause, not compared. The company must exercise every behaviour the rules
-speak of, so a pass means each was compared. On any size:
+into a database of the test stack, dated at the snapshot's "now", and built
+once by dbt (the models below and what they read: seeds, models,
+snapshots).
+
+Every subscription-month of `marts.fct_mrr` is compared with
+tests/reference/mrr.py. Months the ground truth marks unobservable
+(Stripe's objects cannot tell them) are counted by cause, not compared.
+The company must exercise every behaviour the rules speak of, so a pass
+means each was compared. On any size:
 `python -m tests.reference.compare --customers 10000`.
+
+The same snapshot, landed with the same load id, is built with the same
+selection on DuckDB and on Spark and compared with PostgreSQL's build as
+test_engines.py compares the fixture's: the money views, the MRR facts and
+the ledger row by row, every OLTP table by row count and numeric sums.
 """
 
 from __future__ import annotations
@@ -18,6 +26,14 @@ import os
 
 import pytest
 from conftest import fresh_database
+from engines import (
+    COMPARED_ROW_BY_ROW,
+    ENGINES,
+    assert_oltp_counts_and_sums_equal,
+    build_duckdb,
+    build_spark,
+    compare_relation,
+)
 
 from tests.reference import compare as ref
 from tests.reference import ledger
@@ -25,6 +41,15 @@ from tests.reference import ledger
 CUSTOMERS = int(os.environ.get("REFERENCE_CUSTOMERS", "1000"))
 SEED = 7
 LEDGER_MODELS = ("metrics_balance_daily", "metrics_revenue_daily")
+# Built once on PostgreSQL for the references, and on the other engines for
+# the comparison: the MRR facts, the ledger, and every OLTP table.
+MODELS = (
+    "fct_mrr",
+    "metrics_mrr_monthly",
+    "fct_balance_transactions",
+    *LEDGER_MODELS,
+    "path:models/oltp",
+)
 
 # What the company's subscription-months must rest on (see
 # tests/reference/mrr.py features_at), each at least once.
@@ -55,8 +80,8 @@ def reference_warehouse(stack_env):
     now_ts = parse_now(ref.DEFAULT_NOW)
     directory = ref.snapshot(CUSTOMERS, SEED, ref.DEFAULT_NOW, workers=2)
     with fresh_database(stack_env) as env:
-        # the ledger's reference reads the same company (one build for both)
-        ref.load_and_build(env, directory, now_ts, ("fct_mrr", *LEDGER_MODELS))
+        # the references and the other engines read the same build
+        ref.load_and_build(env, directory, now_ts, MODELS)
         yield env, directory, now_ts
 
 
@@ -149,3 +174,38 @@ def test_monthly_gap_is_the_month_furthest_from_the_reference_per_currency():
     assert (gaps["usd"].months, gaps["usd"].exact) == (2, 1)
     assert (gaps["eur"].month, gaps["eur"].gap, gaps["eur"].exact) == (feb, 7.5, 1)
     assert "largest gap 2026-02" in gaps["usd"].line()
+
+
+# -- the same numbers on DuckDB and Spark -------------------------------------
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def company_on_engine(request, reference_warehouse, stack_env, tmp_path_factory):
+    """The company's build on the engine, from the same raw rows and load id
+    as PostgreSQL's (compare.load_and_build dates its load so)."""
+    _, directory, now_ts = reference_warehouse
+    build = {"duckdb": build_duckdb, "spark": build_spark}[request.param]
+    folder = tmp_path_factory.mktemp(f"company-{request.param}")
+    side = build(
+        stack_env,
+        folder,
+        directory,
+        f"{now_ts}.000001",
+        *ref.models_and_parents(MODELS),
+    )
+    yield side
+    if hasattr(side, "close"):
+        side.close()
+
+
+def test_the_company_has_the_same_numbers_on_every_engine(
+    reference_warehouse, company_on_engine
+):
+    env, _, _ = reference_warehouse
+    compared = {
+        relation: compare_relation(env, company_on_engine, relation)
+        for relation in COMPARED_ROW_BY_ROW
+    }
+    assert all(compared.values()), f"a compared relation is empty: {compared}"
+    assert compared["marts.fct_mrr"] > 1_000 * CUSTOMERS // 200
+    assert assert_oltp_counts_and_sums_equal(env, company_on_engine) >= 15
