@@ -240,3 +240,26 @@ def test_the_app_names_the_command_when_the_build_is_missing(
     [warning] = [w.value for w in app.warning]
     assert name in warning and f"make all WAREHOUSE={engine}" in warning
     assert not missing.exists()
+
+
+def test_the_apps_queries_are_rewritten_for_duckdb_and_spark():
+    """One text in sql/: psycopg2's placeholders become each engine's named
+    parameters (only those the text uses), its escaped `%%` a `%`, and on
+    Spark a cast to text a cast to string (a column named `context` stays)."""
+    from tools.app import db
+
+    text = (
+        "select context from t where a = %(a)s and b like 'x%%'"
+        " and (%(c)s::text is null or c = %(c)s::text)"
+    )
+    params = {"a": 1, "c": None, "unused": 2}
+    assert db.named_statement(text, params, "$") == (
+        "select context from t where a = $a and b like 'x%'"
+        " and ($c::text is null or c = $c::text)",
+        {"a": 1, "c": None},
+    )
+    assert db.spark_statement(text, params) == (
+        "select context from t where a = :a and b like 'x%'"
+        " and (:c::string is null or c = :c::string)",
+        {"a": 1, "c": None},
+    )

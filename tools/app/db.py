@@ -197,6 +197,13 @@ def _instant(value: Any) -> Any:
     return value
 
 
+def spark_statement(text: str, params: Mapping[str, Any]) -> tuple[str, dict]:
+    """A query of sql/ in Spark's terms: `:name` parameters, and `string`
+    for PostgreSQL's `text` in casts."""
+    sql, values = named_statement(text, params, ":")
+    return SPARK_TEXT_CAST.sub("::string", sql), values
+
+
 def register_spark_catalog(session) -> None:
     """Spark has no information_schema: the catalog reads of sql/spark/ read
     `app_catalog` (table_schema, table_name, table_kind 'table' or 'view'),
@@ -220,8 +227,7 @@ def fetch_spark(
     session = spark_session(settings["path"])
     if SPARK_CATALOG_VIEW in text:
         register_spark_catalog(session)
-    sql, values = named_statement(text, params, ":")
-    sql = SPARK_TEXT_CAST.sub("::string", sql)
+    sql, values = spark_statement(text, params)
     try:
         result = session.sql(sql, args=values)
         rows = result.collect()
