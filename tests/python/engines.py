@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, dbt, query, snapshot_raw_rows
+from conftest import dbt, query, run, snapshot_raw_rows
 
 # The compared relations, each row by row in full.
 COMPARED_ROW_BY_ROW = (
@@ -85,9 +84,7 @@ def load_duckdb_raw(path: Path, directory: Path, load_id: str) -> None:
 
 def land_spark_raw(spark_dir: Path, directory: Path, load_id: str) -> None:
     """A snapshot's raw rows as Parquet files where dlt's filesystem
-    destination writes them, registered as Spark tables by the extractor's
-    own code, in a process of its own (the Derby metastore takes one JVM
-    at a time, and dbt's comes next)."""
+    destination writes them (build_spark registers them)."""
     import pyarrow.parquet as pq
 
     from extract.spark import dataset_dir
@@ -96,16 +93,6 @@ def land_spark_raw(spark_dir: Path, directory: Path, load_id: str) -> None:
         folder = dataset_dir(spark_dir) / resource
         folder.mkdir(parents=True)
         pq.write_table(table, folder / f"{load_id}.snapshot.parquet")
-    publish = (
-        "import sys; from pathlib import Path; from extract.spark import"
-        " SparkStoredRaw; SparkStoredRaw(Path(sys.argv[1])).publish()"
-    )
-    subprocess.run(
-        [sys.executable, "-c", publish, str(spark_dir)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
 
 
 class DuckDBSide:
@@ -222,6 +209,20 @@ def compare_relation(postgres_env, other, relation: str) -> int:
     return sum(postgres.values())
 
 
+# The raw files registered by the extractor's own code, then dbt's build, in
+# one process and one JVM (a Spark start-up fewer per build): dbt-spark's
+# session method takes the session the process already holds, whose
+# settings are the profile's (a test keeps them equal).
+REGISTER_THEN_BUILD = (
+    "import sys; from pathlib import Path;"
+    " from extract.spark import SparkStoredRaw, register_raw, spark_session;"
+    " from dbt.cli.main import dbtRunner;"
+    " spark_dir = Path(sys.argv[1]);"
+    " register_raw(spark_session(spark_dir), SparkStoredRaw(spark_dir).directory);"
+    " sys.exit(0 if dbtRunner().invoke(sys.argv[2:]).success else 1)"
+)
+
+
 def build_duckdb(
     stack_env: dict[str, str], folder: Path, directory: Path, load_id: str, *args: str
 ) -> DuckDBSide:
@@ -248,7 +249,8 @@ def build_spark(
     env |= {"DBT_TARGET": "spark", "DBT_THREADS": "2"}
     target = folder / "target"
     env |= {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
-    dbt(env, "build", *args)
+    command = [sys.executable, "-m", "tools.stack", "exec", "--", sys.executable]
+    run([*command, "-c", REGISTER_THEN_BUILD, str(folder), "build", *args], env)
     return SparkSide(folder)
 
 
