@@ -24,24 +24,27 @@ sys.path.insert(0, str(ROOT))
 from extract.settings import RESOURCES  # noqa: E402
 
 # The longest modules go first (their seconds in a `make test` of
-# 2026-12-05, setup included): with whole modules per worker, a long one
+# 2026-12-06, setup included): with whole modules per worker, a long one
 # handed out last would run alone at the end while the other workers idle.
-# test_marts changes the session's fixture warehouse in its last tests, so
-# every other module that reads it comes before it. The rest follow in
-# their usual order.
+# `make test` passes --no-loadscope-reorder, or pytest-xdist would hand the
+# modules out by their number of tests instead. test_marts changes the
+# session's fixture warehouse in its last tests, so every other module that
+# reads it comes before it. The rest follow in their usual order.
 FIRST = (
-    "test_engines.py",  # 423
-    "test_company.py",  # the 1,000-customer company on the three engines
-    "test_extract.py",  # 405
-    "test_dbt_oltp.py",  # 392
-    "test_roles.py",  # 185
-    "test_end_to_end.py",  # 137
-    "test_app.py",  # 112
+    "test_engines.py",  # 442
+    "test_dbt_oltp.py",  # 365
+    "test_extract.py",  # 345
+    "test_end_to_end.py",  # 208
+    "test_roles.py",  # 208
+    "test_lint.py",  # 136
+    "test_company.py",  # 344 with Spark's side, about 115 without
+    "test_app.py",  # 40
     "test_documents.py",
     "test_reference_ledger.py",
-    "test_marts.py",  # 125
-    "test_synth.py",  # 95
-    "test_lint.py",  # 92
+    "test_marts.py",  # 91
+    "test_synth.py",  # 77
+    "test_chaos.py",  # 66
+    "test_populate.py",  # 50
 )
 
 

@@ -27,8 +27,8 @@ import os
 import pytest
 from conftest import fresh_database
 from engines import (
+    COMPANY_ENGINES,
     COMPARED_ROW_BY_ROW,
-    ENGINES,
     assert_oltp_counts_and_sums_equal,
     build_duckdb,
     build_spark,
@@ -179,7 +179,7 @@ def test_monthly_gap_is_the_month_furthest_from_the_reference_per_currency():
 # -- the same numbers on DuckDB and Spark -------------------------------------
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="module", params=COMPANY_ENGINES)
 def company_on_engine(request, reference_warehouse, stack_env, tmp_path_factory):
     """The company's build on the engine, from the same raw rows and load id
     as PostgreSQL's (compare.load_and_build dates its load so)."""
@@ -190,12 +190,11 @@ def company_on_engine(request, reference_warehouse, stack_env, tmp_path_factory)
         stack_env,
         folder,
         directory,
-        f"{now_ts}.000001",
+        ref.load_id(now_ts),
         *ref.models_and_parents(MODELS),
     )
     yield side
-    if hasattr(side, "close"):
-        side.close()
+    side.close()
 
 
 def test_the_company_has_the_same_numbers_on_every_engine(

@@ -17,7 +17,9 @@ share is in engines.py.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import yaml
@@ -35,27 +37,52 @@ from engines import (
 )
 
 
-def _fixture_on(build, stack_env, folder, *excluded: str):
-    """The fixture snapshot built on an engine, every node but `excluded`."""
-    arguments = [arg for kind in excluded for arg in ("--exclude-resource-type", kind)]
+def _fixture_on(build, stack_env, folder, *arguments: str):
+    """The fixture snapshot built on an engine: `dbt build *arguments`."""
     return build(stack_env, folder, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID, *arguments)
 
 
 @pytest.fixture(scope="module")
 def duckdb_warehouse(stack_env, tmp_path_factory) -> DuckDBSide:
+    folder = tmp_path_factory.mktemp("duckdb")
     return _fixture_on(
-        build_duckdb, stack_env, tmp_path_factory.mktemp("duckdb"), "test"
+        build_duckdb, stack_env, folder, "--exclude-resource-type", "test"
     )
+
+
+# Every model, seed and snapshot, and of the unit tests those tagged
+# every_engine: Spark takes 5-10 s a unit test, and the others run here on
+# PostgreSQL and DuckDB, and on Spark in `make all WAREHOUSE=spark` with
+# every data test.
+SPARK_FIXTURE_BUILD = (
+    "--select",
+    "resource_type:model resource_type:seed resource_type:snapshot tag:every_engine",
+    "--indirect-selection",
+    "empty",
+)
 
 
 @pytest.fixture(scope="module")
 def spark_warehouse(stack_env, tmp_path_factory) -> Iterator[SparkSide]:
-    # The unit tests run here on PostgreSQL and DuckDB; on Spark (about 40 s
-    # more) in `make all WAREHOUSE=spark`, with every data test.
     folder = tmp_path_factory.mktemp("spark")
-    side = _fixture_on(build_spark, stack_env, folder, "test", "unit_test")
+    side = _fixture_on(build_spark, stack_env, folder, *SPARK_FIXTURE_BUILD)
     yield side
     side.close()
+
+
+def test_the_spark_build_runs_the_unit_tests_tagged_every_engine(spark_warehouse):
+    target = Path(spark_warehouse.app_environment["SPARK_DIR"]) / "target"
+    nodes = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    tagged = {
+        key for key, node in nodes.items() if "every_engine" in node["config"]["tags"]
+    }
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    passed = {
+        r["unique_id"] for r in results if r["unique_id"].startswith("unit_test.")
+    }
+    assert any("keeps_every_decimal" in key for key in tagged), sorted(tagged)
+    assert passed == tagged, f"ran {sorted(passed)}, tagged {sorted(tagged)}"
+    assert {r["status"] for r in results} == {"pass", "success"}
 
 
 @pytest.fixture(scope="module", params=ENGINES)

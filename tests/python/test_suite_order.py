@@ -22,3 +22,11 @@ def test_modules_reading_the_fixture_warehouse_run_before_test_marts():
     assert readers <= set(FIRST), sorted(readers - set(FIRST))
     marts = FIRST.index("test_marts.py")
     assert all(FIRST.index(name) < marts for name in readers), readers
+
+
+def test_make_test_keeps_that_order():
+    """pytest-xdist's loadfile hands modules out by their number of tests
+    unless told to keep the collection's order."""
+    recipe = (HERE.parents[1] / "Makefile").read_text().split("\ntest:", 1)[1]
+    command = recipe.split("\n\n", 1)[0]
+    assert "--dist loadfile --no-loadscope-reorder" in command, command

@@ -85,6 +85,12 @@ def execute(env: dict[str, str], sql: str, dbname: str | None = None) -> list:
         conn.close()
 
 
+def load_id(now_ts: int) -> str:
+    """The load id the reference build dates its raw rows with: the
+    snapshot's "now", so the other engines can land the same rows."""
+    return f"{now_ts}.000001"
+
+
 def load_and_build(
     env: dict[str, str], directory: Path, now_ts: int, models=("fct_mrr",)
 ) -> None:
@@ -106,7 +112,7 @@ def load_and_build(
     for (table,) in tables:
         execute(
             env,
-            f"update stripe_raw.\"{table}\" set _dlt_load_id = '{now_ts}.000001'",
+            f"update stripe_raw.\"{table}\" set _dlt_load_id = '{load_id(now_ts)}'",
         )
     dbt = [py, "-m", "tools.stack", "exec", "--", str(ROOT / ".venv" / "bin" / "dbt")]
     step = ["build", *models_and_parents(models)]

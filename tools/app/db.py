@@ -189,7 +189,7 @@ def spark_session(path: str):
     return session
 
 
-def _instant(value: Any) -> Any:
+def spark_instant(value: Any) -> Any:
     """pyspark hands a timestamp over as a naive time of this process's
     zone; as an aware instant it is the one the warehouse holds."""
     if isinstance(value, dt.datetime) and value.tzinfo is None:
@@ -235,7 +235,7 @@ def fetch_spark(
         if exc.getCondition() == "TABLE_OR_VIEW_NOT_FOUND":
             raise MissingRelation(str(exc).splitlines()[0]) from exc
         raise
-    return result.columns, [tuple(_instant(v) for v in row) for row in rows]
+    return result.columns, [tuple(spark_instant(v) for v in row) for row in rows]
 
 
 def connect(settings: Mapping[str, Any]):
