@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 import psycopg2
@@ -348,6 +349,54 @@ def changed_build(env, **overrides):
     return output.stdout, ran
 
 
+# The per-subscription histories (macros/marts/history.sql): model -> its
+# key columns, the month column last.
+HISTORY = {
+    "int_subscription_items_valued_monthly": (
+        "subscription_id",
+        "item_key",
+        "month_start_date",
+    ),
+    "fct_mrr": ("subscription_id", "month"),
+}
+
+
+def _row_versions(env, model: str) -> dict[tuple, str]:
+    """Each row's key and the transaction that wrote it (PostgreSQL's xmin)."""
+    key = ", ".join(HISTORY[model])
+    return {
+        tuple(row[:-1]): row[-1]
+        for row in query(env, f"select {key}, xmin::text from marts.{model}")
+    }
+
+
+def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
+    """The day of changes touches one subscription's inputs (Lena's coupon
+    removed) and moves the latest load a day on, which measures October
+    again: only those rows are written again; every other row keeps the
+    transaction that wrote it. A deleted product may touch the items of the
+    subscriptions that sold it."""
+    assert before and after, f"{model} is empty"
+    rewritten = {key for key, version in after.items() if before.get(key) != version}
+    october = date(2026, 10, 1)
+    outside_october = {key[0] for key in rewritten if key[-1] != october}
+    product_subscriptions = {
+        row[0]
+        for row in query(
+            env,
+            "select distinct subscription_id"
+            " from marts.int_subscription_items_valued_monthly"
+            " where product_id = 'prod_fx_setup'",
+        )
+    }
+    assert "sub_fx_lena" in outside_october, sorted(outside_october)
+    assert outside_october <= {"sub_fx_lena"} | product_subscriptions, sorted(
+        outside_october
+    )
+    untouched = len(after) - len(rewritten)
+    assert untouched > len(rewritten), (model, untouched, len(rewritten))
+
+
 def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path):
     """`make build` runs every node on a new database, nothing when nothing
     changed, and after a day of changes only what lies downstream of the
@@ -365,7 +414,12 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert nothing == set()
 
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
+        history_before = {model: _row_versions(env, model) for model in HISTORY}
         output, ran = changed_build(env)
+        for model in HISTORY:
+            _assert_only_changed_history_rewritten(
+                env, model, history_before[model], _row_versions(env, model)
+            )
         tables = "charges, customers, products, refunds, subscriptions"
         assert f"5 changed raw table(s) ({tables})" in output
         for model in ("stg_stripe__customers", "customers", "fct_mrr", "refunds"):

@@ -15,10 +15,32 @@
     to their value, each share net of its item's inclusive tax (an amount
     off a tax-inclusive price takes its tax off with it).
 -#}
-{#- A table, unlike the other intermediate steps: fct_mrr,
+{#- Stored, unlike the other intermediate steps: fct_mrr,
     metrics_product_monthly and four tests read it, and as a view each of
-    them would evaluate the whole valuation again. -#}
-{{ config(materialized='table') }}
+    them would evaluate the whole valuation again. Incremental per
+    subscription where the engine merges (macros/marts/history.sql): a run
+    values again the subscriptions whose inputs changed, in every month,
+    and the months measured anew, for every subscription. -#}
+{{ config(
+    materialized=(
+        'table' if target.type == 'spark' else 'incremental'
+    ),
+    incremental_strategy='append',
+    pre_hook="{{ history_prepare(
+        history_inputs(
+            [
+                ('items', ref('int_subscription_items_normalized')),
+                ('lines', ref('int_invoice_lines_normalized')),
+                ('status', ref('int_subscription_status_intervals')),
+                ('discounts', ref('int_forever_discounts_dated')),
+            ],
+            ref('subscriptions'),
+            ['customer_id', 'currency', 'is_missing_from_source'],
+        ),
+        history_months(ref('int_mrr_months')),
+    ) }}",
+    post_hook="{{ history_record() }}",
+) }}
 
 with
 
@@ -97,28 +119,41 @@ evidence as (
 
 ),
 
-evidence_ranked_per_month as (
+{%- if is_incremental() %}
 
+changed_subscriptions as (
+
+    {{ history_changed_subscriptions() }}
+
+),
+
+changed_months as (
+
+    select months.*
+    from months
+    inner join ({{ history_changed_months() }}) as changed
+        on months.month_start_date = changed.month_start_date
+
+),
+{%- endif %}
+
+evidence_in_months as (
+
+    {#- Each piece of evidence at each month it may be in force at; on an
+        incremental run only the subscriptions and months built again. -#}
+    {%- set month_sets = [('months', 'in')] -%}
+    {%- if is_incremental() -%}
+        {%- set month_sets = month_sets + [('changed_months', 'not in')] -%}
+    {%- endif -%}
+    {%- for month_set, membership in month_sets %}
     select
         months.month_start_date,
         months.measured_at,
         months.measured_on_date,
         months.is_current_month,
-        evidence.*,
-        row_number() over (
-            partition by
-                evidence.subscription_id,
-                evidence.item_key,
-                months.month_start_date
-            order by
-                evidence.valid_from_at desc,
-                evidence.is_current_state desc,
-                evidence.is_proration desc,
-                evidence.is_positive desc,
-                evidence.evidence_created_at desc
-        ) as evidence_rank
+        evidence.*
     from evidence
-    inner join months
+    inner join {{ month_set }} as months
         on
             (months.is_current_month and evidence.is_current_state)
             or (
@@ -128,13 +163,41 @@ evidence_ranked_per_month as (
                     or evidence.valid_until_at >= months.measured_at
                 )
             )
+    {%- if is_incremental() %}
+    where evidence.subscription_id {{ membership }} (
+        select changed_subscriptions.subscription_id
+        from changed_subscriptions
+    )
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+evidence_ranked_per_month as (
+
+    select
+        evidence_in_months.*,
+        row_number() over (
+            partition by
+                evidence_in_months.subscription_id,
+                evidence_in_months.item_key,
+                evidence_in_months.month_start_date
+            order by
+                evidence_in_months.valid_from_at desc,
+                evidence_in_months.is_current_state desc,
+                evidence_in_months.is_proration desc,
+                evidence_in_months.is_positive desc,
+                evidence_in_months.evidence_created_at desc
+        ) as evidence_rank
+    from evidence_in_months
     left join subscriptions_with_current_items
         on
-            evidence.subscription_id
+            evidence_in_months.subscription_id
             = subscriptions_with_current_items.subscription_id
     where
-        evidence.is_current_state
-        or not months.is_current_month
+        evidence_in_months.is_current_state
+        or not evidence_in_months.is_current_month
         or subscriptions_with_current_items.subscription_id is null
 
 ),

@@ -1,8 +1,28 @@
 {#-
     Grain: one row per subscription and month, from the first month the
     subscription has MRR to the month it churns (and again from a month it
-    is reactivated), so every movement has its row.
+    is reactivated), so every movement has its row. Incremental per
+    subscription where the engine merges (macros/marts/history.sql): a run
+    rebuilds the subscriptions whose item months were valued again from
+    changed inputs, and the months whose measuring instant, reporting rate
+    or previous month changed.
 -#}
+{{ config(
+    materialized=(
+        'table' if target.type == 'spark' else 'incremental'
+    ),
+    incremental_strategy='append',
+    pre_hook="{{ history_prepare(
+        history_inputs_of(ref('int_subscription_items_valued_monthly')),
+        history_months(
+            ref('int_mrr_months'),
+            history_reporting_rates(ref('int_mrr_months'), ref('int_fx_rates_daily')),
+        ),
+        month_column='month',
+    ) }}",
+    post_hook="{{ history_record() }}",
+) }}
+
 with
 
 item_months as (
@@ -23,6 +43,34 @@ months as (
 
 ),
 
+{%- if is_incremental() %}
+
+changed_subscriptions as (
+
+    {{ history_changed_subscriptions() }}
+
+),
+
+changed_months as (
+
+    {{ history_changed_months() }}
+
+),
+
+{#- The changed months and the months before them, whose MRR a movement
+    compares with. -#}
+months_read as (
+
+    select month_start_date from changed_months
+    union
+    select
+        cast({{ dbt.dateadd('month', -1, 'month_start_date') }} as date)
+            as month_start_date
+    from changed_months
+
+),
+{%- endif %}
+
 subscription_months as (
 
     select
@@ -30,16 +78,21 @@ subscription_months as (
         month_start_date,
         sum(mrr_amount) as mrr_amount
     from item_months
+    where {{ history_in_scope(
+        'subscription_id', 'month_start_date', 'months_read'
+    ) }}
     group by subscription_id, month_start_date
 
 ),
 
 first_paying_months as (
 
+    {#- An item month has MRR when its subscription-month has: no amount
+        is negative. -#}
     select
         subscription_id,
         min(month_start_date) as first_month_date
-    from subscription_months
+    from item_months
     where mrr_amount > 0
     group by subscription_id
 
@@ -60,7 +113,13 @@ subscription_months_filled as (
     inner join subscriptions
         on first_paying_months.subscription_id = subscriptions.subscription_id
     inner join months
-        on first_paying_months.first_month_date <= months.month_start_date
+        on
+            first_paying_months.first_month_date <= months.month_start_date
+            and {{ history_in_scope(
+                'first_paying_months.subscription_id',
+                'months.month_start_date',
+                'months_read',
+            ) }}
     left join subscription_months
         on
             first_paying_months.subscription_id
@@ -103,7 +162,9 @@ movements_named as (
         measured_on_date
     from movements_classified
     -- Months after a churn stay out until the subscription comes back.
-    where mrr_amount > 0 or previous_mrr_amount > 0
+    where
+        (mrr_amount > 0 or previous_mrr_amount > 0)
+        and {{ history_in_scope('subscription_id', 'month_start_date') }}
 
 ),
 

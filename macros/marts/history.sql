@@ -1,0 +1,218 @@
+{#-
+    Per-subscription history, built incrementally. The MRR history
+    (int_subscription_items_valued_monthly, fct_mrr) has one row per
+    subscription (and item) and month, from the subscription's first month
+    to the month still running; one new invoice line or status change can
+    change a subscription's history back to its start, and the latest load
+    moves the instant the running month is measured at. So an incremental
+    run rebuilds:
+
+    - every month of each subscription whose inputs changed since the
+      model's last build (their fingerprint: a hash of every input row of
+      the subscription, see the model's `history_inputs`), and of each
+      subscription that is new or gone;
+    - every subscription's rows of the months whose measuring instant (or
+      what else the model reads per month) changed: the running month at
+      each load, and the month before it once a month closes.
+
+    A pre-hook deletes those rows, the model's query (filtered by
+    `history_changed_subscriptions` and `history_changed_months`) inserts
+    them again, and a post-hook keeps the fingerprints it built from, all in
+    the model's transaction: a run that fails leaves table and state as
+    they were. The state lives in dbt_meta: <model>__inputs (subscription,
+    fingerprint) and <model>__months (month, fingerprint). A full refresh,
+    or a first build, rebuilds everything and records the state. Where the
+    engine cannot merge (Spark) the models are tables and none of this
+    runs.
+-#}
+
+{% macro history_state(suffix) -%}
+    {{ return(api.Relation.create(
+        database=target.get('database'),
+        schema='dbt_meta',
+        identifier=this.identifier ~ '__' ~ suffix,
+        type='table',
+    )) }}
+{%- endmacro %}
+
+{#- A row's fingerprint: an md5 of its columns as text, nulls marked. -#}
+{% macro row_fingerprint(columns) -%}
+    md5(concat_ws('|'
+    {%- for column in columns -%}
+        , coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~')
+    {%- endfor -%}
+    ))
+{%- endmacro %}
+
+{#- One fingerprint per key over the rows of `rows_sql` (key, row_hash). -#}
+{% macro fingerprints_by(key, rows_sql) -%}
+    select
+        {{ key }},
+        md5({{ dbt.listagg('row_hash', "''", 'order by row_hash') }})
+            as fingerprint
+    from ({{ rows_sql }}) as hashed_rows
+    group by {{ key }}
+{%- endmacro %}
+
+{#- Whether this run maintains the history state: an engine that merges. -#}
+{% macro history_is_kept() -%}
+    {{ return(target.type != 'spark' and execute) }}
+{%- endmacro %}
+
+{#- pre-hook: the current fingerprints, then the rows to rebuild deleted.
+    `inputs_sql` selects subscription_id, fingerprint; `months_sql`
+    month_start_date, fingerprint. -#}
+{% macro history_prepare(inputs_sql, months_sql, month_column='month_start_date') -%}
+    {%- if history_is_kept() -%}
+        create schema if not exists dbt_meta;
+        drop table if exists {{ history_state('inputs_next') }};
+        create table {{ history_state('inputs_next') }} as {{ inputs_sql }};
+        drop table if exists {{ history_state('months_next') }};
+        create table {{ history_state('months_next') }} as {{ months_sql }};
+        create table if not exists {{ history_state('inputs') }} (
+            subscription_id {{ dbt.type_string() }},
+            fingerprint {{ dbt.type_string() }}
+        );
+        create table if not exists {{ history_state('months') }} (
+            month_start_date date,
+            fingerprint {{ dbt.type_string() }}
+        );
+        {%- if is_incremental() %}
+        delete from {{ this }}
+        where
+            subscription_id in (
+                select subscription_id from ({{ history_changed_subscriptions() }})
+                    as changed_subscriptions
+            )
+            or {{ month_column }} in (
+                select month_start_date from ({{ history_changed_months() }})
+                    as changed_months
+            );
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook: the fingerprints this build used become the state. -#}
+{% macro history_record() -%}
+    {%- if history_is_kept() -%}
+        {%- for suffix in ['inputs', 'months'] %}
+        delete from {{ history_state(suffix) }};
+        insert into {{ history_state(suffix) }}
+        select * from {{ history_state(suffix ~ '_next') }};
+        drop table {{ history_state(suffix ~ '_next') }};
+        {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The keys whose fingerprint is new, changed or gone between the state
+    `suffix` and the one this run computed. -#}
+{% macro history_changed(suffix, key) -%}
+    select coalesce(next_state.{{ key }}, last_state.{{ key }}) as {{ key }}
+    from {{ history_state(suffix ~ '_next') }} as next_state
+    full outer join {{ history_state(suffix) }} as last_state
+        on next_state.{{ key }} = last_state.{{ key }}
+    where
+        next_state.fingerprint is null
+        or last_state.fingerprint is null
+        or next_state.fingerprint != last_state.fingerprint
+{%- endmacro %}
+
+{#- The subscriptions to rebuild in every month. -#}
+{% macro history_changed_subscriptions() -%}
+    {{ history_changed('inputs', 'subscription_id') }}
+{%- endmacro %}
+
+{#- The months to rebuild for every subscription. -#}
+{% macro history_changed_months() -%}
+    {{ history_changed('months', 'month_start_date') }}
+{%- endmacro %}
+
+{#- The fingerprint of each subscription's inputs: every row of each
+    (tag, relation) keyed by subscription_id, every column; and of the
+    subscriptions relation the `columns` the model reads. -#}
+{% macro history_inputs(relations, subscriptions, columns) -%}
+    {%- set hashed -%}
+        {%- for tag, relation in relations %}
+        select
+            subscription_id,
+            {{ row_fingerprint(["'" ~ tag ~ "'"] + adapter.get_columns_in_relation(
+                relation) | map(attribute='quoted') | list) }} as row_hash
+        from {{ relation }}
+        union all
+        {%- endfor %}
+        select
+            subscription_id,
+            {{ row_fingerprint(["'subscription'", 'subscription_id'] + columns) }}
+                as row_hash
+        from {{ subscriptions }}
+    {%- endset -%}
+    {{ fingerprints_by('subscription_id', hashed) }}
+{%- endmacro %}
+
+{#- The fingerprint of each month: its row of `months` (int_mrr_months)
+    and the previous month's, whose figures a month's movement compares
+    with; `extra_sql`, if given, adds rows (month_start_date, row_hash). -#}
+{% macro history_months(months, extra_sql=none) -%}
+    {%- set columns = adapter.get_columns_in_relation(months)
+        | map(attribute='quoted') | list -%}
+    {%- set hashed -%}
+        select
+            month_start_date,
+            {{ row_fingerprint(["'month'"] + columns) }} as row_hash
+        from {{ months }}
+        union all
+        select
+            cast({{ dbt.dateadd('month', 1, 'month_start_date') }} as date)
+                as month_start_date,
+            {{ row_fingerprint(["'previous'"] + columns) }} as row_hash
+        from {{ months }}
+        {%- if extra_sql %}
+        union all
+        {{ extra_sql }}
+        {%- endif %}
+    {%- endset -%}
+    {{ fingerprints_by('month_start_date', hashed) }}
+{%- endmacro %}
+
+{#- The fingerprints another history model was last built from (its
+    dbt_meta state): what a model reading it per subscription follows. -#}
+{% macro history_inputs_of(model) -%}
+    select subscription_id, fingerprint
+    from {{ api.Relation.create(
+        database=target.get('database'),
+        schema='dbt_meta',
+        identifier=model.identifier ~ '__inputs',
+    ) }}
+{%- endmacro %}
+
+{#- Rows (month_start_date, row_hash) of every reporting rate on each
+    month's measuring day: a month is converted again when one changes. -#}
+{% macro history_reporting_rates(months, rates) -%}
+    select
+        months.month_start_date,
+        {{ row_fingerprint(["'rate'", 'rates.currency', 'rates.rate_to_reporting']) }}
+            as row_hash
+    from {{ months }} as months
+    inner join {{ rates }} as rates
+        on months.measured_on_date = rates.rate_date
+{%- endmacro %}
+
+{#- Whether a row is rebuilt by this run: always on a full build; on an
+    incremental one, when its subscription is in the model's
+    changed_subscriptions or its month in `months` (a relation or CTE with
+    month_start_date). -#}
+{% macro history_in_scope(subscription_column, month_column, months='changed_months') -%}
+    {%- if is_incremental() -%}
+        (
+            {{ subscription_column }} in (
+                select changed_subscriptions.subscription_id
+                from changed_subscriptions
+            )
+            or {{ month_column }} in (
+                select {{ months }}.month_start_date from {{ months }}
+            )
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
