@@ -177,7 +177,7 @@ test: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-sp
 # Spark too (make test compares it on DuckDB; Spark's build of it is about
 # four more minutes of one worker): two workers, one module each.
 .PHONY: test-engines
-test-engines: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## The fixture and the 1,000-customer company on DuckDB and Spark, compared with PostgreSQL (about 10 minutes)
+test-engines: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## The fixture and the 1,000-customer company on DuckDB and Spark, compared with PostgreSQL (6 minutes on two cores)
 	@TEST_COMPANY_ON_SPARK=1 $(PY) -m pytest -n 2 --dist loadfile tests/python/test_engines.py tests/python/test_company.py $(PYTEST_ARGS)
 
 # Real-time ingestion (extract/webhook): Stripe's webhooks into stripe_raw.
