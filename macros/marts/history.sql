@@ -26,11 +26,12 @@
     runs.
 -#}
 
-{% macro history_state(suffix) -%}
+{#- A state table of `model` (by default the one being built). -#}
+{% macro history_state(suffix, model=none) -%}
     {{ return(api.Relation.create(
         database=target.get('database'),
         schema='dbt_meta',
-        identifier=this.identifier ~ '__' ~ suffix,
+        identifier=(model or this).identifier ~ '__' ~ suffix,
         type='table',
     )) }}
 {%- endmacro %}
@@ -178,11 +179,7 @@
     dbt_meta state): what a model reading it per subscription follows. -#}
 {% macro history_inputs_of(model) -%}
     select subscription_id, fingerprint
-    from {{ api.Relation.create(
-        database=target.get('database'),
-        schema='dbt_meta',
-        identifier=model.identifier ~ '__inputs',
-    ) }}
+    from {{ history_state('inputs', model) }}
 {%- endmacro %}
 
 {#- Rows (month_start_date, row_hash) of every reporting rate on each
