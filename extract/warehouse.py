@@ -79,8 +79,24 @@ class StoredRaw:
             conn.close()
 
     def publish(self) -> None:
-        """Make what was loaded readable to the models: nothing here, raw
-        is PostgreSQL's (and DuckDB's) tables themselves."""
+        """Make what was loaded readable to the models: raw is PostgreSQL's
+        tables themselves; each gets an index on `id` (once: a first load
+        replaces the table, and later merges keep the index up to date). An
+        incremental model looks up the few objects whose children changed
+        by id, and dlt's merge and the webhook lookups find rows by id."""
+        with self._cursor() as cur:
+            cur.execute(
+                "select table_name from information_schema.columns"
+                " where table_schema = %s and column_name = 'id'"
+                " and table_name not like %s",
+                (settings.DATASET_NAME, "\\_dlt\\_%"),
+            )
+            for (table,) in cur.fetchall():
+                cur.execute(
+                    f'create index if not exists "{table}__id"'
+                    f' on {settings.DATASET_NAME}."{table}" (id)'
+                )
+            cur.connection.commit()
 
     def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:
         """Erase customers' personal data from raw (customer id -> why), one
@@ -285,6 +301,10 @@ class QmarkCursor:
 
 class DuckDBStoredRaw(StoredRaw):
     """StoredRaw over the DuckDB file of WAREHOUSE=duckdb (same queries)."""
+
+    def publish(self) -> None:
+        """Nothing: raw is DuckDB's tables themselves, scanned whole (an
+        index would only slow its loads)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__({"host": "duckdb", "port": 0, "database": str(path)})

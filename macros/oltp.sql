@@ -16,6 +16,36 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The key column of the rows this run rebuilds: those loaded since the
+    last run, and those whose children or related rows were. `queries`
+    select the keys (see `keys_new_since_last_run`). On PostgreSQL the
+    keys are an array (`= any`), a filter that reaches the raw table's scan
+    and its index on `id`: as a join, PostgreSQL read every document of the
+    staging view first (4 to 6 s a model at 100,000 customers, for a few
+    hundred rows). Everywhere on a first build or full refresh: true. -#}
+{% macro is_changed_key(key, queries) -%}
+    {%- if is_incremental() -%}
+        {{ return(adapter.dispatch('is_changed_key')(key, queries)) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__is_changed_key(key, queries) -%}
+    {{ key }} in ({{ queries | join(' union all ') }})
+{%- endmacro %}
+
+{% macro postgres__is_changed_key(key, queries) -%}
+    {{ key }} = any(array({{ queries | join(' union all ') }}))
+{%- endmacro %}
+
+{#- The `column` of the rows of `relation` loaded since the last run (the
+    relation has `loaded_at`); `where` narrows them. -#}
+{% macro keys_new_since_last_run(relation, column, where='true') -%}
+    select {{ column }} from {{ relation }}
+    where {{ where }} and {{ is_new_since_last_run() }}
+{%- endmacro %}
+
 {#-
     Parents that children reference but the source no longer lists (a
     deleted customer, the price of an archived product): one row per missing
@@ -91,13 +121,20 @@
     are the rows loaded before their parent's latest load, since a child
     row carries its parent's `loaded_at`. `parent` is the parent's staging
     model; `key` the parent's key, `column` the child's column holding it;
-    `where` limits the rows (a child table of two parents). -#}
+    `where` limits the rows (a child table of two parents).
+    The parents are a subquery of the two columns, kept apart (`offset 0`):
+    PostgreSQL copies the whole row of every relation a delete joins, and
+    over the staging view itself that row is every field of every parent's
+    document (23 s of decompressing, for 1 million invoice lines at 100,000
+    customers, against under a second). -#}
 {% macro delete_rows_of_replaced_parents(
     parent, key, column=none, where='true'
 ) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as children
-        using {{ ref(parent) }} as parents
+        using (
+            select {{ key }}, loaded_at from {{ ref(parent) }} offset 0
+        ) as parents
         where
             children.{{ column or key }} = parents.{{ key }}
             and children.loaded_at < parents.loaded_at

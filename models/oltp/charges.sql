@@ -16,6 +16,16 @@ with
 charges as (
 
     select * from {{ ref('stg_stripe__charges') }}
+    where {{ is_changed_key('charge_id', [
+        keys_new_since_last_run(ref('stg_stripe__charges'), 'charge_id'),
+        keys_new_since_last_run(
+            ref('int_invoice_payments_unpacked'), 'charge_id',
+            'charge_id is not null'),
+        'select charge_id from ' ~ this ~ ' where payment_intent_id in ('
+            ~ keys_new_since_last_run(
+                ref('int_invoice_payments_unpacked'), 'payment_intent_id',
+                'payment_intent_id is not null') ~ ')',
+    ]) }}
 
 ),
 

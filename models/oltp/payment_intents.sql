@@ -14,6 +14,13 @@ with
 payment_intents as (
 
     select * from {{ ref('stg_stripe__payment_intents') }}
+    where {{ is_changed_key('payment_intent_id', [
+        keys_new_since_last_run(
+            ref('stg_stripe__payment_intents'), 'payment_intent_id'),
+        keys_new_since_last_run(
+            ref('int_invoice_payments_unpacked'), 'payment_intent_id',
+            'payment_intent_id is not null'),
+    ]) }}
 
 ),
 

@@ -7,11 +7,33 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{#- The charges, refunds and disputes loaded since the last run. -#}
+{%- set sources_changed -%}
+{{ keys_new_since_last_run(ref('charges'), 'charge_id') }}
+union all
+{{ keys_new_since_last_run(ref('refunds'), 'refund_id') }}
+union all
+{{ keys_new_since_last_run(ref('disputes'), 'dispute_id') }}
+{%- endset %}
+
 with
 
 balance_transactions as (
 
+    {#- On an incremental run, the transactions that changed and those
+        whose charge, refund, dispute or payout did. -#}
     select * from {{ ref('balance_transactions') }}
+    where {{ is_changed_key('balance_transaction_id', [
+        keys_new_since_last_run(
+            ref('balance_transactions'), 'balance_transaction_id'),
+        'select balance_transaction_id from ' ~ ref('balance_transactions')
+            ~ ' where source_id in (' ~ sources_changed ~ ')',
+        'select balance_transaction_id from ' ~ this ~ ' where charge_id in ('
+            ~ keys_new_since_last_run(ref('charges'), 'charge_id') ~ ')',
+        keys_new_since_last_run(
+            ref('payouts'), 'balance_transaction_id',
+            'balance_transaction_id is not null'),
+    ]) }}
 
 ),
 

@@ -9,7 +9,17 @@ with
 
 charges as (
 
+    {#- On an incremental run the charges loaded since and those whose
+        balance transaction was. -#}
     select * from {{ ref('charges') }}
+    where {{ is_changed_key('charge_id', [
+        keys_new_since_last_run(ref('charges'), 'charge_id'),
+        'select charge_id from ' ~ ref('charges')
+            ~ ' where balance_transaction_id in ('
+            ~ keys_new_since_last_run(
+                ref('balance_transactions'), 'balance_transaction_id')
+            ~ ')',
+    ]) }}
 
 ),
 

@@ -10,7 +10,16 @@ with
 
 invoice_line_items as (
 
+    {#- On an incremental run the lines loaded since and the lines of the
+        invoices loaded since; below, only their taxes. -#}
     select * from {{ ref('invoice_line_items') }}
+    where {{ is_changed_key('invoice_line_item_id', [
+        keys_new_since_last_run(
+            ref('invoice_line_items'), 'invoice_line_item_id'),
+        'select invoice_line_item_id from ' ~ ref('invoice_line_items')
+            ~ ' where invoice_id in ('
+            ~ keys_new_since_last_run(ref('invoices'), 'invoice_id') ~ ')',
+    ]) }}
 
 ),
 
@@ -29,6 +38,9 @@ prices as (
 invoice_line_item_taxes as (
 
     select * from {{ ref('invoice_line_item_taxes') }}
+    where {{ is_changed_key('invoice_line_item_id', [
+        'select invoice_line_item_id from invoice_line_items',
+    ]) }}
 
 ),
 

@@ -10,25 +10,35 @@ with
 
 invoices as (
 
+    {#- On an incremental run the invoices loaded since, and below only
+        their lines, discounts and charges: summed over every invoice and
+        then filtered, 9 s at 100,000 customers for a few hundred. -#}
     select * from {{ ref('invoices') }}
+    where {{ is_new_since_last_run() }}
 
 ),
 
 invoice_discounts as (
 
     select * from {{ ref('invoice_discounts') }}
+    where
+        {{ is_changed_key('invoice_id', ['select invoice_id from invoices']) }}
 
 ),
 
 invoice_line_items as (
 
     select * from {{ ref('invoice_line_items') }}
+    where
+        {{ is_changed_key('invoice_id', ['select invoice_id from invoices']) }}
 
 ),
 
 charges as (
 
     select * from {{ ref('charges') }}
+    where
+        {{ is_changed_key('invoice_id', ['select invoice_id from invoices']) }}
 
 ),
 
