@@ -22,6 +22,7 @@ from conftest import ROOT, TEST_STACK, connect, query, run
 from test_extract_faults import Answer, FakeStripe, Route, long_invoice, stripe_list
 
 from extract import settings
+from extract.warehouse import pg_settings, pipelines_dir
 
 EXTRACT = [sys.executable, "-m", "extract"]
 LOCALSTRIPE_LACKS = {"prices", "disputes", "credit_notes"}
@@ -248,6 +249,19 @@ def test_full_load_equals_api_lists_and_second_run_adds_nothing(business, new_da
     extract(new_database)
     assert {t: len(i) for t, i in raw_ids(new_database, False).items()} == counts
     assert raw_ids(new_database) == loaded
+
+    # Every raw table is indexed on id, which incremental models look up.
+    indexed = query(
+        new_database,
+        "select tablename from pg_indexes where schemaname = 'stripe_raw'"
+        " and indexdef like '%%(id)'",
+    )
+    assert {table for (table,) in indexed} >= set(TABLES)
+    # No loaded package keeps its files: they are copies of every object
+    # (personal data an erasure must not leave behind, and gigabytes).
+    working = pipelines_dir(TEST_STACK, pg_settings(new_database))
+    assert list(working.glob("*/load/loaded/*")), "no loaded package found"
+    assert list(working.glob("*/load/loaded/*/completed_jobs/*")) == []
 
 
 def assert_raw_is_api(env: dict[str, str]) -> None:
