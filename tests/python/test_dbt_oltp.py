@@ -265,21 +265,50 @@ def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
     assert foreign >= 30
 
 
+# An invoice the first load misses (listed a day late): its charge and
+# payment intent were loaded the day before it, unchanged since.
+LATE_INVOICE = "in_fx0012"
+
+
+def _fixture_objects(name: str) -> list[dict]:
+    lines = (FIXTURE_SNAPSHOT / f"{name}.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _is_late(name: str, obj: dict) -> bool:
+    return (name == "invoices" and obj["id"] == LATE_INVOICE) or (
+        name == "invoice_line_items" and obj.get("invoice") == LATE_INVOICE
+    )
+
+
+def _first_day_snapshot(tmp_path: Path) -> Path:
+    """The fixture without the late invoice and its lines."""
+    first = tmp_path / "first_day"
+    shutil.copytree(FIXTURE_SNAPSHOT, first)
+    for name in ("invoices", "invoice_line_items"):
+        kept = [o for o in _fixture_objects(name) if not _is_late(name, o)]
+        (first / f"{name}.jsonl").write_text(
+            "".join(json.dumps(o) + "\n" for o in kept)
+        )
+    return first
+
+
 def _changed_snapshot(tmp_path: Path) -> Path:
-    """The fixture plus a day of changes: a new customer with a charge, an
-    email changed, a coupon removed, a refund on another charge, a deleted
-    product."""
+    """A day of changes: a new customer with a charge, an email changed, a
+    coupon removed, a refund on another charge, a deleted product, and the
+    late invoice, which names a charge of the day before through its
+    payment intent."""
     changed = tmp_path / "snapshot"
     changed.mkdir()
     shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
-
-    def objects(name):
-        lines = (FIXTURE_SNAPSHOT / f"{name}.jsonl").read_text().splitlines()
-        return [json.loads(line) for line in lines]
+    objects = _fixture_objects
 
     def write(name, rows):
         text = "".join(json.dumps(row) + "\n" for row in rows)
         (changed / f"{name}.jsonl").write_text(text)
+
+    for name in ("invoices", "invoice_line_items"):
+        write(name, [o for o in objects(name) if _is_late(name, o)])
 
     alice = next(c for c in objects("customers") if c["id"] == "cus_fx_alice")
     # Lena's coupon removed: her subscription has no discount left.
@@ -371,11 +400,11 @@ def _row_versions(env, model: str) -> dict[tuple, str]:
 
 
 def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
-    """The day of changes touches one subscription's inputs (Lena's coupon
-    removed) and moves the latest load a day on, which measures October
-    again: only those rows are written again; every other row keeps the
-    transaction that wrote it. A deleted product may touch the items of the
-    subscriptions that sold it."""
+    """The day of changes touches two subscriptions' inputs (Lena's coupon
+    removed, the late invoice's subscription) and moves the latest load a
+    day on, which measures October again: only those rows are written
+    again; every other row keeps the transaction that wrote it. A deleted
+    product may touch the items of the subscriptions that sold it."""
     assert before and after, f"{model} is empty"
     rewritten = {key for key, version in after.items() if before.get(key) != version}
     october = date(2026, 10, 1)
@@ -389,10 +418,18 @@ def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
             " where product_id = 'prod_fx_setup'",
         )
     }
-    assert "sub_fx_lena" in outside_october, sorted(outside_october)
-    assert outside_october <= {"sub_fx_lena"} | product_subscriptions, sorted(
-        outside_october
-    )
+    late = {
+        row[0]
+        for row in query(
+            env,
+            "select distinct subscription_id from oltp.invoice_line_items"
+            " where invoice_id = %s and subscription_id is not null",
+            (LATE_INVOICE,),
+        )
+    }
+    assert late and "sub_fx_lena" in outside_october, sorted(outside_october)
+    changed = {"sub_fx_lena"} | late | product_subscriptions
+    assert outside_october <= changed, sorted(outside_october)
     untouched = len(after) - len(rewritten)
     assert untouched > len(rewritten), (model, untouched, len(rewritten))
 
@@ -403,7 +440,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
     changed raw tables; the result equals a full refresh in every OLTP,
     marts and documents table."""
     with fresh_database(stack_env) as env:
-        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        raw_from_snapshot(env, _first_day_snapshot(tmp_path), FIXTURE_LOAD_ID)
         output, first = changed_build(env)
         assert "every node (no passing build of this database" in output
         assert "model.stripe_warehouse.stg_stripe__prices" in first
@@ -420,15 +457,14 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             _assert_only_changed_history_rewritten(
                 env, model, history_before[model], _row_versions(env, model)
             )
-        tables = "charges, customers, products, refunds, subscriptions"
-        assert f"5 changed raw table(s) ({tables})" in output
+        tables = (
+            "charges, customers, invoice_line_items, invoices, products,"
+            " refunds, subscriptions"
+        )
+        assert f"7 changed raw table(s) ({tables})" in output
         for model in ("stg_stripe__customers", "customers", "fct_mrr", "refunds"):
             assert f"model.stripe_warehouse.{model}" in ran
-        for model in (
-            "stg_stripe__prices",
-            "stg_stripe__invoices",
-            "stg_stripe__payouts",
-        ):
+        for model in ("stg_stripe__prices", "stg_stripe__payouts"):
             assert f"model.stripe_warehouse.{model}" not in ran
         assert len(ran) < len(first)
 
@@ -445,6 +481,11 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             env,
             "select count(*), sum(amount_cents) from oltp.refunds",
         ) == (2, 1500)
+        # The charge of the day before takes the late invoice.
+        assert one(
+            env,
+            "select invoice_id from oltp.charges where charge_id = 'ch_fx0012'",
+        ) == (LATE_INVOICE,)
         assert one(
             env,
             "select is_deleted from oltp.products where product_id = 'prod_fx_setup'",
