@@ -331,6 +331,22 @@ def raw_digest(env: dict[str, str]) -> dict[str, str]:
     return table_digest(env, "stripe_raw", "(r.id, r.data, r.is_deleted)::text")
 
 
+def database_mib(env: dict[str, str]) -> float:
+    """The size on disk of env's database, in MiB."""
+    conn = connect(env)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_database_size(current_database())")
+            return cur.fetchone()[0] / 2**20
+    finally:
+        conn.close()
+
+
+def directory_mib(directory: Path) -> float:
+    """The size of a directory's files, in MiB."""
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file()) / 2**20
+
+
 def table_digest(env: dict[str, str], schema: str, row: str) -> dict[str, str]:
     """Row count and a sum of row hashes (`row` over alias r) per table of
     the schema but dlt's own: independent of order, and of the memory a

@@ -32,7 +32,9 @@ from tools.bench.runs import (
     LAYERS,
     PY,
     bench_database,
+    database_mib,
     dbt_build,
+    directory_mib,
     dlt_default_command,
     extract_command,
     layer_seconds,
@@ -397,8 +399,10 @@ def bench_transform(bench: Bench, snapshot: Path) -> None:
     the extractor), --runs times each; per layer from run_results.json.
     Last, the marts of the incremental builds against a full refresh."""
     full: list[float] = []
+    full_peaks: list[float] = []
     full_layers: list[dict[str, float]] = []
     steps: dict[str, tuple[int, list[float], list[dict[str, float]]]] = {}
+    step_peaks: dict[str, list[float]] = {}
     target = bench.out_dir / "dbt-target"
     with bench_database(bench, "transform") as env:
         bench.log(f"transform: loading {snapshot.name}")
@@ -413,7 +417,9 @@ def bench_transform(bench: Bench, snapshot: Path) -> None:
                 changed=True,
             )
             full.append(done.seconds)
+            full_peaks.append(done.peak_mib)
             full_layers.append(layer_seconds(target))
+        built_mib = database_mib(env)
         delta = bench.data_dir / "delta"
         for label, every in CHANGE_STEPS:
             changed, seconds, layers = 0, [], []
@@ -428,7 +434,9 @@ def bench_transform(bench: Bench, snapshot: Path) -> None:
                     f" ({changed:,} objects)"
                 )
                 log = bench.out_dir / f"build-{slug}-{run}.log"
-                seconds.append(dbt_build(bench, env, log, changed=True).seconds)
+                done = dbt_build(bench, env, log, changed=True)
+                seconds.append(done.seconds)
+                step_peaks.setdefault(label, []).append(done.peak_mib)
                 layers.append(layer_seconds(target))
             steps[label] = (changed, seconds, layers)
         shutil.rmtree(delta, ignore_errors=True)
@@ -443,11 +451,21 @@ def bench_transform(bench: Bench, snapshot: Path) -> None:
             "build --full-refresh, all layers and tests",
             "s",
             full,
+            max(full_peaks),
             target=f"<= {FULL_BUILD_TARGET_SECONDS:.0f} at 100k customers",
             met=statistics.median(full) <= FULL_BUILD_TARGET_SECONDS if sized else None,
         )
     )
     _layer_rows(bench, "full", full_layers)
+    bench.add(
+        Result(
+            "transform",
+            "  database on disk after the full build",
+            "MiB",
+            [built_mib],
+            note=f"snapshot on disk: {directory_mib(snapshot):,.0f} MiB",
+        )
+    )
     for label, (changed, seconds, layers) in steps.items():
         nothing = label == "nothing"
         bench.add(
@@ -456,6 +474,7 @@ def bench_transform(bench: Bench, snapshot: Path) -> None:
                 f"build after {label} changed ({changed:,} objects)",
                 "s",
                 seconds,
+                max(step_peaks[label]),
                 target=(
                     f"<= {NOTHING_CHANGED_TARGET_SECONDS:.0f} at 100k customers"
                     if nothing
