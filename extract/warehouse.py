@@ -83,7 +83,7 @@ class StoredRaw:
         tables themselves; each gets an index on `id` (once: a first load
         replaces the table, and later merges keep the index up to date). An
         incremental model looks up the few objects whose children changed
-        by id, and dlt's merge and the webhook lookups find rows by id."""
+        by id."""
         with self._cursor() as cur:
             cur.execute(
                 "select table_name from information_schema.columns"
@@ -302,13 +302,13 @@ class QmarkCursor:
 class DuckDBStoredRaw(StoredRaw):
     """StoredRaw over the DuckDB file of WAREHOUSE=duckdb (same queries)."""
 
-    def publish(self) -> None:
-        """Nothing: raw is DuckDB's tables themselves, scanned whole (an
-        index would only slow its loads)."""
-
     def __init__(self, path: Path) -> None:
         super().__init__({"host": "duckdb", "port": 0, "database": str(path)})
         self.path = path
+
+    def publish(self) -> None:
+        """Nothing: raw is DuckDB's tables themselves, scanned whole (an
+        index would only slow its loads)."""
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:

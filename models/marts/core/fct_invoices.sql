@@ -136,9 +136,7 @@ invoices_joined as (
         on invoices.invoice_id = line_items_summed.invoice_id
     left join charges_counted
         on invoices.invoice_id = charges_counted.invoice_id
-    where
-        not invoices.is_missing_from_source
-        and {{ is_new_since_last_run('invoices.loaded_at') }}
+    where not invoices.is_missing_from_source
 
 ),
 
