@@ -264,3 +264,59 @@
         1
     )
 {%- endmacro %}
+
+{#- The line of int_invoice_lines_taxed that stands for a set of lines:
+    one with an amount (a trial's zero line states nothing), a full period
+    first, then one taxed on its whole amount (no discount), then the
+    largest taxed base, then the latest. -#}
+{% macro most_exact_line_order() -%}
+    order by
+        amount_cents <> 0 desc,
+        is_proration asc,
+        taxed_base_cents = amount_cents desc,
+        abs(taxed_base_cents) desc,
+        invoice_created_at desc,
+        invoice_line_item_id desc
+{%- endmacro %}
+
+{#- The flags of int_invoice_lines_taxed that compare lines of every
+    subscription: the most exact line of each set of tax rates, and of
+    each price. -#}
+{% macro line_ratios_across_subscriptions(most_exact=none) -%}
+    {%- set most_exact = most_exact or most_exact_line_order() -%}
+    tax_rates_key is not null
+    and row_number() over (
+        partition by tax_rates_key {{ most_exact }}
+    ) = 1 as is_ratio_of_tax_rates,
+    row_number() over (
+        partition by price_id {{ most_exact }}
+    ) = 1 as is_ratio_of_price
+{%- endmacro %}
+
+{#- post-hook of int_invoice_lines_taxed on an incremental run: the lines
+    it rebuilt may take those flags from, or give them to, lines of
+    subscriptions it kept, so they are set again over the whole table (the
+    rows whose flag changed are written). -#}
+{% macro line_ratios_across_subscriptions_update() -%}
+    {%- if history_is_kept() and is_incremental() -%}
+        {%- set table = adapter.quote(this.identifier) -%}
+        update {{ this }}
+        set
+            is_ratio_of_tax_rates = winners.is_ratio_of_tax_rates,
+            is_ratio_of_price = winners.is_ratio_of_price
+        from (
+            select
+                invoice_line_item_id,
+                {{ line_ratios_across_subscriptions() }}
+            from {{ this }}
+        ) as winners
+        where
+            {{ table }}.invoice_line_item_id = winners.invoice_line_item_id
+            and (
+                {{ table }}.is_ratio_of_tax_rates
+                is distinct from winners.is_ratio_of_tax_rates
+                or {{ table }}.is_ratio_of_price
+                is distinct from winners.is_ratio_of_price
+            )
+    {%- endif -%}
+{%- endmacro %}

@@ -268,6 +268,8 @@ def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
 # An invoice the first load misses (listed a day late): its charge and
 # payment intent were loaded the day before it, unchanged since.
 LATE_INVOICE = "in_fx0012"
+# A subscription whose only change is a status event listed a day late.
+STATUS_EVENT_SUBSCRIPTION = "sub_fx_greta"
 
 
 def _fixture_objects(name: str) -> list[dict]:
@@ -295,9 +297,9 @@ def _first_day_snapshot(tmp_path: Path) -> Path:
 
 def _changed_snapshot(tmp_path: Path) -> Path:
     """A day of changes: a new customer with a charge, an email changed, a
-    coupon removed, a refund on another charge, a deleted product, and the
-    late invoice, which names a charge of the day before through its
-    payment intent."""
+    coupon removed, a refund on another charge, a deleted product, a status
+    event listed late, and the late invoice, which names a charge of the
+    day before through its payment intent."""
     changed = tmp_path / "snapshot"
     changed.mkdir()
     shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
@@ -346,6 +348,30 @@ def _changed_snapshot(tmp_path: Path) -> Path:
         ],
     )
     write("products", [{"id": "prod_fx_setup", "object": "product", "deleted": True}])
+    # An update event the first load did not list: Greta's subscription
+    # went unpaid on October 5th (active again by the first load).
+    greta = next(
+        s for s in objects("subscriptions") if s["id"] == STATUS_EVENT_SUBSCRIPTION
+    )
+    write(
+        "events",
+        [
+            {
+                "id": "evt_fx_greta_unpaid",
+                "object": "event",
+                "type": "customer.subscription.updated",
+                "api_version": objects("events")[0]["api_version"],
+                "created": 1791158400,
+                "livemode": False,
+                "pending_webhooks": 0,
+                "request": {"id": None, "idempotency_key": None},
+                "data": {
+                    "object": dict(greta, status="unpaid"),
+                    "previous_attributes": {"status": "active"},
+                },
+            }
+        ],
+    )
     return changed
 
 
@@ -400,11 +426,12 @@ def _row_versions(env, model: str) -> dict[tuple, str]:
 
 
 def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
-    """The day of changes touches two subscriptions' inputs (Lena's coupon
-    removed, the late invoice's subscription) and moves the latest load a
-    day on, which measures October again: only those rows are written
-    again; every other row keeps the transaction that wrote it. A deleted
-    product may touch the items of the subscriptions that sold it."""
+    """The day of changes touches three subscriptions' inputs (Lena's coupon
+    removed, the late invoice's subscription, Greta's late status event)
+    and moves the latest load a day on, which measures October again: only
+    those rows are written again; every other row keeps the transaction
+    that wrote it. A deleted product may touch the items of the
+    subscriptions that sold it."""
     assert before and after, f"{model} is empty"
     rewritten = {key for key, version in after.items() if before.get(key) != version}
     october = date(2026, 10, 1)
@@ -428,10 +455,11 @@ def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
         )
     }
     assert late and "sub_fx_lena" in outside_october, sorted(outside_october)
-    changed = {"sub_fx_lena"} | late | product_subscriptions
+    changed = {"sub_fx_lena", STATUS_EVENT_SUBSCRIPTION} | late | product_subscriptions
     assert outside_october <= changed, sorted(outside_october)
-    untouched = len(after) - len(rewritten)
-    assert untouched > len(rewritten), (model, untouched, len(rewritten))
+    # the subscriptions nothing changed keep their history before October
+    kept = {key[0] for key in after if key[-1] != october and key not in rewritten}
+    assert kept - changed, (model, sorted(kept))
 
 
 def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path):
@@ -458,10 +486,10 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
                 env, model, history_before[model], _row_versions(env, model)
             )
         tables = (
-            "charges, customers, invoice_line_items, invoices, products,"
+            "charges, customers, events, invoice_line_items, invoices, products,"
             " refunds, subscriptions"
         )
-        assert f"7 changed raw table(s) ({tables})" in output
+        assert f"8 changed raw table(s) ({tables})" in output
         for model in ("stg_stripe__customers", "customers", "fct_mrr", "refunds"):
             assert f"model.stripe_warehouse.{model}" in ran
         for model in ("stg_stripe__prices", "stg_stripe__payouts"):
@@ -495,6 +523,14 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from oltp.subscription_discounts"
             " where subscription_id = 'sub_fx_lena'",
         ) == (0,)
+        # The late event dates an unpaid interval of a subscription nothing
+        # else changed.
+        assert one(
+            env,
+            "select count(*) from marts.int_subscription_status_intervals"
+            " where subscription_id = %s and status = 'unpaid'",
+            (STATUS_EVENT_SUBSCRIPTION,),
+        ) == (1,)
         (foreign,) = one(
             env,
             "select count(*) from pg_constraint"

@@ -28,9 +28,23 @@
     load that found it gone.
 -#}
 
-{#- A table, not a view: several models and tests read it, and each
-    reading of a view runs its whole query again. -#}
-{{ config(materialized='table') }}
+{#- Stored, not a view: several models and tests read it, and each
+    reading of a view runs its whole query again. Incremental per
+    subscription where the engine merges (macros/marts/per_subscription.sql):
+    a run rebuilds the subscriptions whose row, snapshot versions, invoices
+    or events were loaded since its last build. -#}
+{{ config(
+    materialized=per_subscription_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ per_subscription_prepare([
+        ('subscriptions', ref('subscriptions'), 'subscription_id'),
+        ('snapshot', ref('subscriptions_snapshot'), 'subscription_id'),
+        ('invoices', ref('invoices'), 'subscription_id'),
+        ('events', ref('stg_stripe__events'), 'object_id',
+            {'object_type': 'subscription'}),
+    ]) }}",
+    post_hook="{{ per_subscription_record() }}",
+) }}
 
 {#- Paused collection leaves the status active or past_due: it counts as
     paused. -#}
@@ -49,24 +63,30 @@ with
 subscriptions as (
 
     select * from {{ ref('subscriptions') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
 subscriptions_snapshot as (
 
     select * from {{ ref('subscriptions_snapshot') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
 invoices as (
 
     select * from {{ ref('invoices') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
 events as (
 
     select * from {{ ref('stg_stripe__events') }}
+    where
+        object_type = 'subscription'
+        and {{ is_changed_subscription('object_id') }}
 
 ),
 

@@ -1,0 +1,207 @@
+{#-
+    Per-subscription steps, built incrementally. A step whose every row
+    belongs to one subscription and is derived from that subscription's
+    rows alone (its status history, its discounts, its invoice lines'
+    taxes) is rebuilt, on an incremental run, for the subscriptions whose
+    inputs changed since the step's last build, and kept for the others:
+
+    - `changes`: [(name, relation, subscription_column[, where])], the
+      inputs the step reads by subscription (`where`: {column: value}, the
+      rows of the relation that concern the step). A row loaded
+      after the input's watermark (the latest loaded_at the step's last
+      build saw in it) names a changed subscription. The OLTP layer never
+      deletes a row (a deletion is a flagged row loaded again), so a newer
+      loaded_at is every change there is.
+    - `lookups`: [(name, relation, key, columns, mapping_sql)], a small
+      table the step reads by another key (prices, coupons), where one row
+      loaded again would name thousands of subscriptions: only a change of
+      the `columns` the step reads counts (a fingerprint per key, kept in
+      the state), and mapping_sql (subscription_id, key) names the
+      subscriptions reading a changed key.
+
+    Rows of no subscription (subscription_id null) count as one more
+    subscription. A pre-hook records the changed subscriptions and deletes
+    their rows;
+    the model reads its inputs through `is_changed_subscription`, so it
+    inserts those subscriptions again; a post-hook keeps the watermarks and
+    fingerprints it built from. All of it runs in the model's transaction,
+    so a run that fails leaves table and state as they were. The state
+    lives in dbt_meta: <model>__watermarks (input, loaded_at),
+    <model>__lookups (input, lookup_key, fingerprint), and, during the
+    run, <model>__changes (input, subscription_id, loaded_at). A full
+    refresh, a first build, or a state that is missing rebuilds every
+    subscription. Where the engine cannot merge (Spark) the steps are
+    tables and none of this runs.
+-#}
+
+{#- The materialization of a per-subscription step on this engine. -#}
+{% macro per_subscription_materialization() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{#- pre-hook: see above. -#}
+{% macro per_subscription_prepare(changes, lookups=[]) -%}
+    {%- if history_is_kept() -%}
+        {%- set watermarks = history_state('watermarks') -%}
+        {%- set changed = history_state('changes') -%}
+        create schema if not exists dbt_meta;
+        create table if not exists {{ watermarks }} (
+            input {{ dbt.type_string() }},
+            loaded_at {{ sql_type('timestamptz') }}
+        );
+        create table if not exists {{ history_state('lookups') }} (
+            input {{ dbt.type_string() }},
+            lookup_key {{ dbt.type_string() }},
+            fingerprint {{ dbt.type_string() }}
+        );
+        drop table if exists {{ history_state('lookups_next') }};
+        create table {{ history_state('lookups_next') }} as
+        {%- for name, relation, key, columns, mapping_sql in lookups %}
+        select
+            '{{ name }}' as input,
+            cast({{ key }} as {{ dbt.type_string() }}) as lookup_key,
+            {{ row_fingerprint(columns) }} as fingerprint
+        from {{ relation }}
+        union all
+        {%- endfor %}
+        select
+            cast(null as {{ dbt.type_string() }}) as input,
+            cast(null as {{ dbt.type_string() }}) as lookup_key,
+            cast(null as {{ dbt.type_string() }}) as fingerprint
+        where 1 = 0;
+        drop table if exists {{ changed }};
+        {%- if is_incremental() %}
+        create table {{ changed }} as
+        {%- for change in changes %}
+        select
+            '{{ change[0] }}' as input,
+            {{ subscription_key(change[2]) }} as subscription_id,
+            loaded_at
+        from {{ change[1] }}
+        where
+            {{ change_rows(change) }}
+            and loaded_at > (
+                select coalesce(max(watermarks.loaded_at), {{ epoch_to_timestamp(0) }})
+                from {{ watermarks }} as watermarks
+                where watermarks.input = '{{ change[0] }}'
+            )
+        {{ 'union all' if not loop.last or lookups }}
+        {%- endfor %}
+        {%- for name, relation, key, columns, mapping_sql in lookups %}
+        select
+            '{{ name }}' as input,
+            {{ subscription_key('mapped.subscription_id') }} as subscription_id,
+            cast(null as {{ sql_type('timestamptz') }}) as loaded_at
+        from ({{ mapping_sql }}) as mapped
+        where
+            cast(mapped.{{ key }} as {{ dbt.type_string() }}) in (
+                {{ lookup_changed_keys(name) }}
+            )
+        {{ 'union all' if not loop.last }}
+        {%- endfor %};
+        delete from {{ this }}
+        where {{ subscription_key('subscription_id') }} in (
+            select changes.subscription_id from {{ changed }} as changes
+        );
+        {%- else %}
+        {#- Everything is built: the watermarks start from what is there. -#}
+        delete from {{ watermarks }};
+        create table {{ changed }} as
+        {%- for change in changes %}
+        select
+            '{{ change[0] }}' as input,
+            cast(null as {{ dbt.type_string() }}) as subscription_id,
+            max(loaded_at) as loaded_at
+        from {{ change[1] }}
+        where {{ change_rows(change) }}
+        {{ 'union all' if not loop.last }}
+        {%- endfor %};
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The `changes` input of invoices, for a step that reads them by line:
+    an invoice loaded again names the subscriptions of its lines. -#}
+{% macro invoice_changes_by_line(invoices, lines) -%}
+    {{ return((
+        'invoices',
+        '(select lines.subscription_id, invoices.loaded_at from ' ~ invoices
+        ~ ' as invoices inner join ' ~ lines ~ ' as lines'
+        ~ ' on invoices.invoice_id = lines.invoice_id) as invoice_lines',
+        'subscription_id'
+    )) }}
+{%- endmacro %}
+
+{#- The rows of a `changes` input that concern the step. -#}
+{% macro change_rows(change) -%}
+    true
+    {%- for column, value in (change[3] if change | length > 3 else {}).items() %}
+    and {{ column }} = '{{ value }}'
+    {%- endfor %}
+{%- endmacro %}
+
+{#- A subscription as the state names it: rows of no subscription (a
+    one-off invoice's lines) are a group of their own, ''. -#}
+{% macro subscription_key(column) -%}
+    coalesce(cast({{ column }} as {{ dbt.type_string() }}), '')
+{%- endmacro %}
+
+{#- The keys of lookup `name` whose fingerprint is new, changed or gone
+    since the last build. -#}
+{% macro lookup_changed_keys(name) -%}
+    select coalesce(next_state.lookup_key, last_state.lookup_key)
+    from (
+        select lookup_key, fingerprint from {{ history_state('lookups_next') }}
+        where input = '{{ name }}'
+    ) as next_state
+    full outer join (
+        select lookup_key, fingerprint from {{ history_state('lookups') }}
+        where input = '{{ name }}'
+    ) as last_state
+        on next_state.lookup_key = last_state.lookup_key
+    where
+        next_state.fingerprint is null
+        or last_state.fingerprint is null
+        or next_state.fingerprint != last_state.fingerprint
+{%- endmacro %}
+
+{#- post-hook: each input's watermark moves to the latest row this build
+    read; the lookups' fingerprints become the state. -#}
+{% macro per_subscription_record() -%}
+    {%- if history_is_kept() -%}
+        {%- set watermarks = history_state('watermarks') -%}
+        drop table if exists {{ history_state('watermarks_next') }};
+        create table {{ history_state('watermarks_next') }} as
+        select input, max(loaded_at) as loaded_at
+        from (
+            select input, loaded_at from {{ watermarks }}
+            union all
+            select input, loaded_at from {{ history_state('changes') }}
+        ) as seen
+        where loaded_at is not null
+        group by input;
+        delete from {{ watermarks }};
+        insert into {{ watermarks }}
+        select input, loaded_at from {{ history_state('watermarks_next') }};
+        drop table {{ history_state('watermarks_next') }};
+        drop table {{ history_state('changes') }};
+        delete from {{ history_state('lookups') }};
+        insert into {{ history_state('lookups') }}
+        select * from {{ history_state('lookups_next') }};
+        drop table {{ history_state('lookups_next') }};
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whether the rows of `subscription_column` are rebuilt by this run:
+    always on a full build; on an incremental one, when the pre-hook found
+    the subscription's inputs changed. -#}
+{% macro is_changed_subscription(subscription_column) -%}
+    {%- if is_incremental() -%}
+        {{ subscription_key(subscription_column) }} in (
+            select changes.subscription_id
+            from {{ history_state('changes') }} as changes
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
