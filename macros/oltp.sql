@@ -114,6 +114,27 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- An index on `loaded_at` of an incremental table with that column (a
+    post-hook of oltp and marts; made once, kept by later runs). A run
+    reads its own watermark, `max(loaded_at)`, and a daily build's tests
+    read the rows loaded after the last build's (macros/tested_rows.sql):
+    with the index both read those rows, not the whole table. Other engines
+    keep no index. -#}
+{% macro loaded_at_index() -%}
+    {{ return(adapter.dispatch('loaded_at_index')()) }}
+{%- endmacro %}
+
+{% macro default__loaded_at_index() -%}
+{%- endmacro %}
+
+{% macro postgres__loaded_at_index() -%}
+    {%- if model.config.materialized == 'incremental'
+        and 'loaded_at' in model.columns -%}
+        create index if not exists {{ this.identifier }}_loaded_at
+        on {{ this }} (loaded_at)
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Post-hook of a child table replaced per parent (delete+insert or a
     merge on the parent's key): that replaces the rows of parents that
     still have children, but a parent left with fewer or none (a

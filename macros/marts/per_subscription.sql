@@ -5,13 +5,16 @@
     taxes) is rebuilt, on an incremental run, for the subscriptions whose
     inputs changed since the step's last build, and kept for the others:
 
-    - `changes`: [(name, relation, subscription_column[, where])], the
-      inputs the step reads by subscription (`where`: {column: value}, the
-      rows of the relation that concern the step). A row loaded
-      after the input's watermark (the latest loaded_at the step's last
-      build saw in it) names a changed subscription. The OLTP layer never
-      deletes a row (a deletion is a flagged row loaded again), so a newer
-      loaded_at is every change there is.
+    - `changes`: [(name, relation, subscription_column[, where[,
+      loads]])], the inputs the step reads by subscription (`where`:
+      {column: value}, the rows of the relation that concern the step;
+      `loads`: a table whose latest `loaded_at` is the first watermark,
+      where the relation is a join). A row loaded after the input's
+      watermark (the latest loaded_at the step's last build saw in it)
+      names a changed subscription. The OLTP layer deletes no row but the
+      children of a parent loaded again (a deleted object is a flagged
+      row), so a step that reads children names their parent among its
+      inputs, and a newer loaded_at is then every change there is.
     - `lookups`: [(name, relation, key, columns, mapping_sql)], a small
       table the step reads by another key (prices, coupons), where one row
       loaded again would name thousands of subscriptions: only a change of
@@ -21,11 +24,11 @@
 
     Rows of no subscription (subscription_id null) count as one more
     subscription. A pre-hook records the changed subscriptions and deletes
-    their rows;
-    the model reads its inputs through `is_changed_subscription`, so it
-    inserts those subscriptions again; a post-hook keeps the watermarks and
-    fingerprints it built from. All of it runs in the model's transaction,
-    so a run that fails leaves table and state as they were. The state
+    their rows; the model reads its inputs through `is_changed_subscription`,
+    so it inserts those subscriptions again; a post-hook keeps the
+    watermarks and fingerprints it built from. All of it runs in the
+    model's transaction, so a run that fails leaves table and state as they
+    were. The state
     lives in dbt_meta: <model>__watermarks (input, loaded_at),
     <model>__lookups (input, lookup_key, fingerprint), and, during the
     run, <model>__changes (input, subscription_id, loaded_at). A full
@@ -104,7 +107,9 @@
             select changes.subscription_id from {{ changed }} as changes
         );
         {%- else %}
-        {#- Everything is built: the watermarks start from what is there. -#}
+        {#- Everything is built: the watermarks start from what is there.
+            Loads only ever add later ones, so the latest of a table the
+            relation joins is as good as the relation's own. -#}
         delete from {{ watermarks }};
         create table {{ changed }} as
         {%- for change in changes %}
@@ -112,7 +117,7 @@
             '{{ change[0] }}' as input,
             cast(null as {{ dbt.type_string() }}) as subscription_id,
             max(loaded_at) as loaded_at
-        from {{ change[1] }}
+        from {{ change[4] if change | length > 4 else change[1] }}
         where {{ change_rows(change) }}
         {{ 'union all' if not loop.last }}
         {%- endfor %};
@@ -128,7 +133,9 @@
         '(select lines.subscription_id, invoices.loaded_at from ' ~ invoices
         ~ ' as invoices inner join ' ~ lines ~ ' as lines'
         ~ ' on invoices.invoice_id = lines.invoice_id) as invoice_lines',
-        'subscription_id'
+        'subscription_id',
+        {},
+        invoices
     )) }}
 {%- endmacro %}
 
@@ -194,10 +201,13 @@
 
 {#- Whether the rows of `subscription_column` are rebuilt by this run:
     always on a full build; on an incremental one, when the pre-hook found
-    the subscription's inputs changed. -#}
-{% macro is_changed_subscription(subscription_column) -%}
+    the subscription's inputs changed. `with_none`: the rows of no
+    subscription are kept too (as a group of their own); without it the
+    bare column lets PostgreSQL read the changed ones by its index. -#}
+{% macro is_changed_subscription(subscription_column, with_none=false) -%}
     {%- if is_incremental() -%}
-        {{ subscription_key(subscription_column) }} in (
+        {{ subscription_key(subscription_column) if with_none
+            else subscription_column }} in (
             select changes.subscription_id
             from {{ history_state('changes') }} as changes
         )

@@ -17,7 +17,6 @@
             'columns': ['owner_object', 'owner_id', 'list_field', 'position'],
             'unique': True,
         },
-        {'columns': ['loaded_at']},
     ],
 ) }}
 

@@ -9,7 +9,6 @@
     contract={'enforced': false},
     indexes=[
         {'columns': ['invoice_payment_id'], 'unique': True},
-        {'columns': ['loaded_at']},
     ],
 ) }}
 

@@ -257,6 +257,17 @@ def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
         "   and indexes.indkey[0] = constraints.conkey[1])",
     )
     assert unindexed == []
+    # every table's watermark and its tests' rows are read by index
+    without_loaded_at_index = query(
+        oltp_warehouse,
+        "select columns.table_name from information_schema.columns as columns"
+        " where columns.table_schema = 'oltp' and columns.column_name = 'loaded_at'"
+        " and not exists (select 1 from pg_indexes as indexes"
+        "   where indexes.schemaname = 'oltp'"
+        "   and indexes.tablename = columns.table_name"
+        "   and indexes.indexdef like '%%(loaded_at)')",
+    )
+    assert without_loaded_at_index == []
     (foreign,) = one(
         oltp_warehouse,
         "select count(*) from pg_constraint"
@@ -669,6 +680,14 @@ def test_incremental_build_tests_the_rows_it_wrote_until_they_pass(stack_env, tm
             failed = dbt(env, *build_charges, check=False)
             assert failed.returncode != 0
             assert "accepted_values_charges_status" in failed.stdout
+        # The watermark is in the test's SQL as a literal, which PostgreSQL
+        # plans with the index on loaded_at.
+        (compiled,) = (DBT_TARGET / "run").glob(
+            "**/accepted_values_charges_status*.sql"
+        )
+        assert (
+            f"loaded_at > cast('{watermark:%Y-%m-%d %H:%M:%S}" in compiled.read_text()
+        )
         assert one(
             env,
             "select loaded_at from dbt_meta.build_watermarks"

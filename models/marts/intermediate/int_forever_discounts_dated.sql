@@ -29,8 +29,7 @@
             ('subscriptions', ref('subscriptions'), 'subscription_id'),
             ('lines', ref('invoice_line_items'), 'subscription_id'),
             invoice_changes_by_line(ref('invoices'), ref('invoice_line_items')),
-            ('events', ref('stg_stripe__events'), 'object_id',
-                {'object_type': 'subscription'}),
+            ('events', ref('int_subscription_events'), 'subscription_id'),
         ],
         [
             ('prices', ref('prices'), 'price_id', ['usage_type'],
@@ -95,10 +94,8 @@ discounts_unpacked as (
 
 events as (
 
-    select * from {{ ref('stg_stripe__events') }}
-    where
-        object_type = 'subscription'
-        and {{ is_changed_subscription('object_id') }}
+    select * from {{ ref('int_subscription_events') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
@@ -169,7 +166,7 @@ removal_events as (
     {#- An update that took discounts off: the ones its previous
         attributes list and its object no longer holds. -#}
     select
-        events.object_id as subscription_id,
+        events.subscription_id,
         {{ json_id('removed.element', '') }} as discount_key,
         min(events.created_at) as removed_at
     from events
@@ -178,8 +175,7 @@ removal_events as (
             'events.previous_attributes', 'discounts') }}
             as removed (element, position)
     where
-        events.object_type = 'subscription'
-        and not exists (
+        not exists (
             select 1
             from
                 {{ json_array_elements(
@@ -189,7 +185,7 @@ removal_events as (
                 {{ json_id('kept.element', '') }}
                 = {{ json_id('removed.element', '') }}
         )
-    group by events.object_id, {{ json_id('removed.element', '') }}
+    group by events.subscription_id, {{ json_id('removed.element', '') }}
 
 ),
 

@@ -60,7 +60,7 @@ with
 invoice_line_items as (
 
     select * from {{ ref('invoice_line_items') }}
-    where {{ is_changed_subscription('subscription_id') }}
+    where {{ is_changed_subscription('subscription_id', with_none=true) }}
 
 ),
 

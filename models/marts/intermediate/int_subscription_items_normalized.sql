@@ -57,7 +57,7 @@ currencies as (
 
 events as (
 
-    select * from {{ ref('stg_stripe__events') }}
+    select * from {{ ref('int_subscription_events') }}
 
 ),
 
@@ -77,14 +77,12 @@ item_update_events as (
 
     select
         event_id,
-        object_id as subscription_id,
+        subscription_id,
         event_object,
         previous_attributes,
         created_at
     from events
-    where
-        object_type = 'subscription'
-        and {{ json_object('previous_attributes', 'items') }} is not null
+    where {{ json_object('previous_attributes', 'items') }} is not null
 
 ),
 

@@ -40,8 +40,7 @@
         ('subscriptions', ref('subscriptions'), 'subscription_id'),
         ('snapshot', ref('subscriptions_snapshot'), 'subscription_id'),
         ('invoices', ref('invoices'), 'subscription_id'),
-        ('events', ref('stg_stripe__events'), 'object_id',
-            {'object_type': 'subscription'}),
+        ('events', ref('int_subscription_events'), 'subscription_id'),
     ]) }}",
     post_hook="{{ per_subscription_record() }}",
 ) }}
@@ -83,10 +82,8 @@ invoices as (
 
 events as (
 
-    select * from {{ ref('stg_stripe__events') }}
-    where
-        object_type = 'subscription'
-        and {{ is_changed_subscription('object_id') }}
+    select * from {{ ref('int_subscription_events') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
@@ -115,7 +112,7 @@ known_subscriptions as (
 status_events as (
 
     select
-        object_id as subscription_id,
+        subscription_id,
         {{ json_text('event_object', 'status') }} as status,
         {{ json_text('event_object', 'pause_collection.behavior') }}
             as pause_collection_behavior,
@@ -123,12 +120,9 @@ status_events as (
         created_at as changed_at
     from events
     where
-        object_type = 'subscription'
-        and (
-            {{ json_text('previous_attributes', 'status') }} is not null
-            or {{ json_object('previous_attributes', 'pause_collection') }}
-            is not null
-        )
+        {{ json_text('previous_attributes', 'status') }} is not null
+        or {{ json_object('previous_attributes', 'pause_collection') }}
+        is not null
 
 ),
 
