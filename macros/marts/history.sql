@@ -97,12 +97,17 @@
 {% macro history_record() -%}
     {%- if history_is_kept() -%}
         {%- for suffix in ['inputs', 'months'] %}
-        delete from {{ history_state(suffix) }};
-        insert into {{ history_state(suffix) }}
-        select * from {{ history_state(suffix ~ '_next') }};
-        drop table {{ history_state(suffix ~ '_next') }};
+        {{ history_state_replace(suffix) }}
         {%- endfor %}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The state `suffix` becomes what this run built (`suffix`_next). -#}
+{% macro history_state_replace(suffix) -%}
+    delete from {{ history_state(suffix) }};
+    insert into {{ history_state(suffix) }}
+    select * from {{ history_state(suffix ~ '_next') }};
+    drop table {{ history_state(suffix ~ '_next') }};
 {%- endmacro %}
 
 {#- The keys whose fingerprint is new, changed or gone between the state

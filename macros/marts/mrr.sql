@@ -282,8 +282,8 @@
 {#- The flags of int_invoice_lines_taxed that compare lines of every
     subscription: the most exact line of each set of tax rates, and of
     each price. -#}
-{% macro line_ratios_across_subscriptions(most_exact=none) -%}
-    {%- set most_exact = most_exact or most_exact_line_order() -%}
+{% macro line_ratios_across_subscriptions() -%}
+    {%- set most_exact = most_exact_line_order() -%}
     tax_rates_key is not null
     and row_number() over (
         partition by tax_rates_key {{ most_exact }}

@@ -5,11 +5,10 @@
     taxes) is rebuilt, on an incremental run, for the subscriptions whose
     inputs changed since the step's last build, and kept for the others:
 
-    - `changes`: [(name, relation, subscription_column[, where[,
-      loads]])], the inputs the step reads by subscription (`where`:
-      {column: value}, the rows of the relation that concern the step;
-      `loads`: a table whose latest `loaded_at` is the first watermark,
-      where the relation is a join). A row loaded after the input's
+    - `changes`: [(name, relation, subscription_column[, loads])], the
+      inputs the step reads by subscription (`loads`: a table whose latest
+      `loaded_at` is the first watermark, where the relation is a join).
+      A row loaded after the input's
       watermark (the latest loaded_at the step's last build saw in it)
       names a changed subscription. The OLTP layer deletes no row but the
       children of a parent loaded again (a deleted object is a flagged
@@ -28,8 +27,7 @@
     so it inserts those subscriptions again; a post-hook keeps the
     watermarks and fingerprints it built from. All of it runs in the
     model's transaction, so a run that fails leaves table and state as they
-    were. The state
-    lives in dbt_meta: <model>__watermarks (input, loaded_at),
+    were. The state lives in dbt_meta: <model>__watermarks (input, loaded_at),
     <model>__lookups (input, lookup_key, fingerprint), and, during the
     run, <model>__changes (input, subscription_id, loaded_at). A full
     refresh, a first build, or a state that is missing rebuilds every
@@ -82,8 +80,7 @@
             loaded_at
         from {{ change[1] }}
         where
-            {{ change_rows(change) }}
-            and loaded_at > (
+            loaded_at > (
                 select coalesce(max(watermarks.loaded_at), {{ epoch_to_timestamp(0) }})
                 from {{ watermarks }} as watermarks
                 where watermarks.input = '{{ change[0] }}'
@@ -117,8 +114,7 @@
             '{{ change[0] }}' as input,
             cast(null as {{ dbt.type_string() }}) as subscription_id,
             max(loaded_at) as loaded_at
-        from {{ change[4] if change | length > 4 else change[1] }}
-        where {{ change_rows(change) }}
+        from {{ change[3] if change | length > 3 else change[1] }}
         {{ 'union all' if not loop.last }}
         {%- endfor %};
         {%- endif %}
@@ -134,17 +130,17 @@
         ~ ' as invoices inner join ' ~ lines ~ ' as lines'
         ~ ' on invoices.invoice_id = lines.invoice_id) as invoice_lines',
         'subscription_id',
-        {},
         invoices
     )) }}
 {%- endmacro %}
 
-{#- The rows of a `changes` input that concern the step. -#}
-{% macro change_rows(change) -%}
-    true
-    {%- for column, value in (change[3] if change | length > 3 else {}).items() %}
-    and {{ column }} = '{{ value }}'
-    {%- endfor %}
+{#- The `lookups` input of prices, for a step that reads them by line:
+    a change of their `columns` names the subscriptions of their lines. -#}
+{% macro price_lookup_by_line(prices, lines, columns) -%}
+    {{ return((
+        'prices', prices, 'price_id', columns,
+        'select subscription_id, price_id from ' ~ lines
+    )) }}
 {%- endmacro %}
 
 {#- A subscription as the state names it: rows of no subscription (a
@@ -187,15 +183,10 @@
         ) as seen
         where loaded_at is not null
         group by input;
-        delete from {{ watermarks }};
-        insert into {{ watermarks }}
-        select input, loaded_at from {{ history_state('watermarks_next') }};
-        drop table {{ history_state('watermarks_next') }};
         drop table {{ history_state('changes') }};
-        delete from {{ history_state('lookups') }};
-        insert into {{ history_state('lookups') }}
-        select * from {{ history_state('lookups_next') }};
-        drop table {{ history_state('lookups_next') }};
+        {%- for suffix in ['watermarks', 'lookups'] %}
+        {{ history_state_replace(suffix) }}
+        {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
 

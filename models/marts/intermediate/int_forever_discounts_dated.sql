@@ -32,9 +32,8 @@
             ('events', ref('int_subscription_events'), 'subscription_id'),
         ],
         [
-            ('prices', ref('prices'), 'price_id', ['usage_type'],
-                'select subscription_id, price_id from '
-                ~ ref('invoice_line_items')),
+            price_lookup_by_line(
+                ref('prices'), ref('invoice_line_items'), ['usage_type']),
             ('coupons', ref('coupons'), 'coupon_id',
                 ['duration', 'percent_off', 'amount_off_cents', 'currency'],
                 'select subscription_id, coupon_id from '

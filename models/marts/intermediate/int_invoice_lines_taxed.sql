@@ -45,9 +45,8 @@
             invoice_changes_by_line(ref('invoices'), ref('invoice_line_items')),
         ],
         [
-            ('prices', ref('prices'), 'price_id', ['tax_behavior'],
-                'select subscription_id, price_id from '
-                ~ ref('invoice_line_items')),
+            price_lookup_by_line(
+                ref('prices'), ref('invoice_line_items'), ['tax_behavior']),
         ],
     ) }}",
     post_hook=[
@@ -207,7 +206,7 @@ final as (
         false as is_ratio_of_tax_rates,
         false as is_ratio_of_price,
         {%- else %}
-        {{ line_ratios_across_subscriptions(most_exact) }},
+        {{ line_ratios_across_subscriptions() }},
         {%- endif %}
         tax_cents <> 0 as is_charged_tax,
         {#- A line with an amount, a taxed one first: when it is untaxed,
