@@ -117,7 +117,7 @@ replay: $(STAMP) ## Serve JSON_DIR as a Stripe API on 127.0.0.1 (REPLAY_ARGS='--
 	@$(RUN) $(PY) -m tools.fake_stripe.replay $(REPLAY_ARGS)
 
 .PHONY: bench
-bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## Benchmarks on a synthetic company: loader, extraction, changes (incremental extraction), make build full and after 1 %/0.1 %/nothing changed, make all, app, the build on DuckDB and Spark (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY, BENCH_ENGINES)
+bench: $(STAMP) $(VENV)/.synced-$(LOCK_SUM)-duckdb $(VENV)/.synced-$(LOCK_SUM)-spark java ## Benchmarks on a synthetic company: loader, extraction, changes (incremental extraction), make build full and after 1 %/0.1 %/nothing changed, make all, app, the build on DuckDB and Spark (BENCH_CUSTOMERS, BENCH_RUNS, BENCH_ONLY, BENCH_CHANGES, BENCH_ENGINES)
 	@$(UP)
 	@$(PY) -m tools.bench
 

@@ -189,3 +189,12 @@ def test_unknown_engine_is_refused_by_name():
     with pytest.raises(SystemExit):
         cli.parse(["--engines", "duckdb,snowflake"])
     assert cli.parse(["--engines", "spark"]).engine_list == ["spark"]
+
+
+def test_change_steps_are_chosen_by_name():
+    from tools.bench import cli
+
+    with pytest.raises(SystemExit):
+        cli.parse(["--changes", "1pct,2pct"])
+    assert cli.parse(["--changes", "1pct"]).change_list == ("1pct",)
+    assert cli.parse([]).change_list == ("1pct", "0.1pct", "nothing")

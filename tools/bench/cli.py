@@ -53,6 +53,7 @@ from extract.errors import UserError
 from tools.bench.report import ROOT, Bench, table, write_report
 from tools.bench.runs import dlt_default_load, snapshot_objects, synthetic_snapshot
 from tools.bench.sections import (
+    CHANGE_STEPS,
     ENGINE_SETTINGS,
     bench_app,
     bench_changes,
@@ -61,8 +62,10 @@ from tools.bench.sections import (
     bench_extraction,
     bench_loader,
     bench_transform,
+    change_step_name,
 )
 
+CHANGE_NAMES = tuple(change_step_name(label) for label, _ in CHANGE_STEPS)
 SECTIONS = (
     "loader",
     "extraction",
@@ -112,6 +115,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="size of the company the extraction benchmark lists from the API",
     )
     parser.add_argument(
+        "--changes",
+        default=env.get("BENCH_CHANGES") or ",".join(CHANGE_NAMES),
+        help=f"incremental builds of transform, of {', '.join(CHANGE_NAMES)}",
+    )
+    parser.add_argument(
         "--engines",
         default=env.get("BENCH_ENGINES") or ",".join(ENGINE_SETTINGS),
         help="comma-separated engines of the engines section: duckdb, spark",
@@ -135,6 +143,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     unknown = sorted(set(args.sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; use {SECTIONS}")
+    args.change_list = tuple(c.strip() for c in args.changes.split(",") if c.strip())
+    unknown = sorted(set(args.change_list) - set(CHANGE_NAMES))
+    if unknown:
+        known = ", ".join(CHANGE_NAMES)
+        parser.error(f"unknown change step(s) {', '.join(unknown)}; use {known}")
     args.engine_list = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = sorted(set(args.engine_list) - set(ENGINE_SETTINGS))
     if unknown:
@@ -186,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             args.rate,
             args.latency_ms,
         ),
-        "transform": lambda: bench_transform(bench, snapshot),
+        "transform": lambda: bench_transform(bench, snapshot, args.change_list),
         "end_to_end": lambda: bench_end_to_end(bench, snapshot),
         "app": lambda: bench_app(bench, snapshot),
         "engines": lambda: bench_engines(bench, snapshot),

@@ -393,11 +393,25 @@ def bench_changes(bench: Bench, snapshot: Path, rate: float, latency_ms: float) 
 CHANGE_STEPS = (("1 %", 100), ("0.1 %", 1000), ("nothing", 0))
 
 
-def bench_transform(bench: Bench, snapshot: Path) -> None:
+def change_step_name(label: str) -> str:
+    """A change step's name on the command line and in log files: 1pct."""
+    return label.replace(" ", "").replace("%", "pct")
+
+
+def bench_transform(
+    bench: Bench, snapshot: Path, changes: tuple[str, ...] | None = None
+) -> None:
     """`make build`'s command (tools.build) with --full-refresh, then after
     1 %, 0.1 % and nothing of the objects changed (a delta snapshot loaded by
     the extractor), --runs times each; per layer from run_results.json.
-    Last, the marts of the incremental builds against a full refresh."""
+    `changes` keeps only the steps of those names (change_step_name), in
+    their order. Last, the marts of the incremental builds against a full
+    refresh."""
+    wanted = [
+        (label, every)
+        for label, every in CHANGE_STEPS
+        if changes is None or change_step_name(label) in changes
+    ]
     full: list[float] = []
     full_peaks: list[float] = []
     full_layers: list[dict[str, float]] = []
@@ -421,10 +435,10 @@ def bench_transform(bench: Bench, snapshot: Path) -> None:
             full_layers.append(layer_seconds(target))
         built_mib = database_mib(env)
         delta = bench.data_dir / "delta"
-        for label, every in CHANGE_STEPS:
+        for label, every in wanted:
             changed, seconds, layers = 0, [], []
             for run in range(1, bench.runs + 1):
-                slug = label.replace(" ", "").replace("%", "pct")
+                slug = change_step_name(label)
                 if every:
                     changed = write_changed_snapshot(snapshot, delta, run, every)
                     log = bench.out_dir / f"delta-{slug}-load-{run}.log"
