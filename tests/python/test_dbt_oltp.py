@@ -31,7 +31,7 @@ from conftest import (
 )
 
 from extract import settings
-from tools.build.__main__ import enforced_key_tests
+from tools.build.__main__ import enforced_key_tests, state_dir
 
 # Raw table -> (its OLTP table, that table's key), from the one resource list.
 OLTP_FROM_RAW = {r.name: (r.oltp, r.key) for r in settings.RESOURCES if r.oltp}
@@ -559,6 +559,40 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from pg_constraint"
             " where contype = 'f' and connamespace = 'oltp'::regnamespace",
         ) == (foreign,)
+
+        _assert_new_code_rebuilds_incremental_models_from_scratch(env)
+
+
+def _assert_new_code_rebuilds_incremental_models_from_scratch(env) -> None:
+    """An upgrade of the project changes the code of an incremental model
+    whose raw tables did not change: make build builds it from scratch, so
+    rows written by the old code are written again (an incremental run
+    would read only rows loaded since the last build: none)."""
+    conn = connect(env)
+    with conn.cursor() as cur:
+        state = state_dir(dict(env, DBT_TARGET_PATH=str(DBT_TARGET)), cur)
+    conn.close()
+    saved = json.loads((state / "manifest.json").read_text())
+    node = saved["nodes"]["model.stripe_warehouse.fct_refunds"]
+    node["raw_code"] += "\n-- the code of an earlier release"
+    (state / "manifest.json").write_text(json.dumps(saved))
+    _execute(env, "update marts.fct_refunds set reason = 'written by old code'")
+
+    output, ran = changed_build(env)
+    assert "no changed raw table" in output
+    assert "from scratch (--full-refresh)" in output
+    assert "(fct_refunds" in output
+    assert "model.stripe_warehouse.fct_refunds" in ran
+    assert "model.stripe_warehouse.fct_charges" not in ran
+    assert one(
+        env,
+        "select count(*) from marts.fct_refunds where reason = 'written by old code'",
+    ) == (0,)
+    assert one(env, "select count(*) from marts.fct_refunds") == (2,)
+    # the passing build saved the code it built: nothing runs next time
+    output, ran = changed_build(env)
+    assert "from scratch" not in output
+    assert ran == set()
 
 
 def _assert_left_out_tests_are_constraints(env, output: str, ran: set[str]) -> None:

@@ -14,7 +14,11 @@ they touch; raw never deletes a row). The next build selects
 
 so the models (and snapshots, documents) downstream of unchanged tables
 and unchanged code, and their tests, do not run; when nothing changed dbt
-has nothing to do and the build takes seconds. Every model is a function
+has nothing to do and the build takes seconds. When code changed upstream
+of an incremental model (`state:modified+,config.materialized:incremental`
+is not empty: an upgrade of the project, an edited macro or seed), the
+selected nodes are built with --full-refresh: an incremental run would
+apply the new code to newly loaded rows only. Every model is a function
 of raw, the seeds and the code (the running month is measured at the
 latest load, not the clock), so the skipped models are the ones a full
 build would leave as they are.

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from extract import config
-from extract.errors import run_main
+from extract.errors import UserError, run_main
 from extract.settings import DATASET_NAME
 from tools.stack.cli import connect
 
@@ -194,10 +194,37 @@ def builds_everything(env: dict[str, str], args: list[str]) -> str | None:
     return None
 
 
-def build_in_process(env: dict[str, str], args: list[str]) -> int:
+# The incremental models whose own code, or code upstream of them (models,
+# macros, seeds, configs), changed since the saved manifest.
+RECODED_INCREMENTALS = "state:modified+,config.materialized:incremental"
+
+
+def recoded_incrementals(runner, state: Path) -> list[str]:
+    """The incremental models downstream of code changed since the last
+    passing build (dbt's state:modified against the saved manifest). An
+    incremental run applies new code to new rows only, so these are built
+    from scratch; sorted names."""
+    listed = runner.invoke(
+        ["ls", "--quiet", "--resource-type", "model", "--output", "name"]
+        + ["--select", RECODED_INCREMENTALS, "--state", str(state)]
+    )
+    if not listed.success:
+        raise UserError(
+            f"dbt could not compare the project with the last passing build in"
+            f" {state}: {listed.exception}. Delete that folder, or run"
+            " FULL_REFRESH=1 make build, to build every node afresh."
+        )
+    return sorted(listed.result or [])
+
+
+def build_in_process(
+    env: dict[str, str], args: list[str], state: Path | None = None
+) -> int:
     """dbt build in this process, parsed once: the parse's manifest names
     the tests PostgreSQL's constraints stand for, and the build, which
-    leaves them out, reuses it. dbt's exit code."""
+    leaves them out, reuses it. With the last passing build's `state`, the
+    selected nodes are built from scratch when code upstream of an
+    incremental model changed. dbt's exit code."""
     from dbt.cli.main import dbtRunner
 
     os.chdir(ROOT)
@@ -205,6 +232,18 @@ def build_in_process(env: dict[str, str], args: list[str]) -> int:
     if not parsed.success:
         print(f"error: dbt could not parse the project: {parsed.exception}", flush=True)
         return 2
+    recoded = (
+        recoded_incrementals(dbtRunner(manifest=parsed.result), state) if state else []
+    )
+    if recoded:
+        shown = ", ".join(recoded[:8]) + (", ..." if len(recoded) > 8 else "")
+        print(
+            f"build: the selected nodes from scratch (--full-refresh): the code of"
+            f" {len(recoded)} incremental model(s) or of what they read changed"
+            f" since the last passing build ({shown})",
+            flush=True,
+        )
+        args = [*args, "--full-refresh"]
     manifest = json.loads((target_path(env) / "manifest.json").read_text())
     excluded = enforced_key_tests(manifest)
     print(
@@ -253,7 +292,7 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         args += ["--state", str(state), "--select", *selectors]
-    code = build_in_process(env, args)
+    code = build_in_process(env, args, None if reason else state)
     if code == 0:
         save(state, env, marks)
     return code
