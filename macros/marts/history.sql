@@ -79,16 +79,15 @@
             fingerprint {{ dbt.type_string() }}
         );
         {%- if is_incremental() %}
-        delete from {{ this }}
-        where
-            subscription_id in (
-                select subscription_id from ({{ history_changed_subscriptions() }})
-                    as changed_subscriptions
-            )
-            or {{ month_column }} in (
-                select month_start_date from ({{ history_changed_months() }})
-                    as changed_months
-            );
+        {{ key_set_memory() }}
+        {#- Two joins, not `in (...) or in (...)`: under an `or` PostgreSQL
+            cannot join, and filters every row through a list. -#}
+        delete from {{ this }} as history
+        using ({{ history_changed_subscriptions() }}) as changed_subscriptions
+        where history.subscription_id = changed_subscriptions.subscription_id;
+        delete from {{ this }} as history
+        using ({{ history_changed_months() }}) as changed_months
+        where history.{{ month_column }} = changed_months.month_start_date;
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
@@ -197,6 +196,26 @@
     from {{ months }} as months
     inner join {{ rates }} as rates
         on months.measured_on_date = rates.rate_date
+{%- endmacro %}
+
+{#- The memory a statement of the model's transaction may hash a set of
+    keys in. `history_in_scope` tests two lists under an `or`, which
+    PostgreSQL can only run as a filter: hashed while the planner expects
+    the list to fit in work_mem (times hash_mem_multiplier), and past that
+    every row is compared with every entry (at 300,000 customers
+    after a 1 % change the delete of the changed subscriptions' rows ran
+    for minutes; EXPLAIN costed it at 6.0e10 against 2.2e5 hashed).
+    256 MB holds millions of subscription ids; it lasts until the model's
+    transaction ends. -#}
+{% macro key_set_memory() -%}
+    {{ return(adapter.dispatch('key_set_memory')()) }}
+{%- endmacro %}
+
+{% macro default__key_set_memory() -%}
+{%- endmacro %}
+
+{% macro postgres__key_set_memory() -%}
+    set local work_mem = '256MB';
 {%- endmacro %}
 
 {#- Whether a row is rebuilt by this run: always on a full build; on an
