@@ -79,7 +79,6 @@
             fingerprint {{ dbt.type_string() }}
         );
         {%- if is_incremental() %}
-        {{ key_set_memory() }}
         {#- Two joins, not `in (...) or in (...)`: under an `or` PostgreSQL
             cannot join, and filters every row through a list. -#}
         delete from {{ this }} as history
@@ -198,40 +197,39 @@
         on months.measured_on_date = rates.rate_date
 {%- endmacro %}
 
-{#- The memory a statement of the model's transaction may hash a set of
-    keys in. `history_in_scope` tests two lists under an `or`, which
-    PostgreSQL can only run as a filter: hashed while the planner expects
-    the list to fit in work_mem (times hash_mem_multiplier), and past that
-    every row is compared with every entry (at 300,000 customers
-    after a 1 % change the delete of the changed subscriptions' rows ran
-    for minutes; EXPLAIN costed it at 6.0e10 against 2.2e5 hashed).
-    256 MB holds millions of subscription ids; it lasts until the model's
-    transaction ends. -#}
-{% macro key_set_memory() -%}
-    {{ return(adapter.dispatch('key_set_memory')()) }}
-{%- endmacro %}
-
-{% macro default__key_set_memory() -%}
-{%- endmacro %}
-
-{% macro postgres__key_set_memory() -%}
-    set local work_mem = '256MB';
+{#- The rows a model rebuilds on an incremental run: those whose
+    subscription is in the model's changed_subscriptions, or whose month is
+    in `months` (a relation or CTE with month_start_date). Two left joins
+    the caller puts in its from clause (`history_scope_joins`) and a
+    predicate for its where clause (`history_in_scope`), not
+    `in (...) or in (...)`: PostgreSQL cannot join under an `or`, and runs
+    each list as a filter it stops hashing past work_mem; then every row is
+    compared with every entry (300,000 customers, 1 % changed: minutes per
+    statement). Both keys are unique in their relation, so the joins add
+    no rows. On a full build neither adds anything. -#}
+{% macro history_scope_joins(subscription_column, month_column, months='changed_months') -%}
+    {%- if is_incremental() %}
+    left join (
+        select changed_subscriptions.subscription_id as scope_subscription_id
+        from changed_subscriptions
+    ) as scope_subscriptions
+        on {{ subscription_column }} = scope_subscriptions.scope_subscription_id
+    left join (
+        select {{ months }}.month_start_date as scope_month_start_date
+        from {{ months }}
+    ) as scope_months
+        on {{ month_column }} = scope_months.scope_month_start_date
+    {%- endif %}
 {%- endmacro %}
 
 {#- Whether a row is rebuilt by this run: always on a full build; on an
-    incremental one, when its subscription is in the model's
-    changed_subscriptions or its month in `months` (a relation or CTE with
-    month_start_date). -#}
-{% macro history_in_scope(subscription_column, month_column, months='changed_months') -%}
+    incremental one, when `history_scope_joins` found its subscription or
+    its month. -#}
+{% macro history_in_scope() -%}
     {%- if is_incremental() -%}
         (
-            {{ subscription_column }} in (
-                select changed_subscriptions.subscription_id
-                from changed_subscriptions
-            )
-            or {{ month_column }} in (
-                select {{ months }}.month_start_date from {{ months }}
-            )
+            scope_subscriptions.scope_subscription_id is not null
+            or scope_months.scope_month_start_date is not null
         )
     {%- else -%}
         true

@@ -78,9 +78,10 @@ subscription_months as (
         month_start_date,
         sum(mrr_amount) as mrr_amount
     from item_months
-    where {{ history_in_scope(
-        'subscription_id', 'month_start_date', 'months_read'
+    {{- history_scope_joins(
+        'item_months.subscription_id', 'item_months.month_start_date', 'months_read'
     ) }}
+    where {{ history_in_scope() }}
     group by subscription_id, month_start_date
 
 ),
@@ -115,16 +116,17 @@ subscription_months_filled as (
     inner join months
         on
             first_paying_months.first_month_date <= months.month_start_date
-            and {{ history_in_scope(
-                'first_paying_months.subscription_id',
-                'months.month_start_date',
-                'months_read',
-            ) }}
+    {{- history_scope_joins(
+        'first_paying_months.subscription_id',
+        'months.month_start_date',
+        'months_read',
+    ) }}
     left join subscription_months
         on
             first_paying_months.subscription_id
             = subscription_months.subscription_id
             and months.month_start_date = subscription_months.month_start_date
+    where {{ history_in_scope() }}
 
 ),
 
@@ -161,10 +163,14 @@ movements_named as (
         month_start_date as month,
         measured_on_date
     from movements_classified
+    {{- history_scope_joins(
+        'movements_classified.subscription_id',
+        'movements_classified.month_start_date',
+    ) }}
     -- Months after a churn stay out until the subscription comes back.
     where
         (mrr_amount > 0 or previous_mrr_amount > 0)
-        and {{ history_in_scope('subscription_id', 'month_start_date') }}
+        and {{ history_in_scope() }}
 
 ),
 
