@@ -48,10 +48,21 @@ FIRST = (
 )
 
 
+# Within its module a test named here runs first. pytest-xdist hands a
+# worker its next module once two tests of the current one are left, and
+# that module then waits behind them: behind minutes if they are the
+# longest.
+LONGEST_IN_MODULE = (
+    "test_incremental_run_applies_changes_like_a_full_refresh",
+    "test_incremental_build_tests_the_rows_it_wrote_until_they_pass",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
+    def rank(item: pytest.Item) -> tuple[int, bool]:
         name = item.path.name
-        return FIRST.index(name) if name in FIRST else len(FIRST)
+        module = FIRST.index(name) if name in FIRST else len(FIRST)
+        return module, item.originalname not in LONGEST_IN_MODULE
 
     items.sort(key=rank)
 

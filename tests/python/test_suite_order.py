@@ -1,12 +1,14 @@
 """The order `make test` hands modules to its workers keeps test_marts,
 which changes the session's fixture warehouse, after every module that
-reads that warehouse."""
+reads that warehouse; within a module the longest tests go first."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-from conftest import FIRST
+from conftest import FIRST, LONGEST_IN_MODULE
 
 HERE = Path(__file__).parent
 
@@ -30,3 +32,19 @@ def test_make_test_keeps_that_order():
     recipe = (HERE.parents[1] / "Makefile").read_text().split("\ntest:", 1)[1]
     command = recipe.split("\n\n", 1)[0]
     assert "--dist loadfile --no-loadscope-reorder" in command, command
+
+
+def test_the_longest_tests_of_a_module_are_collected_first():
+    """A worker is handed its next module while the last two tests of the
+    current one run: those must not be its longest (conftest)."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist"]
+        + [str(HERE / "test_dbt_oltp.py")],
+        cwd=HERE.parents[1],
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.splitlines()
+    names = [line.split("::", 1)[1] for line in collected if "::" in line]
+    assert len(names) > len(LONGEST_IN_MODULE) + 2, names
+    assert sorted(names[: len(LONGEST_IN_MODULE)]) == sorted(LONGEST_IN_MODULE)
