@@ -267,6 +267,24 @@
     ) as int)
 {%- endmacro %}
 
+{#- default__fee_detail_cents with Spark's array functions, like the
+    tiers below: the type's amounts summed, null when there are none. -#}
+{% macro spark__fee_detail_cents(fee_details, fee_type) -%}
+    {%- set listed = "from_json(" ~ fee_details
+        ~ ", 'array<struct<type: string, amount: bigint>>')" -%}
+    {%- set fees = 'filter(' ~ listed ~ ", fee -> fee.type = '"
+        ~ fee_type ~ "' and fee.amount is not null)" -%}
+    (
+        case
+            when size({{ fees }}) > 0 then aggregate(
+                {{ fees }},
+                cast(0 as bigint),
+                (total, fee) -> total + fee.amount
+            )
+        end
+    )
+{%- endmacro %}
+
 {#- default__tiered_amount_cents with Spark's array functions: Spark
     refuses an aggregate over a correlated subquery that mixes the outer
     quantity with the tiers' columns. Quantities and bounds are integers

@@ -53,3 +53,21 @@
 {% macro fee_detail_types() -%}
     {{ return(['stripe_fee', 'application_fee', 'tax']) }}
 {%- endmacro %}
+
+{#- The sum of a balance transaction's `fee_details[]` of one type, in
+    minor units of its currency, read from the row's own array: null when
+    it has none of that type. A model that reads its changed transactions
+    by key never aggregates them apart and joins the sums back
+    (docs/style.md). -#}
+{% macro fee_detail_cents(fee_details, fee_type) -%}
+    {{ return(adapter.dispatch('fee_detail_cents')(fee_details, fee_type)) }}
+{%- endmacro %}
+
+{% macro default__fee_detail_cents(fee_details, fee_type) -%}
+    (
+        select sum({{ json_bigint('fee_detail.element', 'amount') }})
+        from {{ json_array_elements(fee_details, '') }}
+            as fee_detail (element, position)
+        where {{ json_text('fee_detail.element', 'type') }} = '{{ fee_type }}'
+    )
+{%- endmacro %}

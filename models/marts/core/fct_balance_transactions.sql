@@ -67,34 +67,6 @@ currencies as (
 
 ),
 
-fee_details as (
-
-    select
-        balance_transactions.balance_transaction_id,
-        {{ json_text('fee_detail.element', 'type') }} as fee_type,
-        {{ json_bigint('fee_detail.element', 'amount') }} as amount_cents
-    from balance_transactions
-    cross join
-        {{ json_array_elements('balance_transactions.fee_details', '') }}
-            as fee_detail (element, position)
-
-),
-
-fee_details_summed as (
-
-    {# Stripe's fee_details[] by type, in minor units of the transaction's
-        currency. #}
-    select
-        {%- for fee_type in fee_detail_types() %}
-        sum(case when fee_type = '{{ fee_type }}' then amount_cents end)
-            as {{ fee_type }}_cents,
-        {%- endfor %}
-        balance_transaction_id
-    from fee_details
-    group by balance_transaction_id
-
-),
-
 sources_joined as (
 
     {# The object behind each transaction and the charge behind that: a
@@ -124,6 +96,12 @@ sources_joined as (
             when disputes.dispute_id is not null
                 then sign(balance_transactions.amount) * disputes.amount
         end as presentment_amount,
+        {#- Stripe's fee_details[] by type, in minor units of the
+            transaction's currency. #}
+        {%- for fee_type in fee_detail_types() %}
+        {{ fee_detail_cents('balance_transactions.fee_details', fee_type) }}
+            as {{ fee_type }}_cents,
+        {%- endfor %}
         greatest(
             source_charges.loaded_at, refunds.loaded_at, disputes.loaded_at
         ) as sources_loaded_at
@@ -168,7 +146,7 @@ balance_transactions_joined as (
         sources_joined.net,
         {%- for fee_type in fee_detail_types() %}
         {{ to_major_unit(
-            'coalesce(fee_details_summed.' ~ fee_type ~ '_cents, 0)'
+            'coalesce(sources_joined.' ~ fee_type ~ '_cents, 0)'
         ) }} as {{ fee_type }}_amount,
         {%- endfor %}
         sources_joined.presentment_amount,
@@ -191,10 +169,6 @@ balance_transactions_joined as (
         on
             sources_joined.balance_transaction_id
             = payouts.balance_transaction_id
-    left join fee_details_summed
-        on
-            sources_joined.balance_transaction_id
-            = fee_details_summed.balance_transaction_id
     left join currencies
         on lower(sources_joined.currency) = currencies.currency_code
     where
