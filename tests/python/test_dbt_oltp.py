@@ -279,6 +279,11 @@ def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
 # An invoice the first load misses (listed a day late): its charge and
 # payment intent were loaded the day before it, unchanged since.
 LATE_INVOICE = "in_fx0012"
+# An open invoice whose only line is the most exact line of its price
+# (int_invoice_lines_taxed.is_ratio_of_price), voided the next day: the
+# flag passes to another line of that price.
+VOIDED_INVOICE = "in_fx0013"
+VOIDED_PRICE = "price_fx_weekly_jpy"
 # A subscription whose only change is a status event listed a day late.
 STATUS_EVENT_SUBSCRIPTION = "sub_fx_greta"
 
@@ -309,8 +314,8 @@ def _first_day_snapshot(tmp_path: Path) -> Path:
 def _changed_snapshot(tmp_path: Path) -> Path:
     """A day of changes: a new customer with a charge, an email changed, a
     coupon removed, a refund on another charge, a deleted product, a status
-    event listed late, and the late invoice, which names a charge of the
-    day before through its payment intent."""
+    event listed late, an open invoice voided, and the late invoice, which
+    names a charge of the day before through its payment intent."""
     changed = tmp_path / "snapshot"
     changed.mkdir()
     shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
@@ -320,8 +325,24 @@ def _changed_snapshot(tmp_path: Path) -> Path:
         text = "".join(json.dumps(row) + "\n" for row in rows)
         (changed / f"{name}.jsonl").write_text(text)
 
-    for name in ("invoices", "invoice_line_items"):
-        write(name, [o for o in objects(name) if _is_late(name, o)])
+    # The late invoice, and an open invoice voided with its line listed
+    # again.
+    voided = dict(
+        next(i for i in objects("invoices") if i["id"] == VOIDED_INVOICE),
+        status="void",
+    )
+    write(
+        "invoices",
+        [*(o for o in objects("invoices") if _is_late("invoices", o)), voided],
+    )
+    write(
+        "invoice_line_items",
+        [
+            o
+            for o in objects("invoice_line_items")
+            if _is_late("invoice_line_items", o) or o["invoice"] == VOIDED_INVOICE
+        ],
+    )
 
     alice = next(c for c in objects("customers") if c["id"] == "cus_fx_alice")
     # Lena's coupon removed: her subscription has no discount left.
@@ -493,10 +514,13 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert "from scratch" not in output
         assert nothing == set()
 
+        assert _price_ratio_lines(env) == [(VOIDED_INVOICE,)]
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
         history_before = {model: _row_versions(env, model) for model in HISTORY}
         output, ran = changed_build(env)
         _assert_no_key_list_filters(ran)
+        (passed_to,) = _price_ratio_lines(env)
+        assert passed_to != (VOIDED_INVOICE,)
         for model in HISTORY:
             _assert_only_changed_history_rewritten(
                 env, model, history_before[model], _row_versions(env, model)
@@ -564,6 +588,18 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from pg_constraint"
             " where contype = 'f' and connamespace = 'oltp'::regnamespace",
         ) == (foreign,)
+
+
+def _price_ratio_lines(env) -> list[tuple[str]]:
+    """The invoices of the lines that stand for VOIDED_PRICE's tax share."""
+    return query(
+        env,
+        "select lines.invoice_id from marts.int_invoice_lines_taxed as taxed"
+        " inner join oltp.invoice_line_items as lines"
+        " on taxed.invoice_line_item_id = lines.invoice_line_item_id"
+        " where taxed.price_id = %s and taxed.is_ratio_of_price",
+        (VOIDED_PRICE,),
+    )
 
 
 def _assert_no_key_list_filters(ran: set[str]) -> None:

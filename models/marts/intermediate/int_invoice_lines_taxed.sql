@@ -34,8 +34,8 @@
     the lines of the subscriptions whose lines (and with them their taxes)
     or invoices were loaded since its last build, or whose prices' tax
     behavior changed. The flags by tax rates and by price compare lines
-    of every subscription: a post-hook sets them again over the whole
-    table (macros/marts/mrr.sql). -#}
+    of every subscription: a post-hook sets them again where the rebuilt
+    lines may change them (macros/marts/mrr.sql). -#}
 {{ config(
     materialized=per_subscription_materialization(),
     incremental_strategy='append',
@@ -50,8 +50,8 @@
         ],
     ) }}",
     post_hook=[
-        "{{ per_subscription_record() }}",
         "{{ line_ratios_across_subscriptions_update() }}",
+        "{{ per_subscription_record() }}",
     ],
 ) }}
 with
