@@ -103,15 +103,68 @@
 {%- endmacro %}
 
 {#- Statistics for a table just built (a post-hook of oltp and marts), so
-    the models after it are planned on its real size; nothing for views. -#}
+    the models after it are planned on its real size; nothing for views.
+    An incremental table is analyzed when it was never analyzed (a first
+    build, a full refresh) or this run wrote as large a share of it as
+    autovacuum waits for before it analyzes a table on its own: the rows
+    the run's transaction inserted, updated and deleted (which
+    pg_stat_xact_user_tables counts) above autovacuum_analyze_threshold
+    plus autovacuum_analyze_scale_factor of its rows, the table's own
+    settings first. After a daily run the statistics of the last analysis
+    still describe the table, and autovacuum renews them once enough runs
+    have added up; ANALYZE samples 30,000 rows whatever changed (at 30,000
+    customers, 1 % changed, the incremental tables' analyses were 8 s of
+    a 63-s build). -#}
 {% macro analyze_table() -%}
     {{ return(adapter.dispatch('analyze_table')()) }}
 {%- endmacro %}
 
 {% macro default__analyze_table() -%}
-    {%- if model.config.materialized in ('table', 'incremental') -%}
+    {%- if model.config.materialized == 'table' -%}
         analyze {{ this }}
+    {%- elif model.config.materialized == 'incremental' -%}
+        do $analyze$
+        begin
+            if exists (
+                select 1
+                from pg_class as tables
+                cross join (
+                    select
+                        coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
+                            as written
+                    from pg_stat_xact_user_tables
+                    where relid = '{{ this }}'::regclass
+                ) as this_run
+                where
+                    tables.oid = '{{ this }}'::regclass
+                    and (
+                        coalesce(
+                            pg_stat_get_last_analyze_time(tables.oid),
+                            pg_stat_get_last_autoanalyze_time(tables.oid)
+                        ) is null
+                        or this_run.written
+                        > {{ analyze_setting('autovacuum_analyze_threshold') }}
+                        + {{ analyze_setting('autovacuum_analyze_scale_factor') }}
+                        * greatest(tables.reltuples, 0)
+                    )
+            ) then
+                analyze {{ this }};
+            end if;
+        end
+        $analyze$
     {%- endif -%}
+{%- endmacro %}
+
+{#- The table's own storage parameter `name`, else the server's. -#}
+{% macro analyze_setting(name) -%}
+    coalesce(
+        (
+            select split_part(table_option, '=', 2)::float8
+            from unnest(tables.reloptions) as table_option
+            where table_option like '{{ name }}=%'
+        ),
+        current_setting('{{ name }}')::float8
+    )
 {%- endmacro %}
 
 {#- An index on `loaded_at` of an incremental table with that column (a

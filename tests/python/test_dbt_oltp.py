@@ -514,11 +514,26 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert "from scratch" not in output
         assert nothing == set()
 
+        assert _analyzed(env, "is null") == []
+        # A table whose own settings ask autovacuum to analyze it after any
+        # change is analyzed by a daily run that changes one row; another
+        # keeps the statistics of its first build.
+        with connect(env) as conn, conn.cursor() as cur:
+            cur.execute(
+                "alter table oltp.charges set"
+                " (autovacuum_analyze_threshold = 0,"
+                " autovacuum_analyze_scale_factor = 0)"
+            )
+        analyzed_before = dict(_analyzed(env, "is not null"))
+
         assert _price_ratio_lines(env) == [(VOIDED_INVOICE,)]
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
         history_before = {model: _row_versions(env, model) for model in HISTORY}
         output, ran = changed_build(env)
         _assert_no_key_list_filters(ran)
+        analyzed_after = dict(_analyzed(env, "is not null"))
+        assert analyzed_after["oltp.charges"] > analyzed_before["oltp.charges"]
+        assert analyzed_after["oltp.customers"] == analyzed_before["oltp.customers"]
         (passed_to,) = _price_ratio_lines(env)
         assert passed_to != (VOIDED_INVOICE,)
         for model in HISTORY:
@@ -599,6 +614,20 @@ def _price_ratio_lines(env) -> list[tuple[str]]:
         " on taxed.invoice_line_item_id = lines.invoice_line_item_id"
         " where taxed.price_id = %s and taxed.is_ratio_of_price",
         (VOIDED_PRICE,),
+    )
+
+
+def _analyzed(env, last_analyze: str) -> list[tuple[str, object]]:
+    """The warehouse's tables whose last ANALYZE (not autovacuum's) `is
+    null` or `is not null`, with its time: every table a build writes is
+    analyzed when it is new, an incremental one later only when a run
+    changed enough of it (macros/oltp.sql)."""
+    return query(
+        env,
+        "select schemaname || '.' || relname, last_analyze"
+        " from pg_stat_user_tables"
+        " where schemaname in ('oltp', 'marts', 'documents')"
+        f" and last_analyze {last_analyze} order by 1",
     )
 
 
