@@ -23,20 +23,37 @@ months as (
 
 ),
 
-revenue_summed as (
+invoice_revenue_summed as (
 
+    {#- Per invoice first, so the invoices are counted as rows of this
+        step, not as a distinct count over every line (a sort of them
+        all). -#}
     select
         product_id,
         currency,
         {{ dbt.date_trunc('month', 'invoice_created_date') }} as month,
-        sum(net_amount) as revenue_amount,
-        count(distinct invoice_id) as invoice_count
+        invoice_id,
+        sum(net_amount) as revenue_amount
     from fct_invoice_line_items
     where is_billed
     group by
         product_id,
         currency,
-        {{ dbt.date_trunc('month', 'invoice_created_date') }}
+        {{ dbt.date_trunc('month', 'invoice_created_date') }},
+        invoice_id
+
+),
+
+revenue_summed as (
+
+    select
+        product_id,
+        currency,
+        month,
+        sum(revenue_amount) as revenue_amount,
+        count(invoice_id) as invoice_count
+    from invoice_revenue_summed
+    group by product_id, currency, month
 
 ),
 
@@ -104,12 +121,13 @@ mrr_summed as (
         paying.product_id,
         paying.currency,
         paying.month,
+        {#- A subscription has one row per product, currency and month
+            here, so rows count subscriptions. -#}
         sum(paying.mrr_amount) as mrr_amount,
-        count(distinct paying.subscription_id) as active_subscriptions,
+        count(*) as active_subscriptions,
         count(
-            distinct case
-                when paying.month = first_paying_months.first_month
-                    then paying.subscription_id
+            case
+                when paying.month = first_paying_months.first_month then 1
             end
         ) as new_subscriptions
     from paying_subscription_products as paying
