@@ -279,11 +279,15 @@ def test_keys_are_constrained_and_foreign_keys_indexed(oltp_warehouse):
 # An invoice the first load misses (listed a day late): its charge and
 # payment intent were loaded the day before it, unchanged since.
 LATE_INVOICE = "in_fx0012"
-# An open invoice whose only line is the most exact line of its price
-# (int_invoice_lines_taxed.is_ratio_of_price), voided the next day: the
-# flag passes to another line of that price.
-VOIDED_INVOICE = "in_fx0013"
-VOIDED_PRICE = "price_fx_weekly_jpy"
+# An open invoice of Alice's on the first day, voided the next: its line is
+# then the latest full-period line of its price, the one that stands for
+# the price's tax share (int_invoice_lines_taxed.is_ratio_of_price). Once it
+# is void, the latest such line is Greta's October one, on a subscription
+# the day did not rebuild: only a ranking of every line of the price finds
+# it.
+VOIDED_INVOICE = "in_fx_open"
+VOIDED_PRICE = "price_fx_pro_monthly"
+NEXT_RATIO_INVOICE = "in_fx0020"
 # A subscription whose only change is a status event listed a day late.
 STATUS_EVENT_SUBSCRIPTION = "sub_fx_greta"
 
@@ -299,14 +303,59 @@ def _is_late(name: str, obj: dict) -> bool:
     )
 
 
+def _open_invoice() -> tuple[dict, dict]:
+    """VOIDED_INVOICE and its one line: Alice's Pro item billed again a day
+    after NEXT_RATIO_INVOICE, shaped like the fixture's open invoice."""
+    invoices = {i["id"]: i for i in _fixture_objects("invoices")}
+    template = invoices["in_fx0013"]
+    pro = next(
+        line
+        for line in _fixture_objects("invoice_line_items")
+        if line["invoice"] == "in_fx0006"
+        and line["pricing"]["price_details"]["price"] == VOIDED_PRICE
+    )
+    created = invoices[NEXT_RATIO_INVOICE]["created"] + 86400
+    period = {"start": created, "end": created + 31 * 86400}
+    line = dict(pro, id="il_fx_open", invoice=VOIDED_INVOICE, period=period)
+    parent = template["parent"]
+    invoice = dict(
+        template,
+        id=VOIDED_INVOICE,
+        number="FX-OPEN",
+        customer="cus_fx_alice",
+        currency=line["currency"],
+        created=created,
+        period_start=period["start"],
+        period_end=period["end"],
+        amount_due=line["amount"],
+        amount_remaining=line["amount"],
+        subtotal=line["amount"],
+        total=line["amount"],
+        lines=dict(template["lines"], data=[line]),
+        parent=dict(
+            parent,
+            subscription_details=dict(
+                parent["subscription_details"], subscription="sub_fx_alice"
+            ),
+        ),
+        status_transitions=dict(
+            template["status_transitions"], finalized_at=created + 3600
+        ),
+    )
+    return invoice, line
+
+
 def _first_day_snapshot(tmp_path: Path) -> Path:
-    """The fixture without the late invoice and its lines."""
+    """The fixture without the late invoice and its lines, with the open
+    invoice that is voided the next day."""
     first = tmp_path / "first_day"
     shutil.copytree(FIXTURE_SNAPSHOT, first)
-    for name in ("invoices", "invoice_line_items"):
+    for name, added in zip(
+        ("invoices", "invoice_line_items"), _open_invoice(), strict=True
+    ):
         kept = [o for o in _fixture_objects(name) if not _is_late(name, o)]
         (first / f"{name}.jsonl").write_text(
-            "".join(json.dumps(o) + "\n" for o in kept)
+            "".join(json.dumps(o) + "\n" for o in [*kept, added])
         )
     return first
 
@@ -325,11 +374,16 @@ def _changed_snapshot(tmp_path: Path) -> Path:
         text = "".join(json.dumps(row) + "\n" for row in rows)
         (changed / f"{name}.jsonl").write_text(text)
 
-    # The late invoice, and an open invoice voided with its line listed
+    # The late invoice, and the open invoice voided with its line listed
     # again.
+    invoice, line = _open_invoice()
     voided = dict(
-        next(i for i in objects("invoices") if i["id"] == VOIDED_INVOICE),
+        invoice,
         status="void",
+        amount_remaining=0,
+        status_transitions=dict(
+            invoice["status_transitions"], voided_at=invoice["created"] + 86400
+        ),
     )
     write(
         "invoices",
@@ -338,9 +392,12 @@ def _changed_snapshot(tmp_path: Path) -> Path:
     write(
         "invoice_line_items",
         [
-            o
-            for o in objects("invoice_line_items")
-            if _is_late("invoice_line_items", o) or o["invoice"] == VOIDED_INVOICE
+            *(
+                o
+                for o in objects("invoice_line_items")
+                if _is_late("invoice_line_items", o)
+            ),
+            line,
         ],
     )
 
@@ -458,12 +515,12 @@ def _row_versions(env, model: str) -> dict[tuple, str]:
 
 
 def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
-    """The day of changes touches three subscriptions' inputs (Lena's coupon
-    removed, the late invoice's subscription, Greta's late status event)
-    and moves the latest load a day on, which measures October again: only
-    those rows are written again; every other row keeps the transaction
-    that wrote it. A deleted product may touch the items of the
-    subscriptions that sold it."""
+    """The day of changes touches four subscriptions' inputs (Lena's coupon
+    removed, the late invoice's subscription, Alice's voided invoice,
+    Greta's late status event) and moves the latest load a day on, which
+    measures October again: only those rows are written again; every other
+    row keeps the transaction that wrote it. A deleted product may touch
+    the items of the subscriptions that sold it."""
     assert before and after, f"{model} is empty"
     rewritten = {key for key, version in after.items() if before.get(key) != version}
     october = date(2026, 10, 1)
@@ -477,17 +534,25 @@ def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
             " where product_id = 'prod_fx_setup'",
         )
     }
-    late = {
-        row[0]
-        for row in query(
-            env,
-            "select distinct subscription_id from oltp.invoice_line_items"
-            " where invoice_id = %s and subscription_id is not null",
-            (LATE_INVOICE,),
-        )
-    }
+    late, voided = (
+        {
+            row[0]
+            for row in query(
+                env,
+                "select distinct subscription_id from oltp.invoice_line_items"
+                " where invoice_id = %s and subscription_id is not null",
+                (invoice,),
+            )
+        }
+        for invoice in (LATE_INVOICE, VOIDED_INVOICE)
+    )
     assert late and "sub_fx_lena" in outside_october, sorted(outside_october)
-    changed = {"sub_fx_lena", STATUS_EVENT_SUBSCRIPTION} | late | product_subscriptions
+    changed = (
+        {"sub_fx_lena", STATUS_EVENT_SUBSCRIPTION}
+        | late
+        | voided
+        | product_subscriptions
+    )
     assert outside_october <= changed, sorted(outside_october)
     # the subscriptions nothing changed keep their history before October
     kept = {key[0] for key in after if key[-1] != october and key not in rewritten}
@@ -534,8 +599,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         analyzed_after = dict(_analyzed(env, "is not null"))
         assert analyzed_after["oltp.charges"] > analyzed_before["oltp.charges"]
         assert analyzed_after["oltp.customers"] == analyzed_before["oltp.customers"]
-        (passed_to,) = _price_ratio_lines(env)
-        assert passed_to != (VOIDED_INVOICE,)
+        assert _price_ratio_lines(env) == [(NEXT_RATIO_INVOICE,)]
         for model in HISTORY:
             _assert_only_changed_history_rewritten(
                 env, model, history_before[model], _row_versions(env, model)
