@@ -300,7 +300,7 @@
     standing winner and its rebuilt lines; only a set whose winner was
     rebuilt away (its invoice voided, its line gone) is ranked again whole.
     So a run sorts what it rebuilt and the few winners, not every line of
-    the table (at 100,000 customers, two sorts of 1.4 million rows). Joins,
+    the table (at 100,000 customers, two sorts of 1.06 million). Joins,
     not `in (select ...) or ...` (docs/style.md). The rows whose flag
     changed are written. -#}
 {% macro line_ratios_across_subscriptions_update() -%}
