@@ -268,20 +268,18 @@
 {%- endmacro %}
 
 {#- default__fee_detail_cents with Spark's array functions, like the
-    tiers below: the type's amounts summed, null when there are none. -#}
+    tiers below: the type's amounts summed from null, so that a transaction
+    with none of them gets null as a sum over no rows does. -#}
 {% macro spark__fee_detail_cents(fee_details, fee_type) -%}
-    {%- set listed = "from_json(" ~ fee_details
-        ~ ", 'array<struct<type: string, amount: bigint>>')" -%}
-    {%- set fees = 'filter(' ~ listed ~ ", fee -> fee.type = '"
-        ~ fee_type ~ "' and fee.amount is not null)" -%}
-    (
-        case
-            when size({{ fees }}) > 0 then aggregate(
-                {{ fees }},
-                cast(0 as bigint),
-                (total, fee) -> total + fee.amount
-            )
-        end
+    aggregate(
+        filter(
+            from_json(
+                {{ fee_details }}, 'array<struct<type: string, amount: bigint>>'
+            ),
+            fee -> fee.type = '{{ fee_type }}' and fee.amount is not null
+        ),
+        cast(null as bigint),
+        (total, fee) -> coalesce(total, 0) + fee.amount
     )
 {%- endmacro %}
 

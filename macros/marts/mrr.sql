@@ -280,17 +280,30 @@
 {%- endmacro %}
 
 {#- The flags of int_invoice_lines_taxed that compare lines of every
-    subscription: the most exact line of each set of tax rates, and of
-    each price. -#}
-{% macro line_ratios_across_subscriptions() -%}
-    {%- set most_exact = most_exact_line_order() -%}
-    tax_rates_key is not null
+    subscription, each with the key of its sets: the most exact line of
+    each set of tax rates, and of each price. -#}
+{% macro line_ratio_flags() -%}
+    {{ return([
+        ('is_ratio_of_tax_rates', 'tax_rates_key'),
+        ('is_ratio_of_price', 'price_id'),
+    ]) }}
+{%- endmacro %}
+
+{#- One of those flags: true for the most exact line of its set (lines
+    without the key form no set). `alias` qualifies the key where the query
+    joins other relations. -#}
+{% macro line_ratio_flag(flag, key, alias='') -%}
+    {%- set column = alias ~ '.' ~ key if alias else key -%}
+    {{ column }} is not null
     and row_number() over (
-        partition by tax_rates_key {{ most_exact }}
-    ) = 1 as is_ratio_of_tax_rates,
-    row_number() over (
-        partition by price_id {{ most_exact }}
-    ) = 1 as is_ratio_of_price
+        partition by {{ column }} {{ most_exact_line_order() }}
+    ) = 1 as {{ flag }}
+{%- endmacro %}
+
+{% macro line_ratios_across_subscriptions() -%}
+    {%- for flag, key in line_ratio_flags() %}
+    {{ line_ratio_flag(flag, key) }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- post-hook of int_invoice_lines_taxed on an incremental run, before
@@ -306,20 +319,13 @@
 {% macro line_ratios_across_subscriptions_update() -%}
     {%- if history_is_kept() and is_incremental() -%}
         {%- set table = adapter.quote(this.identifier) -%}
-        {%- set most_exact = most_exact_line_order() -%}
-        {%- for flag, key in [
-            ('is_ratio_of_tax_rates', 'tax_rates_key'),
-            ('is_ratio_of_price', 'price_id'),
-        ] %}
+        {%- for flag, key in line_ratio_flags() %}
         update {{ this }}
         set {{ flag }} = winners.{{ flag }}
         from (
             select
                 lines.invoice_line_item_id,
-                lines.{{ key }} is not null
-                and row_number() over (
-                    partition by lines.{{ key }} {{ most_exact }}
-                ) = 1 as {{ flag }}
+                {{ line_ratio_flag(flag, key, 'lines') }}
             from {{ this }} as lines
             left join (
                 select distinct changes.subscription_id
