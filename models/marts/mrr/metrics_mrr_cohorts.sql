@@ -41,79 +41,67 @@ customer_months as (
 
 ),
 
+{# Each customer's month in its scope, beside the scope's cohort month
+    (the customer's first): one sort of the months, where grouping the
+    cohorts apart and joining them back sorted them twice. -#}
 scoped_months as (
 
     select
-        customer_id,
         currency,
         coalesce(currency, '*') as currency_scope,
-        month
+        month,
+        min(month) over (
+            partition by customer_id, coalesce(currency, '*')
+        ) as cohort_month
     from customer_months
-
-),
-
-cohorts as (
-
-    select
-        customer_id,
-        currency_scope,
-        min(month) as cohort_month
-    from scoped_months
-    group by customer_id, currency_scope
-
-),
-
-cohort_sizes as (
-
-    select
-        currency_scope,
-        cohort_month,
-        count(*) as cohort_customer_count
-    from cohorts
-    group by currency_scope, cohort_month
 
 ),
 
 retained as (
 
     select
-        scoped_months.currency,
-        scoped_months.currency_scope,
-        cohorts.cohort_month,
-        scoped_months.month,
+        currency,
+        currency_scope,
+        cohort_month,
+        month,
         count(*) as retained_customer_count
     from scoped_months
-    inner join cohorts
-        on
-            scoped_months.customer_id = cohorts.customer_id
-            and scoped_months.currency_scope = cohorts.currency_scope
-    group by
-        scoped_months.currency,
-        scoped_months.currency_scope,
-        cohorts.cohort_month,
-        scoped_months.month
+    group by currency, currency_scope, cohort_month, month
+
+),
+
+{# A cohort's size is its count in its first month: every customer of the
+    cohort has MRR then, on one row (one per customer, scope and month). -#}
+sized as (
+
+    select
+        currency,
+        cohort_month,
+        month,
+        retained_customer_count,
+        max(
+            case when month = cohort_month then retained_customer_count end
+        ) over (
+            partition by currency_scope, cohort_month
+        ) as cohort_customer_count
+    from retained
 
 )
 
 select
-    retained.currency,
-    retained.cohort_month,
-    retained.month,
+    currency,
+    cohort_month,
+    month,
     (
         (
-            {{ date_part_number('year', 'retained.month') }}
-            - {{ date_part_number('year', 'retained.cohort_month') }}
+            {{ date_part_number('year', 'month') }}
+            - {{ date_part_number('year', 'cohort_month') }}
         ) * 12
-        + {{ date_part_number('month', 'retained.month') }}
-        - {{ date_part_number('month', 'retained.cohort_month') }}
+        + {{ date_part_number('month', 'month') }}
+        - {{ date_part_number('month', 'cohort_month') }}
     ) as months_since_cohort,
-    cohort_sizes.cohort_customer_count,
-    retained.retained_customer_count,
-    {{ safe_ratio(
-        'retained.retained_customer_count', 'cohort_sizes.cohort_customer_count'
-    ) }} as retention_rate
-from retained
-inner join cohort_sizes
-    on
-        retained.currency_scope = cohort_sizes.currency_scope
-        and retained.cohort_month = cohort_sizes.cohort_month
+    cohort_customer_count,
+    retained_customer_count,
+    {{ safe_ratio('retained_customer_count', 'cohort_customer_count') }}
+        as retention_rate
+from sized

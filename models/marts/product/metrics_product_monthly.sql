@@ -74,21 +74,27 @@ subscription_products_valued as (
 
 ),
 
+{# The months a subscription paid for a product, each beside its first
+    and its next paying month: windows over one sort of the months, where a
+    grouped first month and an anti-join to the next month sorted them
+    again. A subscription bills in one currency (Stripe fixes it), so its
+    product has one row a month. -#}
 paying_subscription_products as (
-
-    select * from subscription_products_valued
-    where mrr_amount > 0
-
-),
-
-first_paying_months as (
 
     select
         subscription_id,
         product_id,
-        min(month) as first_month
-    from paying_subscription_products
-    group by subscription_id, product_id
+        currency,
+        month,
+        mrr_amount,
+        month = min(month) over (
+            partition by subscription_id, product_id
+        ) as is_first_paying_month,
+        lead(month) over (
+            partition by subscription_id, product_id order by month
+        ) as next_paying_month
+    from subscription_products_valued
+    where mrr_amount > 0
 
 ),
 
@@ -105,12 +111,9 @@ churned_subscription_products as (
         on
             months.month_start_date
             = cast({{ dbt.dateadd('month', 1, 'paying.month') }} as date)
-    left join paying_subscription_products as next_month
-        on
-            paying.subscription_id = next_month.subscription_id
-            and paying.product_id = next_month.product_id
-            and months.month_start_date = next_month.month
-    where next_month.subscription_id is null
+    where
+        paying.next_paying_month is null
+        or paying.next_paying_month <> months.month_start_date
     group by paying.product_id, paying.currency, months.month_start_date
 
 ),
@@ -118,24 +121,16 @@ churned_subscription_products as (
 mrr_summed as (
 
     select
-        paying.product_id,
-        paying.currency,
-        paying.month,
+        product_id,
+        currency,
+        month,
         {#- A subscription has one row per product, currency and month
             here, so rows count subscriptions. -#}
-        sum(paying.mrr_amount) as mrr_amount,
+        sum(mrr_amount) as mrr_amount,
         count(*) as active_subscriptions,
-        count(
-            case
-                when paying.month = first_paying_months.first_month then 1
-            end
-        ) as new_subscriptions
-    from paying_subscription_products as paying
-    inner join first_paying_months
-        on
-            paying.subscription_id = first_paying_months.subscription_id
-            and paying.product_id = first_paying_months.product_id
-    group by paying.product_id, paying.currency, paying.month
+        count(case when is_first_paying_month then 1 end) as new_subscriptions
+    from paying_subscription_products
+    group by product_id, currency, month
 
 ),
 
