@@ -74,11 +74,10 @@ subscription_products_valued as (
 
 ),
 
-{# The months a subscription paid for a product, each beside its first
-    and its next paying month: windows over one sort of the months, where a
-    grouped first month and an anti-join to the next month sorted them
-    again. A subscription bills in one currency (Stripe fixes it), so its
-    product has one row a month. -#}
+{# The months a subscription paid for a product in a currency, each
+    beside its first and its next paying month: windows over one sort of
+    those months (one row each), where a grouped first month and an
+    anti-join to the next month sorted them again. -#}
 paying_subscription_products as (
 
     select
@@ -88,10 +87,10 @@ paying_subscription_products as (
         month,
         mrr_amount,
         month = min(month) over (
-            partition by subscription_id, product_id
+            partition by subscription_id, product_id, currency
         ) as is_first_paying_month,
         lead(month) over (
-            partition by subscription_id, product_id order by month
+            partition by subscription_id, product_id, currency order by month
         ) as next_paying_month
     from subscription_products_valued
     where mrr_amount > 0
