@@ -110,9 +110,7 @@ churned_subscription_products as (
         on
             months.month_start_date
             = cast({{ dbt.dateadd('month', 1, 'paying.month') }} as date)
-    where
-        paying.next_paying_month is null
-        or paying.next_paying_month <> months.month_start_date
+    where paying.next_paying_month is distinct from months.month_start_date
     group by paying.product_id, paying.currency, months.month_start_date
 
 ),
