@@ -40,15 +40,17 @@
 
 {#-
     Post-hook: a GIN index on a jsonb document (jsonb_path_ops: containment
-    and SQL/JSON path queries) or a tsvector, created once per table.
+    and SQL/JSON path queries) or a tsvector, made where the table has none
+    (macros/oltp.sql, ensure_index).
 -#}
 {% macro gin_index(column, opclass='') -%}
     {{ return(adapter.dispatch('gin_index')(column, opclass)) }}
 {%- endmacro %}
 
 {% macro default__gin_index(column, opclass) -%}
-    create index if not exists {{ this.identifier }}_{{ column }}_gin
-    on {{ this }} using gin ({{ column }} {{ opclass }})
+    {{ ensure_index(
+        this, column ~ '_gin', (column ~ ' ' ~ opclass) | trim, using='gin'
+    ) }}
 {%- endmacro %}
 
 {#- The written parts of a dispute's evidence, joined (null when none). -#}

@@ -183,9 +183,38 @@
 {% macro postgres__loaded_at_index() -%}
     {%- if model.config.materialized == 'incremental'
         and 'loaded_at' in model.columns -%}
-        create index if not exists {{ this.identifier }}_loaded_at
-        on {{ this }} (loaded_at)
+        {{ ensure_index(this, 'loaded_at', 'loaded_at') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A post-hook's index on `relation` (PostgreSQL), made unless the
+    relation has one of the same definition (`using` method, `columns` as
+    PostgreSQL prints them, unique or not). Named after the relation's
+    oid, not its name alone: a rebuild swaps a new table in under the
+    same name and drops the old one after the hooks, so a fixed name with
+    `if not exists` found the old table's index and left the new table
+    without one. -#}
+{% macro ensure_index(relation, suffix, columns, using='btree', unique=false) -%}
+    do $ensure_index$
+    begin
+        if not exists (
+            select 1
+            from pg_index
+            where
+                indrelid = '{{ relation }}'::regclass
+                and indisunique = {{ 'true' if unique else 'false' }}
+                and split_part(pg_get_indexdef(indexrelid), ' USING ', 2)
+                = '{{ using }} ({{ columns }})'
+        ) then
+            execute format(
+                'create {{ "unique " if unique }}index %I on {{ relation }}'
+                ' using {{ using }} ({{ columns }})',
+                '{{ relation.identifier }}_{{ suffix }}_'
+                || '{{ relation }}'::regclass::oid
+            );
+        end if;
+    end
+    $ensure_index$
 {%- endmacro %}
 
 {#- Post-hook of a child table replaced per parent (delete+insert or a
@@ -245,7 +274,5 @@
 {%- endmacro %}
 
 {% macro default__unique_index(relation, column) -%}
-    create unique index if not exists
-        {{ relation.identifier }}_{{ column }}_key
-    on {{ relation }} ({{ column }})
+    {{ ensure_index(relation, column ~ '_key', column, unique=true) }}
 {%- endmacro %}

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='merge',
+    post_hook="{{ unique_index(this, 'event_id') }}",
     indexes=[
         {'columns': ['object_id', 'occurred_at']},
         {'columns': ['event_type', 'occurred_at']},

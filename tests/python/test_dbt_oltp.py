@@ -595,6 +595,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
         history_before = {model: _row_versions(env, model) for model in HISTORY}
         output, ran = changed_build(env)
+        assert _missing_indexes(env) == []
         _assert_no_key_list_filters(ran)
         analyzed_after = dict(_analyzed(env, "is not null"))
         assert analyzed_after["oltp.charges"] > analyzed_before["oltp.charges"]
@@ -660,6 +661,9 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         # what a full refresh writes (its tests passed in the builds above)
         dbt(env, "build", "--full-refresh", "--exclude-resource-type", "test")
         refreshed = _contents(env)
+        # a rebuilt table is swapped in under the old one's name: its hooks
+        # still make its indexes
+        assert _missing_indexes(env) == []
         assert sorted(refreshed) == sorted(incremental)
         assert {t for t in refreshed if refreshed[t] != incremental[t]} == set()
         assert one(
@@ -667,6 +671,40 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from pg_constraint"
             " where contype = 'f' and connamespace = 'oltp'::regnamespace",
         ) == (foreign,)
+
+
+def _missing_indexes(env) -> list[tuple[str, str]]:
+    """The indexes the post-hooks make that a table lacks: `loaded_at` on
+    every incremental table that has it, the documents' GIN indexes and
+    their keys' unique ones; as (table, method and columns)."""
+    manifest = json.loads((DBT_TARGET / "manifest.json").read_text())
+    expected = {
+        ("documents.customer_feedback", "gin (search_vector)"),
+        ("documents.event_log", "unique btree (event_id)"),
+    }
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or not node["config"]["enabled"]:
+            continue
+        table = f"{node['schema']}.{node['alias']}"
+        if (
+            node["config"]["materialized"] == "incremental"
+            and "loaded_at" in node["columns"]
+        ):
+            expected.add((table, "btree (loaded_at)"))
+        if node["schema"] == "documents":
+            expected.add((table, "gin (document jsonb_path_ops)"))
+    made = {
+        (
+            f"{schema}.{table}",
+            ("unique " if unique else "") + definition.split(" USING ", 1)[1],
+        )
+        for schema, table, unique, definition in query(
+            env,
+            "select schemaname, tablename, indexdef like 'CREATE UNIQUE%%', indexdef"
+            " from pg_indexes where schemaname in ('oltp', 'marts', 'documents')",
+        )
+    }
+    return sorted(expected - made)
 
 
 def _price_ratio_lines(env) -> list[tuple[str]]:
