@@ -22,7 +22,12 @@
       subscriptions reading a changed key.
 
     Rows of no subscription (subscription_id null) count as one more
-    subscription. A pre-hook records the changed subscriptions and deletes
+    subscription. A step whose rows are keyed by another entity in the same
+    way (a customer's documents) names that column (`key_column`); the
+    state still calls it subscription_id. `rebuilt_always`, a predicate on
+    the step's rows, names rows that every run rebuilds whatever changed
+    (documents measured at the latest load). A pre-hook records the changed
+    subscriptions and deletes
     their rows; the model reads its inputs through `is_changed_subscription`,
     so it inserts those subscriptions again; a post-hook keeps the
     watermarks and fingerprints it built from. All of it runs in the
@@ -41,7 +46,9 @@
 {%- endmacro %}
 
 {#- pre-hook: see above. -#}
-{% macro per_subscription_prepare(changes, lookups=[]) -%}
+{% macro per_subscription_prepare(
+    changes, lookups=[], key_column='subscription_id', rebuilt_always=none
+) -%}
     {%- if history_is_kept() -%}
         {%- set watermarks = history_state('watermarks') -%}
         {%- set changed = history_state('changes') -%}
@@ -100,9 +107,9 @@
         {{ 'union all' if not loop.last }}
         {%- endfor %};
         delete from {{ this }}
-        where {{ subscription_key('subscription_id') }} in (
+        where {{ subscription_key(key_column) }} in (
             select changes.subscription_id from {{ changed }} as changes
-        );
+        ){{ ' or ' ~ rebuilt_always if rebuilt_always }};
         {%- else %}
         {#- Everything is built: the watermarks start from what is there.
             Loads only ever add later ones, so the latest of a table the
@@ -121,16 +128,25 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A `changes` input through a join: a row of `changed` loaded again
+    names the `key_column` of the rows of `keyed` it joins (`on`, over the
+    aliases changed and keyed). -#}
+{% macro changes_by_join(name, changed, keyed, on, key_column='subscription_id') -%}
+    {{ return((
+        name,
+        '(select keyed.' ~ key_column ~ ', changed.loaded_at from ' ~ changed
+        ~ ' as changed inner join ' ~ keyed ~ ' as keyed on ' ~ on ~ ') as '
+        ~ name ~ '_joined',
+        key_column,
+        changed
+    )) }}
+{%- endmacro %}
+
 {#- The `changes` input of invoices, for a step that reads them by line:
     an invoice loaded again names the subscriptions of its lines. -#}
 {% macro invoice_changes_by_line(invoices, lines) -%}
-    {{ return((
-        'invoices',
-        '(select lines.subscription_id, invoices.loaded_at from ' ~ invoices
-        ~ ' as invoices inner join ' ~ lines ~ ' as lines'
-        ~ ' on invoices.invoice_id = lines.invoice_id) as invoice_lines',
-        'subscription_id',
-        invoices
+    {{ return(changes_by_join(
+        'invoices', invoices, lines, 'changed.invoice_id = keyed.invoice_id'
     )) }}
 {%- endmacro %}
 

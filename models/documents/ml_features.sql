@@ -3,6 +3,35 @@
     customer, `fraud` per charge, each with its label where it is known.
     Amounts across currencies are compared in the reporting currency.
 -#}
+{#- Incremental per customer (macros/marts/per_subscription.sql): a run
+    writes again the fraud documents of the customers whose charges, their
+    disputes or the customer were loaded since its last build (and of
+    those a charge left: a guest charge given a customer), and every churn
+    document, which is measured at the latest load. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ per_subscription_prepare(
+        [
+            ('charges', ref('charges'), 'customer_id'),
+            ('customers', ref('customers'), 'customer_id'),
+            changes_by_join(
+                'disputes', ref('disputes'), ref('charges'),
+                'changed.charge_id = keyed.charge_id', 'customer_id'),
+            changes_by_join(
+                'documents', ref('charges'), this,
+                \"keyed.feature_id = 'fraud:' || changed.charge_id\",
+                'customer_id'),
+        ],
+        key_column='customer_id',
+        rebuilt_always=\"feature_set = 'churn'\",
+    ) }}",
+    post_hook=[
+        "{{ unique_index(this, 'feature_id') }}",
+        "{{ per_subscription_record() }}",
+    ],
+) }}
+
 with
 
 customers as (
@@ -171,18 +200,24 @@ churn_features as (
 
 ),
 
-fraud_disputes as (
+charge_disputes as (
 
-    select distinct disputes.charge_id
+    select
+        disputes.charge_id,
+        bool_or(disputes.reason = 'fraudulent') as is_fraud_disputed,
+        max(disputes.loaded_at) as loaded_at
     from disputes
-    where disputes.reason = 'fraudulent'
+    group by disputes.charge_id
 
 ),
 
 charges_compared as (
 
+    {#- Every charge of a customer whose documents this run writes: each
+        is compared with the customer's others. -#}
     select
         charges.*,
+        charge_disputes.is_fraud_disputed,
         avg(charges.amount) over customer_currency as customer_mean_amount,
         stddev_samp(charges.amount) over customer_currency
             as customer_stddev_amount,
@@ -190,8 +225,15 @@ charges_compared as (
             partition by charges.customer_id
             order by charges.created_at
             range between interval '24 hours' preceding and current row
-        ) - 1 as customer_charges_24h_before
+        ) - 1 as customer_charges_24h_before,
+        {#- The latest load of what the customer's documents read. -#}
+        max(greatest(charges.loaded_at, charge_disputes.loaded_at)) over (
+            partition by charges.customer_id
+        ) as charges_loaded_at
     from charges
+    left join charge_disputes
+        on charges.charge_id = charge_disputes.charge_id
+    where {{ is_changed_subscription('charges.customer_id', with_none=true) }}
     window customer_currency as (
         partition by charges.customer_id, charges.currency
     )
@@ -226,18 +268,16 @@ fraud_features as (
             'charges_compared.customer_charges_24h_before',
             'card_funding', 'charges_compared.card_funding',
             'label_fraud',
-            'case when fraud_disputes.charge_id is not null'
+            'case when charges_compared.is_fraud_disputed'
             ~ " or charges_compared.stripe_fraud_report = 'fraudulent'"
             ~ " or charges_compared.user_fraud_report = 'fraudulent' then true"
             ~ ' when charges_compared.is_paid then false end',
         ) }} as document,
-        as_of.as_of_at as computed_at
+        greatest(charges_compared.charges_loaded_at, customers.loaded_at)
+            as computed_at
     from charges_compared
-    cross join as_of
     left join customers
         on charges_compared.customer_id = customers.customer_id
-    left join fraud_disputes
-        on charges_compared.charge_id = fraud_disputes.charge_id
 
 ),
 

@@ -363,8 +363,9 @@ def _first_day_snapshot(tmp_path: Path) -> Path:
 def _changed_snapshot(tmp_path: Path) -> Path:
     """A day of changes: a new customer with a charge, an email changed, a
     coupon removed, a refund on another charge, a deleted product, a status
-    event listed late, an open invoice voided, and the late invoice, which
-    names a charge of the day before through its payment intent."""
+    event listed late, an open invoice voided, a dispute's reason changed,
+    and the late invoice, which names a charge of the day before through
+    its payment intent."""
     changed = tmp_path / "snapshot"
     changed.mkdir()
     shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
@@ -437,6 +438,9 @@ def _changed_snapshot(tmp_path: Path) -> Path:
         ],
     )
     write("products", [{"id": "prod_fx_setup", "object": "product", "deleted": True}])
+    # Emil's fraudulent dispute found to be a delivery complaint instead.
+    (dispute,) = objects("disputes")
+    write("disputes", [dict(dispute, reason="product_not_received")])
     # An update event the first load did not list: Greta's subscription
     # went unpaid on October 5th (active again by the first load).
     greta = next(
@@ -594,7 +598,9 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert _price_ratio_lines(env) == [(VOIDED_INVOICE,)]
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
         history_before = {model: _row_versions(env, model) for model in HISTORY}
+        features_before = _feature_versions(env)
         output, ran = changed_build(env)
+        _assert_only_changed_features_rewritten(env, features_before)
         assert _missing_indexes(env) == []
         _assert_no_key_list_filters(ran)
         analyzed_after = dict(_analyzed(env, "is not null"))
@@ -606,10 +612,10 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
                 env, model, history_before[model], _row_versions(env, model)
             )
         tables = (
-            "charges, customers, events, invoice_line_items, invoices, products,"
-            " refunds, subscriptions"
+            "charges, customers, disputes, events, invoice_line_items, invoices,"
+            " products, refunds, subscriptions"
         )
-        assert f"8 changed raw table(s) ({tables})" in output
+        assert f"9 changed raw table(s) ({tables})" in output
         for model in ("stg_stripe__customers", "customers", "fct_mrr", "refunds"):
             assert f"model.stripe_warehouse.{model}" in ran
         for model in ("stg_stripe__prices", "stg_stripe__payouts"):
@@ -681,6 +687,7 @@ def _missing_indexes(env) -> list[tuple[str, str]]:
     expected = {
         ("documents.customer_feedback", "gin (search_vector)"),
         ("documents.event_log", "unique btree (event_id)"),
+        ("documents.ml_features", "unique btree (feature_id)"),
     }
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or not node["config"]["enabled"]:
@@ -705,6 +712,54 @@ def _missing_indexes(env) -> list[tuple[str, str]]:
         )
     }
     return sorted(expected - made)
+
+
+def _feature_versions(env) -> dict[str, tuple[str, str]]:
+    """Each ml_features document's id: its customer and the transaction that
+    wrote it (PostgreSQL's xmin)."""
+    return {
+        feature_id: (customer_id, version)
+        for feature_id, customer_id, version in query(
+            env, "select feature_id, customer_id, xmin::text from documents.ml_features"
+        )
+    }
+
+
+def _assert_only_changed_features_rewritten(env, before) -> None:
+    """The day of changes writes again every churn document (measured at the
+    latest load) and the fraud documents of the customers whose charges,
+    disputes or record it loaded; the other fraud documents keep the
+    transaction that wrote them. Emil's dispute is no longer a fraud."""
+    after = _feature_versions(env)
+    (latest,) = one(env, "select max(loaded_at) from oltp.customers")
+    loaded = {
+        row[0]
+        for row in query(
+            env,
+            "select customer_id from oltp.customers where loaded_at = %(at)s"
+            " union select customer_id from oltp.charges where loaded_at = %(at)s"
+            " union select charges.customer_id from oltp.disputes"
+            " inner join oltp.charges on disputes.charge_id = charges.charge_id"
+            " where disputes.loaded_at = %(at)s",
+            {"at": latest},
+        )
+    }
+    assert "cus_fx_emil" in loaded and "cus_fx_new" in loaded, sorted(loaded)
+    rewritten = {
+        key
+        for key, (_, version) in after.items()
+        if before.get(key, ("", ""))[1] != version
+    }
+    assert {key for key in after if key.startswith("churn:")} <= rewritten
+    fraud_rewritten = {after[key][0] for key in rewritten if key.startswith("fraud:")}
+    assert fraud_rewritten <= loaded, sorted(fraud_rewritten - loaded)
+    kept = {key for key in after if key.startswith("fraud:")} - rewritten
+    assert kept, "every fraud document was written again"
+    assert one(
+        env,
+        "select document ->> 'label_fraud' from documents.ml_features"
+        " where feature_id = 'fraud:ch_fx0015'",
+    ) == ("false",)
 
 
 def _price_ratio_lines(env) -> list[tuple[str]]:
