@@ -341,10 +341,16 @@
                 having sum(case when {{ flag }} then 1 else 0 end) = 0
             ) as unwon
                 on lines.{{ key }} = unwon.{{ key }}
+            {# Lines without the key form no set: a rebuilt one was
+                written false, a kept one never won (most lines have no
+                inclusive tax, hence no tax rates key). -#}
             where
-                rebuilt.subscription_id is not null
-                or lines.{{ flag }}
-                or unwon.{{ key }} is not null
+                lines.{{ key }} is not null
+                and (
+                    rebuilt.subscription_id is not null
+                    or lines.{{ flag }}
+                    or unwon.{{ key }} is not null
+                )
         ) as winners
         where
             {{ table }}.invoice_line_item_id = winners.invoice_line_item_id
