@@ -664,8 +664,17 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         )
         incremental = _contents(env)
 
-        # what a full refresh writes (its tests passed in the builds above)
-        dbt(env, "build", "--full-refresh", "--exclude-resource-type", "test")
+        # what a full refresh writes (its data tests passed in the builds
+        # above; its unit tests do not read the data)
+        dbt(
+            env,
+            "build",
+            "--full-refresh",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+        )
         refreshed = _contents(env)
         # a rebuilt table is swapped in under the old one's name: its hooks
         # still make its indexes
