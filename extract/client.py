@@ -48,8 +48,10 @@ class RateLimiter:
     """Token bucket of one token: requests start at least 1/rate apart.
 
     Callers wait their turn under one condition, so no one-second window ever
-    holds more than `rate` starts; it paces at 99% of the ceiling so network
-    jitter cannot push a window over it at the server. The next start goes to
+    holds more than `rate` starts. It paces at 99% of the ceiling, which
+    leaves the server about 10 ms of delivery jitter per second before its
+    count of a window can reach `rate` + 1; a request refused for that gets
+    a 429 and is retried after a backoff like any other. The next start goes to
     the waiting caller of the lowest `priority`, then to the earliest: a list
     paged one request after another (each page needs the last one's id) then
     moves at the speed of the API's latency, and the independent requests of
@@ -67,7 +69,8 @@ class RateLimiter:
         self._waiting: list[tuple[int, int]] = []
         self._tickets = itertools.count()
 
-    def acquire(self, priority: int = 0) -> None:
+    def acquire(self, priority: int = 0) -> float:
+        """Wait for this caller's start; returns its time (time.monotonic)."""
         with self._turn:
             ticket = (priority, next(self._tickets))
             heapq.heappush(self._waiting, ticket)
@@ -79,8 +82,10 @@ class RateLimiter:
                     break
                 self._turn.wait(wait if self._waiting[0] == ticket else None)
             heapq.heappop(self._waiting)
-            self._next = time.monotonic() + self._interval
+            start = time.monotonic()
+            self._next = start + self._interval
             self._turn.notify_all()
+            return start
 
 
 def default_rate(api_key: str, override: str | None) -> float:
