@@ -601,7 +601,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         features_before = _feature_versions(env)
         output, ran = changed_build(env)
         _assert_only_changed_features_rewritten(env, features_before)
-        assert _missing_indexes(env) == []
+        assert _index_faults(env) == {"missing": [], "twice": []}
         _assert_no_key_list_filters(ran)
         analyzed_after = dict(_analyzed(env, "is not null"))
         assert analyzed_after["oltp.charges"] > analyzed_before["oltp.charges"]
@@ -678,7 +678,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         refreshed = _contents(env)
         # a rebuilt table is swapped in under the old one's name: its hooks
         # still make its indexes
-        assert _missing_indexes(env) == []
+        assert _index_faults(env) == {"missing": [], "twice": []}
         assert sorted(refreshed) == sorted(incremental)
         assert {t for t in refreshed if refreshed[t] != incremental[t]} == set()
         assert one(
@@ -688,10 +688,12 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         ) == (foreign,)
 
 
-def _missing_indexes(env) -> list[tuple[str, str]]:
-    """The indexes the post-hooks make that a table lacks: `loaded_at` on
+def _index_faults(env) -> dict[str, list[tuple[str, str]]]:
+    """The indexes the post-hooks make that a table lacks (`loaded_at` on
     every incremental table that has it, the documents' GIN indexes and
-    their keys' unique ones; as (table, method and columns)."""
+    their keys' unique ones), and the indexes a table has twice under two
+    names (a hook that missed the one already made); as (table, method and
+    columns)."""
     manifest = json.loads((DBT_TARGET / "manifest.json").read_text())
     expected = {
         ("documents.customer_feedback", "gin (search_vector)"),
@@ -709,7 +711,7 @@ def _missing_indexes(env) -> list[tuple[str, str]]:
             expected.add((table, "btree (loaded_at)"))
         if node["schema"] == "documents":
             expected.add((table, "gin (document jsonb_path_ops)"))
-    made = {
+    made = [
         (
             f"{schema}.{table}",
             ("unique " if unique else "") + definition.split(" USING ", 1)[1],
@@ -719,8 +721,11 @@ def _missing_indexes(env) -> list[tuple[str, str]]:
             "select schemaname, tablename, indexdef like 'CREATE UNIQUE%%', indexdef"
             " from pg_indexes where schemaname in ('oltp', 'marts', 'documents')",
         )
+    ]
+    return {
+        "missing": sorted(expected - set(made)),
+        "twice": sorted({index for index in made if made.count(index) > 1}),
     }
-    return sorted(expected - made)
 
 
 def _feature_versions(env) -> dict[str, tuple[str, str]]:
