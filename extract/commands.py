@@ -14,7 +14,7 @@ import dlt
 import orjson
 from dlt.common.storages.load_package import ParsedLoadJobFileName
 
-from extract import config, settings, stripe_snapshot_source, stripe_source
+from extract import config, settings
 from extract.api import ApiExtraction, Row, TablePlan
 from extract.client import StripeClient, default_rate
 from extract.errors import UserError
@@ -26,6 +26,7 @@ from extract.snapshot import (
     SnapshotWriter,
     erase_from_snapshot,
 )
+from extract.sources import stripe_snapshot_source, stripe_source
 from extract.spark import SparkStoredRaw, dataset_dir
 from extract.warehouse import DuckDBStoredRaw, StoredRaw, pg_settings, pipelines_dir
 

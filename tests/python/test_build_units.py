@@ -182,3 +182,26 @@ def test_leaves_to_postgres_only_the_tests_an_enforced_constraint_makes():
         "pk_not_null",
         "pk_unique",
     ]
+
+
+def test_build_and_stack_start_without_loading_dlt():
+    """make build and every make target pass through tools.stack, and a
+    build with nothing changed is all start-up: importing dlt there cost
+    each process more than a second (docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = (
+        "import sys, tools.build.__main__, tools.stack.cli, extract.config;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'dlt'))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "[]"

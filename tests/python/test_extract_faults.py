@@ -638,8 +638,8 @@ def test_a_first_load_keeps_each_id_once():
     """A first load is a `replace`, which deduplicates nothing: an object
     arriving twice in one load (a subscription's embedded items and then its
     whole list) must still be one row."""
-    from extract import once_per_id
     from extract.rows import RowBatch
+    from extract.sources import once_per_id
 
     def batch(ids: list[str]):
         rows = RowBatch("subscription_items", "v")

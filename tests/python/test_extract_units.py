@@ -200,7 +200,7 @@ def test_an_api_run_merges_and_only_a_snapshot_replaces_an_empty_table():
     complete) may replace a table that holds no rows yet."""
     import inspect
 
-    from extract import raw_resource, stripe_snapshot_source, stripe_source
+    from extract.sources import raw_resource, stripe_snapshot_source, stripe_source
 
     assert "filled" not in inspect.signature(stripe_source).parameters
     assert "filled" in inspect.signature(stripe_snapshot_source).parameters
@@ -216,7 +216,7 @@ def test_a_complete_listing_that_merges_keeps_each_ids_first_row():
     incremental listing hands dlt what it listed."""
     import pyarrow as pa
 
-    from extract import raw_resource
+    from extract.sources import raw_resource
 
     batches = [
         pa.table({"id": ["ch_a", "ch_b"], "v": [1, 2]}),
