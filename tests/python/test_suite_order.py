@@ -4,6 +4,7 @@ reads that warehouse; within a module the longest tests go first."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,8 @@ def test_the_longest_tests_of_a_module_are_collected_first():
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist"]
         + [str(HERE / "test_dbt_oltp.py")],
         cwd=HERE.parents[1],
+        # -q's one node id a line, whatever options the caller's run adds
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},
         text=True,
         capture_output=True,
         check=True,
