@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
+from conftest import run
 
 from tools.build.__main__ import (
     builds_everything,
@@ -188,20 +191,9 @@ def test_build_and_stack_start_without_loading_dlt():
     """make build and every make target pass through tools.stack, and a
     build with nothing changed is all start-up: importing dlt there cost
     each process more than a second (docs/benchmarks.md)."""
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
     probe = (
         "import sys, tools.build.__main__, tools.stack.cli, extract.config;"
         " print(sorted(m for m in sys.modules if m.split('.')[0] == 'dlt'))"
     )
-    found = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    found = run([sys.executable, "-c", probe], dict(os.environ))
     assert found.stdout.strip() == "[]"

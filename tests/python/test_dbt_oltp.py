@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -711,7 +712,7 @@ def _index_faults(env) -> dict[str, list[tuple[str, str]]]:
             expected.add((table, "btree (loaded_at)"))
         if node["schema"] == "documents":
             expected.add((table, "gin (document jsonb_path_ops)"))
-    made = [
+    made = Counter(
         (
             f"{schema}.{table}",
             ("unique " if unique else "") + definition.split(" USING ", 1)[1],
@@ -721,10 +722,10 @@ def _index_faults(env) -> dict[str, list[tuple[str, str]]]:
             "select schemaname, tablename, indexdef like 'CREATE UNIQUE%%', indexdef"
             " from pg_indexes where schemaname in ('oltp', 'marts', 'documents')",
         )
-    ]
+    )
     return {
         "missing": sorted(expected - set(made)),
-        "twice": sorted({index for index in made if made.count(index) > 1}),
+        "twice": sorted(index for index, count in made.items() if count > 1),
     }
 
 
