@@ -150,6 +150,16 @@
     )) }}
 {%- endmacro %}
 
+{#- The `changes` inputs of a step that reads invoice lines by
+    subscription: the lines loaded again, and the invoices loaded again
+    (through their lines). -#}
+{% macro line_changes(lines, invoices) -%}
+    {{ return([
+        ('lines', lines, 'subscription_id'),
+        invoice_changes_by_line(invoices, lines),
+    ]) }}
+{%- endmacro %}
+
 {#- The `lookups` input of prices, for a step that reads them by line:
     a change of their `columns` names the subscriptions of their lines. -#}
 {% macro price_lookup_by_line(prices, lines, columns) -%}
@@ -157,6 +167,50 @@
         'prices', prices, 'price_id', columns,
         'select subscription_id, price_id from ' ~ lines
     )) }}
+{%- endmacro %}
+
+{#- The `lookups` of a step that values the billing evidence through
+    tax_ratio_joins (macros/marts/mrr.sql). `evidence`: the relations of
+    its lines and pending items (subscription_id, price_id). Three inputs
+    read by another key:
+    - the prices' `price_columns`, for the subscriptions billing them;
+    - the share of each set of tax rates' most exact line, for the
+      subscriptions with a line of those rates: a subscription's price
+      takes it when its own line of the price was not taxed whole;
+    - the share of each price's most exact line, for the subscriptions
+      billing the price without a line of it in `lines_taxed` (a pending
+      proration of a new price): only they fall back on it.
+    The most exact lines are chosen among every subscription's lines, so
+    they move with other subscriptions' bills; only a move that changes
+    the share counts. -#}
+{% macro evidence_lookups(prices, price_columns, lines_taxed, evidence) -%}
+    {%- set billed -%}
+        {%- for relation in evidence %}
+        select subscription_id, price_id from {{ relation }}
+        {{- ' union all' if not loop.last }}
+        {%- endfor %}
+    {%- endset -%}
+    {%- set readers = {
+        'tax_rates_key':
+            'select subscription_id, tax_rates_key from ' ~ lines_taxed,
+        'price_id':
+            'select billed.subscription_id, billed.price_id from (' ~ billed
+            ~ ') as billed where not exists (select 1 from ' ~ lines_taxed
+            ~ ' as lines where lines.subscription_id = billed.subscription_id'
+            ~ ' and lines.price_id = billed.price_id)',
+    } -%}
+    {%- set lookups = [('prices', prices, 'price_id', price_columns, billed)] -%}
+    {%- for flag, key in line_ratio_flags() -%}
+        {%- do lookups.append((
+            flag,
+            '(select ' ~ key ~ ', net_of_tax_ratio from ' ~ lines_taxed
+            ~ ' where ' ~ flag ~ ') as most_exact_lines',
+            key,
+            ['net_of_tax_ratio'],
+            readers[key],
+        )) -%}
+    {%- endfor -%}
+    {{ return(lookups) }}
 {%- endmacro %}
 
 {#- A subscription as the state names it: rows of no subscription (a

@@ -510,13 +510,52 @@ HISTORY = {
 }
 
 
-def _row_versions(env, model: str) -> dict[tuple, str]:
-    """Each row's key and the transaction that wrote it (PostgreSQL's xmin)."""
-    key = ", ".join(HISTORY[model])
+# The billing evidence, rebuilt per subscription: its key, subscription first.
+EVIDENCE = "int_invoice_lines_normalized"
+EVIDENCE_KEY = ("subscription_id", "evidence_id")
+
+
+def _row_versions(env, model: str, key_columns=None) -> dict[tuple, str]:
+    """Each row's key (HISTORY's, unless given) and the transaction that
+    wrote it (PostgreSQL's xmin)."""
+    key = ", ".join(key_columns or HISTORY[model])
     return {
         tuple(row[:-1]): row[-1]
         for row in query(env, f"select {key}, xmin::text from marts.{model}")
     }
+
+
+def _subscriptions_billed(env, invoice: str) -> set[str]:
+    """The subscriptions with a line on `invoice`."""
+    return {
+        row[0]
+        for row in query(
+            env,
+            "select distinct subscription_id from oltp.invoice_line_items"
+            " where invoice_id = %s and subscription_id is not null",
+            (invoice,),
+        )
+    }
+
+
+def _assert_only_changed_evidence_rewritten(env, before, after) -> None:
+    """The day's bills (the late invoice, the voided one) and Lena's
+    subscription, loaded again with its coupon removed, are the billing
+    evidence that changed: only their subscriptions' evidence is written
+    again, and every other subscription keeps the rows its first build
+    wrote."""
+    assert before and after, f"{EVIDENCE} is empty"
+    rewritten = {key[0] for key, version in after.items() if before.get(key) != version}
+    changed = (
+        {"sub_fx_lena"}
+        | _subscriptions_billed(env, LATE_INVOICE)
+        | _subscriptions_billed(env, VOIDED_INVOICE)
+    )
+    assert rewritten and rewritten <= changed, sorted(rewritten)
+    kept = {key[0] for key in after} - changed
+    assert kept and all(
+        after[key] == before.get(key) for key in after if key[0] in kept
+    )
 
 
 def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
@@ -540,15 +579,7 @@ def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
         )
     }
     late, voided = (
-        {
-            row[0]
-            for row in query(
-                env,
-                "select distinct subscription_id from oltp.invoice_line_items"
-                " where invoice_id = %s and subscription_id is not null",
-                (invoice,),
-            )
-        }
+        _subscriptions_billed(env, invoice)
         for invoice in (LATE_INVOICE, VOIDED_INVOICE)
     )
     assert late and "sub_fx_lena" in outside_october, sorted(outside_october)
@@ -599,8 +630,12 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert _price_ratio_lines(env) == [(VOIDED_INVOICE,)]
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
         history_before = {model: _row_versions(env, model) for model in HISTORY}
+        evidence_before = _row_versions(env, EVIDENCE, EVIDENCE_KEY)
         features_before = _feature_versions(env)
         output, ran = changed_build(env)
+        _assert_only_changed_evidence_rewritten(
+            env, evidence_before, _row_versions(env, EVIDENCE, EVIDENCE_KEY)
+        )
         _assert_only_changed_features_rewritten(env, features_before)
         assert _index_faults(env) == {"missing": [], "twice": []}
         _assert_no_key_list_filters(ran)

@@ -25,10 +25,8 @@
     materialized=per_subscription_materialization(),
     incremental_strategy='append',
     pre_hook="{{ per_subscription_prepare(
-        [
+        line_changes(ref('invoice_line_items'), ref('invoices')) + [
             ('subscriptions', ref('subscriptions'), 'subscription_id'),
-            ('lines', ref('invoice_line_items'), 'subscription_id'),
-            invoice_changes_by_line(ref('invoices'), ref('invoice_line_items')),
             ('events', ref('int_subscription_events'), 'subscription_id'),
         ],
         [

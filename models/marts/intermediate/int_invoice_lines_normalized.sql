@@ -22,24 +22,59 @@
     its subscription with the same price, else keys by its price.
 -#}
 
-{#- A table, not a view: several models and tests read it, and each
-    reading of a view runs its whole query again. -#}
-{{ config(materialized='table') }}
+{#- Stored, not a view: several models and tests read it, and each
+    reading of a view runs its whole query again. Incremental per
+    subscription where the engine merges (macros/marts/per_subscription.sql):
+    a run rebuilds the evidence of the subscriptions whose lines, invoices,
+    pending invoice items or items were loaded since its last build, whose
+    prices changed in a column the valuation reads, or whose lines belong
+    to a set of tax rates or a price whose most exact line's share changed
+    (lines of other subscriptions decide it: int_invoice_lines_taxed). -#}
+{{ config(
+    materialized=per_subscription_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ per_subscription_prepare(
+        line_changes(ref('invoice_line_items'), ref('invoices')) + [
+            ('invoice_items', ref('int_invoice_items_prorated'), 'subscription_id'),
+            changes_by_join(
+                'invoices_of_items', ref('invoices'),
+                ref('int_invoice_items_prorated'),
+                'changed.invoice_id = keyed.invoice_id'),
+            ('items', ref('subscription_items'), 'subscription_id'),
+        ],
+        evidence_lookups(
+            ref('prices'),
+            [
+                'product_id', 'usage_type', 'recurring_interval',
+                'recurring_interval_count', 'billing_scheme', 'tiers',
+                'tiers_mode', 'unit_amount_decimal_cents', 'tax_behavior',
+            ],
+            ref('int_invoice_lines_taxed'),
+            [ref('invoice_line_items'), ref('int_invoice_items_prorated')],
+        ),
+    ) }}",
+    post_hook="{{ per_subscription_record() }}",
+) }}
 with
 
 invoice_line_items as (
 
     select * from {{ ref('invoice_line_items') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
-invoice_items as (
+invoice_items as {{ inlined_cte() }} (
 
+    {#- Read by key from the lines of the changed subscriptions, and
+        filtered to them for the pending prorations; inlined, like the
+        invoices, so an incremental run reads both through their keys'
+        indexes. -#}
     select * from {{ ref('int_invoice_items_prorated') }}
 
 ),
 
-invoices as (
+invoices as {{ inlined_cte() }} (
 
     select * from {{ ref('invoices') }}
 
@@ -48,6 +83,7 @@ invoices as (
 subscription_items as (
 
     select * from {{ ref('subscription_items') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
@@ -137,6 +173,7 @@ pending_prorations as (
     where
         invoice_items.is_proration
         and invoice_items.subscription_id is not null
+        and {{ is_changed_subscription('invoice_items.subscription_id') }}
         and not invoice_items.is_deleted
         and (invoice_items.invoice_id is null or invoices.status = 'draft')
 

@@ -40,10 +40,7 @@
     materialized=per_subscription_materialization(),
     incremental_strategy='append',
     pre_hook="{{ per_subscription_prepare(
-        [
-            ('lines', ref('invoice_line_items'), 'subscription_id'),
-            invoice_changes_by_line(ref('invoices'), ref('invoice_line_items')),
-        ],
+        line_changes(ref('invoice_line_items'), ref('invoices')),
         [
             price_lookup_by_line(
                 ref('prices'), ref('invoice_line_items'), ['tax_behavior']),
