@@ -189,12 +189,17 @@
 
 {#- A post-hook's index on `relation` (PostgreSQL), made unless the
     relation has one of the same definition (`using` method, `columns` as
-    PostgreSQL prints them, unique or not). Named after the relation's
+    PostgreSQL prints them, unique or not, and the predicate `where` of a
+    partial index as PostgreSQL prints it). Named after the relation's
     oid, not its name alone: a rebuild swaps a new table in under the
     same name and drops the old one after the hooks, so a fixed name with
     `if not exists` found the old table's index and left the new table
     without one. -#}
-{% macro ensure_index(relation, suffix, columns, using='btree', unique=false) -%}
+{% macro ensure_index(
+    relation, suffix, columns, using='btree', unique=false, where=none
+) -%}
+    {%- set definition = using ~ ' (' ~ columns ~ ')'
+        ~ (' WHERE ' ~ where if where else '') -%}
     do $ensure_index$
     begin
         if not exists (
@@ -204,11 +209,11 @@
                 indrelid = '{{ relation }}'::regclass
                 and indisunique = {{ 'true' if unique else 'false' }}
                 and split_part(pg_get_indexdef(indexrelid), ' USING ', 2)
-                = '{{ using }} ({{ columns }})'
+                = '{{ definition }}'
         ) then
             execute format(
                 'create {{ "unique " if unique }}index %I on {{ relation }}'
-                ' using {{ using }} ({{ columns }})',
+                ' using {{ definition }}',
                 '{{ relation.identifier }}_{{ suffix }}_'
                 || '{{ relation }}'::regclass::oid
             );

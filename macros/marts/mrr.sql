@@ -242,6 +242,35 @@
             and price_ratios.is_ratio_of_price
 {%- endmacro %}
 
+{#- post-hook of int_invoice_lines_taxed (PostgreSQL): a partial index
+    per join of tax_ratio_joins, on the flagged lines it reads. A daily
+    run values the evidence of a few subscriptions and reads their lines'
+    shares through them; without them each of the joins read every line
+    (at 30,000 customers, twelve scans of 315,000 lines for 21,000 lines
+    of evidence). Other engines keep no index. -#}
+{% macro line_ratio_indexes() -%}
+    {{ return(adapter.dispatch('line_ratio_indexes')()) }}
+{%- endmacro %}
+
+{% macro default__line_ratio_indexes() -%}
+{%- endmacro %}
+
+{% macro postgres__line_ratio_indexes() -%}
+    {%- set keys = [
+        ('subscription_price', 'subscription_id, price_id',
+            'is_ratio_of_subscription_price'),
+        ('subscription_inclusive', 'subscription_id',
+            'is_ratio_of_subscription_inclusive'),
+        ('tax_state', 'subscription_id', 'is_tax_state_of_subscription'),
+    ] -%}
+    {%- for flag, key in line_ratio_flags() -%}
+        {%- do keys.append((key ~ '_ratio', key, flag)) -%}
+    {%- endfor -%}
+    {%- for suffix, columns, flag in keys %}
+    {{ ensure_index(this, suffix, columns, where=flag) }};
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro tax_ratio(is_inclusive_price) -%}
     coalesce(
         case

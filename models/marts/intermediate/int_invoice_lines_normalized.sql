@@ -66,10 +66,9 @@ invoice_line_items as (
 
 invoice_items as {{ inlined_cte() }} (
 
-    {#- Read by key from the lines of the changed subscriptions, and
-        filtered to them for the pending prorations; inlined, like the
-        invoices, so an incremental run reads both through their keys'
-        indexes. -#}
+    {#- Read by key from the lines of the changed subscriptions; inlined,
+        like the invoices, so an incremental run reads both through their
+        keys' indexes. -#}
     select * from {{ ref('int_invoice_items_prorated') }}
 
 ),
@@ -144,6 +143,20 @@ lines_of_billed_subscriptions as (
 
 ),
 
+prorations_pending as (
+
+    {#- The prorations of the subscriptions being built, before their
+        invoices are joined: an incremental run then reads those invoices
+        by key, not every invoice. -#}
+    select * from invoice_items
+    where
+        is_proration
+        and subscription_id is not null
+        and {{ is_changed_subscription('subscription_id') }}
+        and not is_deleted
+
+),
+
 pending_prorations as (
 
     select
@@ -164,18 +177,13 @@ pending_prorations as (
         invoice_items.period_start_at,
         invoice_items.period_end_at,
         invoice_items.created_at as evidence_created_at
-    from invoice_items
+    from prorations_pending as invoice_items
     left join invoices
         on invoice_items.invoice_id = invoices.invoice_id
     left join prices
         on invoice_items.price_id = prices.price_id
     {{ tax_ratio_joins('invoice_items') }}
-    where
-        invoice_items.is_proration
-        and invoice_items.subscription_id is not null
-        and {{ is_changed_subscription('invoice_items.subscription_id') }}
-        and not invoice_items.is_deleted
-        and (invoice_items.invoice_id is null or invoices.status = 'draft')
+    where invoice_items.invoice_id is null or invoices.status = 'draft'
 
 ),
 

@@ -49,6 +49,7 @@
     post_hook=[
         "{{ line_ratios_across_subscriptions_update() }}",
         "{{ per_subscription_record() }}",
+        "{{ line_ratio_indexes() }}",
     ],
 ) }}
 with
