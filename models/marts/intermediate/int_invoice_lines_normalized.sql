@@ -143,7 +143,7 @@ lines_of_billed_subscriptions as (
 
 ),
 
-prorations_pending as (
+proration_items as (
 
     {#- The prorations of the subscriptions being built, before their
         invoices are joined: an incremental run then reads those invoices
@@ -177,7 +177,7 @@ pending_prorations as (
         invoice_items.period_start_at,
         invoice_items.period_end_at,
         invoice_items.created_at as evidence_created_at
-    from prorations_pending as invoice_items
+    from proration_items as invoice_items
     left join invoices
         on invoice_items.invoice_id = invoices.invoice_id
     left join prices
