@@ -66,9 +66,9 @@ invoice_line_items as (
 
 invoice_items as {{ inlined_cte() }} (
 
-    {#- Read by key from the lines of the changed subscriptions; inlined,
-        like the invoices, so an incremental run reads both through their
-        keys' indexes. -#}
+    {#- Read by key from the changed subscriptions' lines, and filtered
+        to those subscriptions for their pending prorations; inlined, like
+        the invoices, so an incremental run reads neither whole. -#}
     select * from {{ ref('int_invoice_items_prorated') }}
 
 ),
