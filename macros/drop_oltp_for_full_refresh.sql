@@ -4,8 +4,9 @@
     incremental table by swapping it for a new one and dropping the old one
     with `cascade`, which needs exclusive locks on the parents while sibling
     models create foreign keys to the same parents: PostgreSQL then reports
-    deadlocks. Fresh tables are created with their constraints and filled,
-    parents first, as ref() orders them.
+    deadlocks. Fresh tables are created, filled and given their foreign
+    keys (postgres__create_table_as in macros/oltp.sql), parents first, as
+    ref() orders them.
 -#}
 {% macro drop_oltp_for_full_refresh() %}
     {%- if execute and flags.FULL_REFRESH -%}

@@ -281,3 +281,73 @@
 {% macro default__unique_index(relation, column) -%}
     {{ ensure_index(relation, column ~ '_key', column, unique=true) }}
 {%- endmacro %}
+
+{#- A contracted table's first build (and a full refresh, which drops the
+    OLTP tables first): created with its columns, primary key and not-null
+    constraints, filled, and only then given its foreign keys. Declared
+    with the table, every inserted row fires one lookup per foreign key,
+    and the new table holds a share-row-exclusive lock on each parent from
+    its creation to its commit, so siblings referencing the same parent
+    (every child of `customers` and `invoices`) waited for each other's
+    whole build. Added after the insert, PostgreSQL checks each key with
+    one join over the table and holds those locks only from there to the
+    commit. A missing parent fails the statement, and the build, as
+    before; the constraints' names are PostgreSQL's, as before. Temporary
+    and uncontracted tables are dbt's own. -#}
+{% macro postgres__create_table_as(temporary, relation, sql) -%}
+    {%- if temporary or not config.get('contract').enforced -%}
+        {{ return(dbt.postgres__create_table_as(temporary, relation, sql)) }}
+    {%- endif -%}
+    {%- set columns = {} -%}
+    {%- set foreign_keys = [] -%}
+    {%- for name, column in model.columns.items() -%}
+        {%- set kept = [] -%}
+        {%- for constraint in column.constraints -%}
+            {%- if constraint.type == 'foreign_key' -%}
+                {%- do foreign_keys.append({
+                    'type': 'foreign_key',
+                    'name': constraint.get('name'),
+                    'columns': [name],
+                    'to': constraint.get('to'),
+                    'to_columns': constraint.get('to_columns'),
+                    'expression': constraint.get('expression'),
+                }) -%}
+            {%- else -%}
+                {%- do kept.append(constraint) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set without_foreign_keys = {} -%}
+        {%- do without_foreign_keys.update(column) -%}
+        {%- do without_foreign_keys.update({'constraints': kept}) -%}
+        {%- do columns.update({name: without_foreign_keys}) -%}
+    {%- endfor -%}
+    {%- set table_constraints = [] -%}
+    {%- for constraint in model.constraints -%}
+        {%- if constraint.type == 'foreign_key' -%}
+            {%- do foreign_keys.append(constraint) -%}
+        {%- else -%}
+            {%- do table_constraints.append(constraint) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ config.get('sql_header') or '' }}
+    {{ get_assert_columns_equivalent(sql) }}
+    create table {{ relation }} (
+        {{ (
+            adapter.render_raw_columns_constraints(raw_columns=columns)
+            + adapter.render_raw_model_constraints(
+                raw_constraints=table_constraints)
+        ) | join(',\n        ') }}
+    );
+    insert into {{ relation }} (
+        {{ adapter.dispatch('get_column_names', 'dbt')() }}
+    ) (
+        {{ get_select_subquery(sql) }}
+    );
+    {%- if foreign_keys %}
+    alter table {{ relation }}
+        {%- for rendered in adapter.render_raw_model_constraints(
+            raw_constraints=foreign_keys) %}
+        add {{ rendered }}{{ ',' if not loop.last else ';' }}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}
