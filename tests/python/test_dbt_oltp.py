@@ -960,6 +960,21 @@ def _assert_left_out_tests_are_constraints(env, output: str, ran: set[str]) -> N
         )
 
 
+def _fixture_charge(**changes) -> dict:
+    """The fixture snapshot's first charge, with `changes`."""
+    line = (FIXTURE_SNAPSHOT / "charges.jsonl").read_text().splitlines()[0]
+    return dict(json.loads(line), **changes)
+
+
+def _load_later_charge(env, tmp_path: Path, charge: dict, load_id: str) -> None:
+    """Loads `charge` alone into raw, as the load `load_id`."""
+    later = tmp_path / "later"
+    later.mkdir(exist_ok=True)
+    shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", later)
+    (later / "charges.jsonl").write_text(json.dumps(charge) + "\n")
+    raw_from_snapshot(env, later, load_id)
+
+
 def _execute(env, statement: str) -> None:
     conn = connect(env)
     with conn, conn.cursor() as cur:
@@ -1004,13 +1019,8 @@ def test_incremental_build_tests_the_rows_it_wrote_until_they_pass(stack_env, tm
         )
 
         # A new row that fails stays under test until it is fixed.
-        line = (FIXTURE_SNAPSHOT / "charges.jsonl").read_text().splitlines()[0]
-        bogus = dict(json.loads(line), id="ch_fx_bogus", status="bogus")
-        later = tmp_path / "later"
-        later.mkdir()
-        shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", later)
-        (later / "charges.jsonl").write_text(json.dumps(bogus) + "\n")
-        raw_from_snapshot(env, later, "1792540800.000003")
+        bogus = _fixture_charge(id="ch_fx_bogus", status="bogus")
+        _load_later_charge(env, tmp_path, bogus, "1792540800.000003")
         failed = dbt(env, *build_charges, check=False)
         assert failed.returncode != 0
         assert "accepted_values_charges_status" in failed.stdout
@@ -1030,6 +1040,23 @@ def test_incremental_build_tests_the_rows_it_wrote_until_they_pass(stack_env, tm
             " where model_id = 'model.stripe_warehouse.charges'",
         ) == (watermark,)
         bogus["status"] = "failed"
-        (later / "charges.jsonl").write_text(json.dumps(bogus) + "\n")
-        raw_from_snapshot(env, later, "1792540800.000004")
+        _load_later_charge(env, tmp_path, bogus, "1792540800.000004")
         assert "ERROR=0" in dbt(env, *build_charges).stdout
+
+
+def test_an_amount_null_without_its_reason_fails_the_views_test(stack_env, tmp_path):
+    # The charges' amounts are one test of the staging view (tested
+    # together, so a full build reads each document once); a charge that
+    # lacks its last amount and is not deleted fails it.
+    select = ("--select", "stg_stripe__charges", "--indirect-selection", "cautious")
+    with fresh_database(stack_env) as env:
+        raw_from_snapshot(env, FIXTURE_SNAPSHOT, FIXTURE_LOAD_ID)
+        dbt(env, "seed")
+        dbt(env, "run", *select[:2])
+        dbt(env, "test", *select)
+        unrefunded = _fixture_charge(id="ch_fx_no_refunded_amount")
+        del unrefunded["amount_refunded"]
+        _load_later_charge(env, tmp_path, unrefunded, "1792540800.000003")
+        failed = dbt(env, "test", *select, check=False)
+        assert failed.returncode != 0
+        assert "FAIL 1 is_null_only_when_stg_stripe__charges" in failed.stdout
