@@ -76,3 +76,62 @@
 {% macro schema_version(collection) -%}
     {{ var('document_schema_versions')[collection] }}
 {%- endmacro %}
+
+{#- The inputs of customer_profiles that an incremental run compares by
+    fingerprint, per customer: the items it lists with their prices, the
+    status intervals, the payment methods (one detached names no customer
+    any more, so only the fingerprint of its former customer's list shows
+    it leaving) and the lifetime figures. -#}
+{% macro customer_profile_lookups() -%}
+    {%- set customers = ref('customers') -%}
+    {%- set subscriptions = ref('subscriptions') -%}
+    {%- set items -%}
+        select
+            subscriptions.customer_id,
+            {{ row_fingerprint([
+                'items.subscription_id', 'items.subscription_item_id',
+                'items.price_id', 'items.quantity', 'items.created_at',
+                'items.is_deleted', 'prices.unit_amount', 'prices.currency',
+                'prices.recurring_interval', 'prices.recurring_interval_count',
+            ]) }} as row_hash
+        from {{ ref('subscription_items') }} as items
+        inner join {{ subscriptions }} as subscriptions
+            on items.subscription_id = subscriptions.subscription_id
+        left join {{ ref('prices') }} as prices
+            on items.price_id = prices.price_id
+    {%- endset -%}
+    {%- set intervals -%}
+        select
+            subscriptions.customer_id,
+            {{ row_fingerprint([
+                'intervals.subscription_id', 'intervals.status',
+                'intervals.valid_from_at', 'intervals.valid_until_at',
+            ]) }} as row_hash
+        from {{ ref('int_subscription_status_intervals') }} as intervals
+        inner join {{ subscriptions }} as subscriptions
+            on intervals.subscription_id = subscriptions.subscription_id
+    {%- endset -%}
+    {%- set payment_methods -%}
+        select
+            customer_id,
+            {{ row_fingerprint([
+                'payment_method_id', 'payment_method_type', 'card_brand',
+                'card_last4', 'card_country', 'created_at', 'is_deleted',
+            ]) }} as row_hash
+        from {{ ref('payment_methods') }}
+        where customer_id is not null
+    {%- endset -%}
+    {%- set lifetime -%}
+        select customer_id, {{ row_fingerprint(
+            adapter.get_columns_in_relation(ref('metrics_customer_lifetime'))
+            | map(attribute='quoted') | list
+        ) }} as row_hash
+        from {{ ref('metrics_customer_lifetime') }}
+    {%- endset -%}
+    {{ return([
+        fingerprint_lookup('items', items, 'customer_id', customers),
+        fingerprint_lookup('status_intervals', intervals, 'customer_id', customers),
+        fingerprint_lookup('payment_methods', payment_methods, 'customer_id', customers),
+        fingerprint_lookup('lifetime', lifetime, 'customer_id', customers),
+    ]) }}
+{%- endmacro %}

@@ -213,6 +213,22 @@
     {{ return(lookups) }}
 {%- endmacro %}
 
+{#- A `lookups` input over rows that the step's own key groups, several
+    per key and with no loaded_at (a derived table, or rows whose key can
+    change, like a payment method detached from its customer): one
+    fingerprint per key over the rows' hashes. `rows_sql` selects `key` and
+    row_hash; `keys`, a relation holding every key, names the key again
+    when all its rows are gone. -#}
+{% macro fingerprint_lookup(name, rows_sql, key, keys) -%}
+    {{ return((
+        name,
+        '(' ~ fingerprints_by(key, rows_sql) ~ ') as ' ~ name ~ '_fingerprints',
+        key,
+        ['fingerprint'],
+        'select ' ~ key ~ ' as subscription_id, ' ~ key ~ ' from ' ~ keys,
+    )) }}
+{%- endmacro %}
+
 {#- A subscription as the state names it: rows of no subscription (a
     one-off invoice's lines) are a group of their own, ''. -#}
 {% macro subscription_key(column) -%}

@@ -1,25 +1,53 @@
 {#-
     One document per customer: what a support tool or an application reads
-    in one lookup. Rebuilt in full: each profile gathers every source of
-    the customer, so a change anywhere changes it.
+    in one lookup.
 -#}
+{#- Incremental per customer (macros/marts/per_subscription.sql): a run
+    writes again the profiles of the customers whose record,
+    subscriptions or invoices were loaded since its last build, and of
+    those whose items with their prices, status intervals, payment methods
+    or lifetime figures changed (a fingerprint per customer: those are
+    derived tables, and a detached payment method leaves its customer). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ per_subscription_prepare(
+        [
+            ('customers', ref('customers'), 'customer_id'),
+            ('subscriptions', ref('subscriptions'), 'customer_id'),
+            ('invoices', ref('invoices'), 'customer_id'),
+        ],
+        lookups=customer_profile_lookups(),
+        key_column='customer_id',
+    ) }}",
+    post_hook=[
+        "{{ unique_index(this, 'customer_id') }}",
+        "{{ per_subscription_record() }}",
+    ],
+) }}
+
 with
 
 customers as (
 
     select * from {{ ref('customers') }}
+    where {{ is_changed_subscription('customer_id') }}
 
 ),
 
 subscriptions as (
 
     select * from {{ ref('subscriptions') }}
+    where {{ is_changed_subscription('customer_id') }}
 
 ),
 
 subscription_items as (
 
     select * from {{ ref('subscription_items') }}
+    {%- if is_incremental() %}
+    where subscription_id in (select subscriptions.subscription_id from subscriptions)
+    {%- endif %}
 
 ),
 
@@ -32,24 +60,30 @@ prices as (
 status_intervals as (
 
     select * from {{ ref('int_subscription_status_intervals') }}
+    {%- if is_incremental() %}
+    where subscription_id in (select subscriptions.subscription_id from subscriptions)
+    {%- endif %}
 
 ),
 
 invoices as (
 
     select * from {{ ref('invoices') }}
+    where {{ is_changed_subscription('customer_id') }}
 
 ),
 
 payment_methods as (
 
     select * from {{ ref('payment_methods') }}
+    where {{ is_changed_subscription('customer_id') }}
 
 ),
 
 lifetime as (
 
     select * from {{ ref('metrics_customer_lifetime') }}
+    where {{ is_changed_subscription('customer_id') }}
 
 ),
 

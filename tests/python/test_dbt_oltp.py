@@ -368,8 +368,8 @@ def _changed_snapshot(tmp_path: Path) -> Path:
     """A day of changes: a new customer with a charge, an email changed, a
     coupon removed, a refund on another charge, a deleted product, a status
     event listed late, an open invoice voided, a dispute's reason changed,
-    and the late invoice, which names a charge of the day before through
-    its payment intent."""
+    Dana's card detached from her, and the late invoice, which names a
+    charge of the day before through its payment intent."""
     changed = tmp_path / "snapshot"
     changed.mkdir()
     shutil.copy(FIXTURE_SNAPSHOT / "manifest.json", changed)
@@ -445,6 +445,8 @@ def _changed_snapshot(tmp_path: Path) -> Path:
     # Emil's fraudulent dispute found to be a delivery complaint instead.
     (dispute,) = objects("disputes")
     write("disputes", [dict(dispute, reason="product_not_received")])
+    card = next(p for p in objects("payment_methods") if p["id"] == DETACHED_CARD)
+    write("payment_methods", [dict(card, customer=None)])
     # An update event the first load did not list: Greta's subscription
     # went unpaid on October 5th (active again by the first load).
     greta = next(
@@ -515,6 +517,8 @@ HISTORY = {
 
 # The billing evidence, rebuilt per subscription: its key, subscription first.
 EVIDENCE = "int_invoice_lines_normalized"
+# Detached from its customer by the day of changes: her profile loses it.
+DETACHED_CARD = "pm_fx_dana"
 EVIDENCE_KEY = ("subscription_id", "evidence_id")
 
 
@@ -632,11 +636,13 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         history_before = {model: _row_versions(env, model) for model in HISTORY}
         evidence_before = _row_versions(env, EVIDENCE, EVIDENCE_KEY)
         features_before = _feature_versions(env)
+        profiles_before = _profile_versions(env)
         output, ran = changed_build(env)
         _assert_only_changed_evidence_rewritten(
             env, evidence_before, _row_versions(env, EVIDENCE, EVIDENCE_KEY)
         )
         _assert_only_changed_features_rewritten(env, features_before)
+        _assert_changed_profiles_rewritten(env, profiles_before)
         assert _index_faults(env) == {"missing": [], "twice": []}
         _assert_no_key_list_filters(ran)
         analyzed_after = dict(_analyzed(env, "is not null"))
@@ -649,9 +655,9 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             )
         tables = (
             "charges, customers, disputes, events, invoice_line_items, invoices,"
-            " products, refunds, subscriptions"
+            " payment_methods, products, refunds, subscriptions"
         )
-        assert f"9 changed raw table(s) ({tables})" in output
+        assert f"10 changed raw table(s) ({tables})" in output
         for model in ("stg_stripe__customers", "customers", "fct_mrr", "refunds"):
             assert f"model.stripe_warehouse.{model}" in ran
         for model in ("stg_stripe__prices", "stg_stripe__payouts"):
@@ -735,6 +741,7 @@ def _index_faults(env) -> dict[str, list[tuple[str, str]]]:
         ("documents.customer_feedback", "gin (search_vector)"),
         ("documents.event_log", "unique btree (event_id)"),
         ("documents.ml_features", "unique btree (feature_id)"),
+        ("documents.customer_profiles", "unique btree (customer_id)"),
     }
     # the tax shares' partial indexes, one per join that reads them
     expected |= {
@@ -784,6 +791,29 @@ def _feature_versions(env) -> dict[str, tuple[str, str]]:
             env, "select feature_id, customer_id, xmin::text from documents.ml_features"
         )
     }
+
+
+def _profile_versions(env) -> dict[str, str]:
+    """Each customer profile's transaction that wrote it (xmin)."""
+    return dict(
+        query(env, "select customer_id, xmin::text from documents.customer_profiles")
+    )
+
+
+def _assert_changed_profiles_rewritten(env, before) -> None:
+    """The day of changes writes again the profiles it changed (Alice's
+    email, the newcomer, Dana's card detached: her profile lists no card
+    now) and keeps the others: some profile keeps the transaction that
+    wrote it. That every profile equals a full refresh is checked after."""
+    after = _profile_versions(env)
+    rewritten = {key for key, version in after.items() if before.get(key) != version}
+    assert {"cus_fx_alice", "cus_fx_new", "cus_fx_dana"} <= rewritten, sorted(rewritten)
+    assert set(after) - rewritten, "every profile was written again"
+    assert one(
+        env,
+        "select document -> 'payment_methods' from documents.customer_profiles"
+        " where customer_id = 'cus_fx_dana'",
+    ) == ([],)
 
 
 def _assert_only_changed_features_rewritten(env, before) -> None:
@@ -886,7 +916,7 @@ def _assert_new_code_rebuilds_incremental_models_from_scratch(env) -> None:
     output, ran = changed_build(env)
     assert "no changed raw table" in output
     assert "from scratch (--full-refresh)" in output
-    assert "(fct_refunds" in output
+    assert re.search(r"since the last passing build \([^)]*\bfct_refunds\b", output)
     assert "model.stripe_warehouse.fct_refunds" in ran
     assert "model.stripe_warehouse.fct_charges" not in ran
     assert one(
