@@ -122,10 +122,14 @@
         where customer_id is not null
     {%- endset -%}
     {%- set lifetime -%}
-        select customer_id, {{ row_fingerprint(
-            adapter.get_columns_in_relation(ref('metrics_customer_lifetime'))
-            | map(attribute='quoted') | list
-        ) }} as row_hash
+        select
+            customer_id,
+            {{ row_fingerprint([
+                'currency', 'charge_count', 'failed_charge_count',
+                'gross_captured_amount', 'refunded_amount',
+                'disputes_lost_amount', 'net_sales_amount', 'dispute_count',
+                'first_charge_at', 'last_charge_at', 'mrr_amount',
+            ]) }} as row_hash
         from {{ ref('metrics_customer_lifetime') }}
     {%- endset -%}
     {{ return([
