@@ -160,6 +160,30 @@
     ]) }}
 {%- endmacro %}
 
+{#- The `changes` inputs of the billing evidence
+    (int_invoice_lines_normalized), and of a step that dates by it: the
+    lines and their invoices, the pending invoice items and their
+    invoices, the subscription items. -#}
+{% macro evidence_changes() -%}
+    {{ return(line_changes(ref('invoice_line_items'), ref('invoices')) + [
+        ('invoice_items', ref('int_invoice_items_prorated'), 'subscription_id'),
+        changes_by_join(
+            'invoices_of_items', ref('invoices'),
+            ref('int_invoice_items_prorated'),
+            'changed.invoice_id = keyed.invoice_id'),
+        ('items', ref('subscription_items'), 'subscription_id'),
+    ]) }}
+{%- endmacro %}
+
+{#- The columns of a price that the billing evidence is valued by. -#}
+{% macro evidence_price_columns() -%}
+    {{ return([
+        'product_id', 'usage_type', 'recurring_interval',
+        'recurring_interval_count', 'billing_scheme', 'tiers', 'tiers_mode',
+        'unit_amount_decimal_cents', 'tax_behavior',
+    ]) }}
+{%- endmacro %}
+
 {#- The `lookups` input of prices, for a step that reads them by line:
     a change of their `columns` names the subscriptions of their lines. -#}
 {% macro price_lookup_by_line(prices, lines, columns) -%}

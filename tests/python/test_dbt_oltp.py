@@ -294,6 +294,9 @@ VOIDED_PRICE = "price_fx_pro_monthly"
 NEXT_RATIO_INVOICE = "in_fx0020"
 # A subscription whose only change is a status event listed a day late.
 STATUS_EVENT_SUBSCRIPTION = "sub_fx_greta"
+# A subscription whose only change is an update event listed a day late:
+# its item's quantity went from 2 to the 1 it has now on October 10th.
+ITEM_EVENT_SUBSCRIPTION = "sub_fx_bruno"
 
 
 def _fixture_objects(name: str) -> list[dict]:
@@ -468,10 +471,33 @@ def _changed_snapshot(tmp_path: Path) -> Path:
                     "object": dict(greta, status="unpaid"),
                     "previous_attributes": {"status": "active"},
                 },
-            }
+            },
+            _item_quantity_event(objects, objects("events")[0]["api_version"]),
         ],
     )
     return changed
+
+
+def _item_quantity_event(objects, api_version: str) -> dict:
+    """The update event of ITEM_EVENT_SUBSCRIPTION's quantity change: its
+    object as the first load saw it, its item before at quantity 2."""
+    bruno = next(
+        s for s in objects("subscriptions") if s["id"] == ITEM_EVENT_SUBSCRIPTION
+    )
+    (item,) = bruno["items"]["data"]
+    assert item["quantity"] == 1
+    before = dict(bruno["items"], data=[dict(item, quantity=2)])
+    return {
+        "id": "evt_fx_bruno_quantity",
+        "object": "event",
+        "type": "customer.subscription.updated",
+        "api_version": api_version,
+        "created": 1791590400,
+        "livemode": False,
+        "pending_webhooks": 0,
+        "request": {"id": None, "idempotency_key": None},
+        "data": {"object": bruno, "previous_attributes": {"items": before}},
+    }
 
 
 def _contents(env, schemas=("oltp", "marts", "documents")) -> dict[str, str]:
@@ -517,9 +543,11 @@ HISTORY = {
 
 # The billing evidence, rebuilt per subscription: its key, subscription first.
 EVIDENCE = "int_invoice_lines_normalized"
+EVIDENCE_KEY = ("subscription_id", "evidence_id")
+# The item states, rebuilt per subscription, keyed the same way.
+ITEM_STATES = "int_subscription_items_normalized"
 # Detached from its customer by the day of changes: her profile loses it.
 DETACHED_CARD = "pm_fx_dana"
-EVIDENCE_KEY = ("subscription_id", "evidence_id")
 
 
 def _row_versions(env, model: str, key_columns=None) -> dict[tuple, str]:
@@ -562,13 +590,31 @@ def _assert_only_changed_evidence_rewritten(env, before, after) -> None:
     assert {key[0] for key in after} - changed, "no subscription kept its evidence"
 
 
+def _assert_only_changed_item_states_rewritten(env, before, after) -> None:
+    """The item states of the subscriptions the day loaded again (Lena's),
+    billed (the late and the voided invoice) or gave a late event (Greta's
+    status, Bruno's quantity, which adds a state) are written again; every
+    other subscription keeps the rows its first build wrote."""
+    assert before and after, f"{ITEM_STATES} is empty"
+    rewritten = {key[0] for key, version in after.items() if before.get(key) != version}
+    changed = (
+        {"sub_fx_lena", STATUS_EVENT_SUBSCRIPTION, ITEM_EVENT_SUBSCRIPTION}
+        | _subscriptions_billed(env, LATE_INVOICE)
+        | _subscriptions_billed(env, VOIDED_INVOICE)
+    )
+    assert ITEM_EVENT_SUBSCRIPTION in rewritten, sorted(rewritten)
+    assert rewritten <= changed, sorted(rewritten - changed)
+    assert {key[0] for key in after} - changed, "no subscription kept its states"
+
+
 def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
-    """The day of changes touches four subscriptions' inputs (Lena's coupon
+    """The day of changes touches five subscriptions' inputs (Lena's coupon
     removed, the late invoice's subscription, Alice's voided invoice,
-    Greta's late status event) and moves the latest load a day on, which
-    measures October again: only those rows are written again; every other
-    row keeps the transaction that wrote it. A deleted product may touch
-    the items of the subscriptions that sold it."""
+    Greta's late status event, Bruno's late quantity event) and moves the
+    latest load a day on, which measures October again: only those rows
+    are written again; every other row keeps the transaction that wrote
+    it. A deleted product may touch the items of the subscriptions that
+    sold it."""
     assert before and after, f"{model} is empty"
     rewritten = {key for key, version in after.items() if before.get(key) != version}
     october = date(2026, 10, 1)
@@ -588,7 +634,7 @@ def _assert_only_changed_history_rewritten(env, model, before, after) -> None:
     )
     assert late and "sub_fx_lena" in outside_october, sorted(outside_october)
     changed = (
-        {"sub_fx_lena", STATUS_EVENT_SUBSCRIPTION}
+        {"sub_fx_lena", STATUS_EVENT_SUBSCRIPTION, ITEM_EVENT_SUBSCRIPTION}
         | late
         | voided
         | product_subscriptions
@@ -635,11 +681,15 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
         history_before = {model: _row_versions(env, model) for model in HISTORY}
         evidence_before = _row_versions(env, EVIDENCE, EVIDENCE_KEY)
+        states_before = _row_versions(env, ITEM_STATES, EVIDENCE_KEY)
         features_before = _feature_versions(env)
         profiles_before = _profile_versions(env)
         output, ran = changed_build(env)
         _assert_only_changed_evidence_rewritten(
             env, evidence_before, _row_versions(env, EVIDENCE, EVIDENCE_KEY)
+        )
+        _assert_only_changed_item_states_rewritten(
+            env, states_before, _row_versions(env, ITEM_STATES, EVIDENCE_KEY)
         )
         _assert_only_changed_features_rewritten(env, features_before)
         _assert_changed_profiles_rewritten(env, profiles_before)

@@ -34,21 +34,10 @@
     materialized=per_subscription_materialization(),
     incremental_strategy='append',
     pre_hook="{{ per_subscription_prepare(
-        line_changes(ref('invoice_line_items'), ref('invoices')) + [
-            ('invoice_items', ref('int_invoice_items_prorated'), 'subscription_id'),
-            changes_by_join(
-                'invoices_of_items', ref('invoices'),
-                ref('int_invoice_items_prorated'),
-                'changed.invoice_id = keyed.invoice_id'),
-            ('items', ref('subscription_items'), 'subscription_id'),
-        ],
+        evidence_changes(),
         evidence_lookups(
             ref('prices'),
-            [
-                'product_id', 'usage_type', 'recurring_interval',
-                'recurring_interval_count', 'billing_scheme', 'tiers',
-                'tiers_mode', 'unit_amount_decimal_cents', 'tax_behavior',
-            ],
+            evidence_price_columns(),
             ref('int_invoice_lines_taxed'),
             [ref('invoice_line_items'), ref('int_invoice_items_prorated')],
         ),

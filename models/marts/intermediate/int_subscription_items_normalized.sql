@@ -26,20 +26,50 @@
     price, else counted as it is (no line states a tax yet).
 -#}
 
-{#- A table, not a view: several models and tests read it, and each
-    reading of a view runs its whole query again. -#}
-{{ config(materialized='table') }}
+{#- Stored, not a view: several models and tests read it, and each
+    reading of a view runs its whole query again. Incremental per
+    subscription where the engine merges (macros/marts/per_subscription.sql),
+    with the inputs of the billing evidence it dates the items by
+    (int_invoice_lines_normalized) and its own: a run rebuilds the item
+    states of the subscriptions whose lines, invoices, pending invoice
+    items, items, record or events were loaded since its last build, or whose
+    states name a price changed in a column the valuation reads, or a set
+    of tax rates or a price whose most exact line's share changed. Which
+    prices a subscription's states name is read from this table's last
+    build: an event names prices no other table keys by subscription, and
+    a new event, like a new item, is itself a change of its subscription.
+    The lines it dates the items by change with their prices' shares, but
+    not in the columns read here (price, quantity, start). -#}
+{{ config(
+    materialized=per_subscription_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ per_subscription_prepare(
+        evidence_changes() + [
+            ('subscriptions', ref('subscriptions'), 'subscription_id'),
+            ('events', ref('int_subscription_events'), 'subscription_id'),
+        ],
+        evidence_lookups(
+            ref('prices'),
+            evidence_price_columns() + ['currency'],
+            ref('int_invoice_lines_taxed'),
+            [this],
+        ),
+    ) }}",
+    post_hook="{{ per_subscription_record() }}",
+) }}
 with
 
 subscription_items as (
 
     select * from {{ ref('subscription_items') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
 subscriptions as (
 
     select * from {{ ref('subscriptions') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
@@ -58,12 +88,14 @@ currencies as (
 events as (
 
     select * from {{ ref('int_subscription_events') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
 invoice_lines as (
 
     select * from {{ ref('int_invoice_lines_normalized') }}
+    where {{ is_changed_subscription('subscription_id') }}
 
 ),
 
