@@ -293,8 +293,13 @@
     one join over the table and holds those locks only from there to the
     commit. A missing parent fails the statement, and the build, as
     before; the constraints' names are PostgreSQL's, as before. Temporary
-    and uncontracted tables are dbt's own. -#}
+    and uncontracted tables are dbt's own, except for the one below. -#}
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
+    {%- set uncompressed = config.get('uncompressed_columns') or [] -%}
+    {%- if uncompressed and not temporary
+            and not config.get('contract').enforced -%}
+        {{ return(uncompressed_table_as(relation, sql, uncompressed)) }}
+    {%- endif -%}
     {%- if temporary or not config.get('contract').enforced -%}
         {{ return(dbt.postgres__create_table_as(temporary, relation, sql)) }}
     {%- endif -%}
@@ -350,4 +355,26 @@
         add {{ rendered }}{{ ',' if not loop.last else ';' }}
         {%- endfor %}
     {%- endif %}
+{%- endmacro %}
+
+{#- An uncontracted table whose config names `uncompressed_columns`: created
+    empty, those columns set to storage `external` (kept out of line, never
+    compressed), then filled. PostgreSQL compresses a large value as it
+    writes it, with pglz alone in these binaries, and a wide document column
+    spent more than half of its table's build doing so (docs/decisions.md,
+    "The event log is stored uncompressed"). Later inserts and merges keep
+    the column's storage. -#}
+{% macro uncompressed_table_as(relation, sql, columns) -%}
+    {{ config.get('sql_header') or '' }}
+    create table {{ relation }} as (
+        {{ sql }}
+    ) with no data;
+    alter table {{ relation }}
+        {%- for column in columns %}
+        alter column {{ adapter.quote(column) }} set storage external
+        {{- ',' if not loop.last else ';' }}
+        {%- endfor %}
+    insert into {{ relation }} (
+        {{ sql }}
+    );
 {%- endmacro %}

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='merge',
+    uncompressed_columns=['document'],
     post_hook="{{ unique_index(this, 'event_id') }}",
     indexes=[
         {'columns': ['object_id', 'occurred_at']},

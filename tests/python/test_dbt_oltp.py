@@ -658,6 +658,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert "model.stripe_warehouse.stg_stripe__prices" in first
         _assert_left_out_tests_are_constraints(env, output, first)
         _assert_new_code_rebuilds_incremental_models_from_scratch(env)
+        _assert_event_documents_uncompressed(env)
 
         # the passing build saved the code it built: nothing runs next time
         output, nothing = changed_build(env)
@@ -694,6 +695,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         _assert_only_changed_features_rewritten(env, features_before)
         _assert_changed_profiles_rewritten(env, profiles_before)
         assert _index_faults(env) == {"missing": [], "twice": []}
+        _assert_event_documents_uncompressed(env)
         _assert_no_key_list_filters(ran)
         analyzed_after = dict(_analyzed(env, "is not null"))
         assert analyzed_after["oltp.charges"] > analyzed_before["oltp.charges"]
@@ -771,6 +773,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         # a rebuilt table is swapped in under the old one's name: its hooks
         # still make its indexes
         assert _index_faults(env) == {"missing": [], "twice": []}
+        _assert_event_documents_uncompressed(env)
         assert sorted(refreshed) == sorted(incremental)
         assert {t for t in refreshed if refreshed[t] != incremental[t]} == set()
         assert one(
@@ -778,6 +781,20 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
             "select count(*) from pg_constraint"
             " where contype = 'f' and connamespace = 'oltp'::regnamespace",
         ) == (foreign,)
+
+
+def _assert_event_documents_uncompressed(env) -> None:
+    """The event log's documents are stored out of line and never
+    compressed (storage `external`, which PostgreSQL's default `extended`
+    would compress), on a first build, a merge and a full refresh alike.
+    The fixture's events are too small to be moved out of line at all, so
+    the column's setting is what shows it."""
+    assert one(
+        env,
+        "select attstorage from pg_attribute"
+        " where attrelid = 'documents.event_log'::regclass"
+        " and attname = 'document'",
+    ) == ("e",)
 
 
 def _index_faults(env) -> dict[str, list[tuple[str, str]]]:
