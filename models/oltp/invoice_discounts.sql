@@ -15,11 +15,17 @@ with
 
 invoices as (
 
-    {#- Only the changed invoices: the discounts' rows below carry their
-        invoice's `loaded_at`, and filtered here the filter reaches the raw
-        table's scan (read twice, this CTE is computed once, in full
-        otherwise). -#}
-    select * from {{ ref('stg_stripe__invoices') }}
+    {#- Only the changed invoices and the columns read below: the
+        discounts' rows below carry their invoice's `loaded_at`, and
+        filtered here the filter reaches the raw table's scan (read twice,
+        this CTE is computed once and kept, every row and column of the
+        view otherwise). -#}
+    select
+        invoice_id,
+        currency,
+        total_discount_amounts,
+        loaded_at
+    from {{ ref('stg_stripe__invoices') }}
     where {{ is_new_since_last_run() }}
 
 ),

@@ -14,9 +14,16 @@ with
 
 line_items as (
 
-    {#- Filtered here, where the filter reaches the raw table's scan: read
-        twice below, this CTE is computed once, in full otherwise. -#}
-    select * from {{ ref('stg_stripe__invoice_line_items') }}
+    {#- Filtered here, where the filter reaches the raw table's scan, and
+        only the columns read below: read twice, this CTE is computed once
+        and kept, every row and column of the view otherwise. -#}
+    select
+        invoice_line_item_id,
+        currency,
+        taxes,
+        legacy_tax_amounts,
+        loaded_at
+    from {{ ref('stg_stripe__invoice_line_items') }}
     where {{ is_new_since_last_run() }}
 
 ),
