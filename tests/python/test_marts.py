@@ -131,6 +131,44 @@ def test_money_marts_carry_reporting_currency(marts_env):
         assert reporting_amount == round(amount * rate, 6)
 
 
+# The facts that convert several amounts of each row (the rate joined once
+# per row, macros/marts/fx.sql): their date column and converted amounts.
+CONVERTED = {
+    "fct_invoices": (
+        "created_date",
+        "subtotal discount_amount tax_amount total amount_due amount_paid"
+        " amount_remaining",
+    ),
+    "fct_charges": ("created_date", "amount amount_captured amount_refunded fee"),
+    "fct_balance_transactions": ("created_date", "amount fee net"),
+    "fct_invoice_line_items": ("invoice_created_date", "amount net_amount"),
+}
+
+
+@pytest.mark.parametrize("model", sorted(CONVERTED))
+def test_every_converted_amount_is_the_amount_at_its_days_rate(marts_env, model):
+    """Each row's reporting amounts are its amounts times the rate of its
+    currency on its date, rounded to six places, here in Python; null
+    only where the rates have no such day."""
+    date_column, columns = CONVERTED[model]
+    columns = columns.split()
+    selected = ", ".join(f"fct.{c}, fct.reporting_{c}" for c in columns)
+    rows = query(
+        marts_env,
+        f"select rates.rate_to_reporting, {selected} from marts.{model} as fct"
+        " left join marts.int_fx_rates_daily as rates"
+        " on rates.currency = fct.currency"
+        f" and rates.rate_date = fct.{date_column}",
+    )
+    assert rows
+    for rate, *values in rows:
+        for amount, converted in zip(values[::2], values[1::2], strict=True):
+            if rate is None or amount is None:
+                assert converted is None
+            else:
+                assert converted == round(amount * rate, 6), (model, amount, rate)
+
+
 def test_every_fact_row_resolves_to_its_dimensions(marts_env):
     unresolved = query(
         marts_env,

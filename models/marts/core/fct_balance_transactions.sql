@@ -193,14 +193,14 @@ final as (
         - balance_transactions_joined.{{ fee_type }}_amount
         {%- endfor %} as other_fee_amount,
         {%- for column in ['amount', 'fee', 'net'] %}
-        {{ to_reporting_currency(
-            'balance_transactions_joined.' ~ column,
-            'balance_transactions_joined.currency',
-            'balance_transactions_joined.created_date',
-        ) }} as reporting_{{ column }},
+        {{ at_reporting_rate('balance_transactions_joined.' ~ column) }}
+            as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency
     from balance_transactions_joined
+    {{ reporting_rate_join(
+        'balance_transactions_joined.currency', 'balance_transactions_joined.created_date'
+    ) }}
 
 )
 

@@ -103,14 +103,14 @@ final as (
         {%- for column in [
             'amount', 'amount_captured', 'amount_refunded', 'fee',
         ] %}
-        {{ to_reporting_currency(
-            'charges_joined.' ~ column,
-            'charges_joined.currency',
-            'charges_joined.created_date',
-        ) }} as reporting_{{ column }},
+        {{ at_reporting_rate('charges_joined.' ~ column) }}
+            as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency
     from charges_joined
+    {{ reporting_rate_join(
+        'charges_joined.currency', 'charges_joined.created_date'
+    ) }}
 
 )
 

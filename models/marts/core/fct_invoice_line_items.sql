@@ -107,14 +107,14 @@ final as (
     select
         lines_joined.*,
         {%- for column in ['amount', 'net_amount'] %}
-        {{ to_reporting_currency(
-            'lines_joined.' ~ column,
-            'lines_joined.currency',
-            'lines_joined.invoice_created_date',
-        ) }} as reporting_{{ column }},
+        {{ at_reporting_rate('lines_joined.' ~ column) }}
+            as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency
     from lines_joined
+    {{ reporting_rate_join(
+        'lines_joined.currency', 'lines_joined.invoice_created_date'
+    ) }}
 
 )
 

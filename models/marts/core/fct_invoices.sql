@@ -148,14 +148,14 @@ final as (
             'subtotal', 'discount_amount', 'tax_amount', 'total', 'amount_due',
             'amount_paid', 'amount_remaining',
         ] %}
-        {{ to_reporting_currency(
-            'invoices_joined.' ~ column,
-            'invoices_joined.currency',
-            'invoices_joined.created_date',
-        ) }} as reporting_{{ column }},
+        {{ at_reporting_rate('invoices_joined.' ~ column) }}
+            as reporting_{{ column }},
         {%- endfor %}
         '{{ var("reporting_currency") }}' as reporting_currency
     from invoices_joined
+    {{ reporting_rate_join(
+        'invoices_joined.currency', 'invoices_joined.created_date'
+    ) }}
 
 )
 
