@@ -199,7 +199,8 @@ final as (
         '{{ var("reporting_currency") }}' as reporting_currency
     from balance_transactions_joined
     {{ reporting_rate_join(
-        'balance_transactions_joined.currency', 'balance_transactions_joined.created_date'
+        'balance_transactions_joined.currency',
+        'balance_transactions_joined.created_date',
     ) }}
 
 )
