@@ -80,22 +80,39 @@ class StoredRaw:
 
     def publish(self) -> None:
         """Make what was loaded readable to the models: raw is PostgreSQL's
-        tables themselves; each gets an index on `id` (once: a first load
-        replaces the table, and later merges keep the index up to date). An
-        incremental model looks up the few objects whose children changed
-        by id."""
+        tables themselves; each gets an index on `id` and one on its load
+        time (once: a first load replaces the table, and later merges keep
+        the indexes up to date). An incremental model looks up the few
+        objects whose children changed by id, and the objects loaded since
+        its last run, like the tests of an incremental build, by load time.
+        The load time's index is on the staging views' own expression for
+        `loaded_at` (macros/time.sql), so a filter on the view uses it; a
+        table that gets it is analyzed, since PostgreSQL keeps the
+        statistics of an index's expression only from then on."""
+        schema = settings.DATASET_NAME
         with self._cursor() as cur:
             cur.execute(
                 "select table_name from information_schema.columns"
                 " where table_schema = %s and column_name = 'id'"
                 " and table_name not like %s",
-                (settings.DATASET_NAME, "\\_dlt\\_%"),
+                (schema, "\\_dlt\\_%"),
             )
             for (table,) in cur.fetchall():
                 cur.execute(
                     f'create index if not exists "{table}__id"'
-                    f' on {settings.DATASET_NAME}."{table}" (id)'
+                    f' on {schema}."{table}" (id)'
                 )
+                cur.execute(
+                    "select to_regclass(%s) is null",
+                    (f'{schema}."{table}__loaded_at"',),
+                )
+                if cur.fetchone()[0]:
+                    cur.execute(
+                        f'create index "{table}__loaded_at"'
+                        f' on {schema}."{table}"'
+                        " ((to_timestamp((_dlt_load_id)::double precision)))"
+                    )
+                    cur.execute(f'analyze {schema}."{table}"')
             cur.connection.commit()
 
     def erase(self, reasons: Mapping[str, str]) -> dict[str, int]:

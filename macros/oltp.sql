@@ -5,12 +5,17 @@
     the latest `loaded_at` the table already holds, so a daily run costs in
     proportion to what changed. A full refresh takes everything.
 -#}
+{#- The watermark is read when the model is compiled, just before it runs,
+    and written as a literal: PostgreSQL then knows how few rows lie past
+    it and reads them through an index on `loaded_at` (the extractor's on
+    each raw table, the models' own on theirs), where a subquery's value,
+    unknown when planning, made it read every row of the table. -#}
 {% macro is_new_since_last_run(loaded_at='loaded_at') -%}
     {%- if is_incremental() -%}
-        {{ loaded_at }} > (
-            select coalesce(max(watermark.loaded_at), {{ epoch_to_timestamp(0) }})
-            from {{ this }} as watermark
-        )
+        {{ loaded_at }} > {{ timestamp_literal_of(
+            'select cast(max(watermark.loaded_at) as '
+            ~ dbt.type_string() ~ ') from ' ~ this ~ ' as watermark'
+        ) }}
     {%- else -%}
         true
     {%- endif -%}

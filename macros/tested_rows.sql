@@ -97,23 +97,12 @@
     {{ return(adapter.dispatch('build_watermark')(model_id)) }}
 {%- endmacro %}
 
-{#- Read when the test is compiled, just before it runs, and written as a
-    literal: PostgreSQL then knows how few rows lie past it and reads them
-    through the table's index on loaded_at (macros/oltp.sql), where a
-    subquery's value, unknown when planning, made it read every row. -#}
 {% macro default__build_watermark(model_id) -%}
-    {%- set watermark = none -%}
-    {%- if execute -%}
-        {%- set found = run_query(
-            'select cast(watermarks.loaded_at as ' ~ dbt.type_string() ~ ')'
-            ~ ' from ' ~ build_watermarks_relation() ~ ' as watermarks'
-            ~ " where watermarks.model_id = '" ~ model_id ~ "'"
-        ) -%}
-        {%- if found.rows | length > 0 -%}
-            {%- set watermark = found.rows[0][0] -%}
-        {%- endif -%}
-    {%- endif -%}
-    cast('{{ watermark or "-infinity" }}' as {{ sql_type('timestamptz') }})
+    {{ timestamp_literal_of(
+        'select cast(watermarks.loaded_at as ' ~ dbt.type_string() ~ ')'
+        ~ ' from ' ~ build_watermarks_relation() ~ ' as watermarks'
+        ~ " where watermarks.model_id = '" ~ model_id ~ "'"
+    ) }}
 {%- endmacro %}
 
 {#- dbt's hook into every generic test's `model`: adds the watermark to the

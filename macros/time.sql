@@ -10,7 +10,10 @@
 {#-
     dlt's load id is the load's start in epoch seconds, as text
     ('1761004800.123456'): the load time every incremental model and the
-    source freshness use.
+    source freshness use. On PostgreSQL the extractor indexes each raw
+    table on this very expression (extract/warehouse.py), so a filter on
+    a staging view's `loaded_at` reads only the rows past it: change one
+    and the other with it.
 -#}
 {% macro load_id_to_timestamp(column) -%}
     {{ return(adapter.dispatch('load_id_to_timestamp')(column)) }}
@@ -31,4 +34,21 @@
 
 {% macro default__days_between(start_at, end_at) -%}
     (extract(epoch from ({{ end_at }}) - ({{ start_at }})) / 86400)
+{%- endmacro %}
+
+{#- The timestamp a query's first value states (text), as a literal, read
+    when the node is compiled, just before it runs; -infinity when the
+    query finds none. A literal, not the query as a subquery: PostgreSQL
+    plans with the value, so a filter `loaded_at > literal` that leaves a
+    few rows reads them through an index on `loaded_at`, where an unknown
+    value was planned as a third of the table and read every row. -#}
+{% macro timestamp_literal_of(query) -%}
+    {%- set value = none -%}
+    {%- if execute -%}
+        {%- set found = run_query(query) -%}
+        {%- if found.rows | length > 0 -%}
+            {%- set value = found.rows[0][0] -%}
+        {%- endif -%}
+    {%- endif -%}
+    cast('{{ value or "-infinity" }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}

@@ -32,6 +32,7 @@ from conftest import (
 )
 
 from extract import settings
+from extract.warehouse import StoredRaw, pg_settings
 from tools.build.__main__ import enforced_key_tests, state_dir
 
 # Raw table -> (its OLTP table, that table's key), from the one resource list.
@@ -653,6 +654,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
     table."""
     with fresh_database(stack_env) as env:
         raw_from_snapshot(env, _first_day_snapshot(tmp_path), FIXTURE_LOAD_ID)
+        StoredRaw(pg_settings(env)).publish()  # as the extractor's load ends
         output, first = changed_build(env)
         assert "every node (no passing build of this database" in output
         assert "model.stripe_warehouse.stg_stripe__prices" in first
@@ -680,6 +682,7 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
 
         assert _price_ratio_lines(env) == [(VOIDED_INVOICE,)]
         raw_from_snapshot(env, _changed_snapshot(tmp_path), "1792540800.000002")
+        StoredRaw(pg_settings(env)).publish()
         history_before = {model: _row_versions(env, model) for model in HISTORY}
         evidence_before = _row_versions(env, EVIDENCE, EVIDENCE_KEY)
         states_before = _row_versions(env, ITEM_STATES, EVIDENCE_KEY)
@@ -697,6 +700,8 @@ def test_incremental_run_applies_changes_like_a_full_refresh(stack_env, tmp_path
         assert _index_faults(env) == {"missing": [], "twice": []}
         _assert_event_documents_uncompressed(env)
         _assert_no_key_list_filters(ran)
+        _assert_watermarks_are_literals(ran)
+        _assert_staging_views_read_new_rows_by_index(env)
         analyzed_after = dict(_analyzed(env, "is not null"))
         assert analyzed_after["oltp.charges"] > analyzed_before["oltp.charges"]
         assert analyzed_after["oltp.customers"] == analyzed_before["oltp.customers"]
@@ -961,6 +966,50 @@ def _assert_no_key_list_filters(ran: set[str]) -> None:
         str(p.relative_to(compiled)) for p in paths if list_filter.search(p.read_text())
     ]
     assert found == [], found
+
+
+def _assert_watermarks_are_literals(ran: set[str]) -> None:
+    """An incremental build compiles each model's watermark (the latest
+    `loaded_at` it holds) as a literal, not as a subquery that PostgreSQL
+    plans as a third of the table: the OLTP models read the staging rows
+    loaded since through the raw tables' index on the load time."""
+    compiled = DBT_TARGET / "compiled" / "stripe_warehouse" / "models"
+    charges = (compiled / "oltp" / "charges.sql").read_text()
+    assert re.search(r"loaded_at > cast\('\d{4}-\d\d-\d\d [^']+' as", charges)
+    subquery = re.compile(r"max\(watermark\.loaded_at\)", re.IGNORECASE)
+    found = [
+        str(path.relative_to(compiled))
+        for path in sorted(compiled.rglob("*.sql"))
+        if subquery.search(path.read_text())
+    ]
+    assert found == [], found
+    assert "model.stripe_warehouse.charges" in ran
+
+
+def _assert_staging_views_read_new_rows_by_index(env) -> None:
+    """Every staging view's filter on `loaded_at` can be answered by its raw
+    table's index on the load time (the extractor's, on the views' own
+    expression): with sequential scans priced out, no raw table is read
+    whole. A change to either expression alone breaks this."""
+    views = query(
+        env,
+        "select table_name from information_schema.columns"
+        " where table_schema = 'staging' and column_name = 'loaded_at'",
+    )
+    assert len(views) >= 15
+    read_whole = {}
+    with connect(env) as conn, conn.cursor() as cur:
+        cur.execute("set enable_seqscan = off")
+        for (view,) in views:
+            cur.execute(
+                f"explain (verbose) select count(*) from staging.{view}"
+                " where loaded_at > cast('2100-01-01' as timestamptz)"
+            )
+            plan = "\n".join(line for (line,) in cur.fetchall())
+            scans = re.findall(r"Seq Scan on stripe_raw\.(\w+)", plan)
+            if scans or "__loaded_at" not in plan:
+                read_whole[view] = scans
+    assert read_whole == {}, read_whole
 
 
 def _assert_new_code_rebuilds_incremental_models_from_scratch(env) -> None:
