@@ -5,17 +5,29 @@
     the latest `loaded_at` the table already holds, so a daily run costs in
     proportion to what changed. A full refresh takes everything.
 -#}
-{#- The watermark is read when the model is compiled, just before it runs,
-    and written as a literal: PostgreSQL then knows how few rows lie past
-    it and reads them through an index on `loaded_at` (the extractor's on
-    each raw table, the models' own on theirs), where a subquery's value,
-    unknown when planning, made it read every row of the table. -#}
-{% macro is_new_since_last_run(loaded_at='loaded_at') -%}
-    {%- if is_incremental() -%}
+{#- `as_literal`: the watermark read when the model is compiled, just
+    before it runs, and written as a literal (`timestamp_literal_of`), so
+    PostgreSQL reads the few rows past it through an index on `loaded_at`
+    (the extractor's on each raw table, the models' own on theirs). Only
+    where the rows it finds are keys gathered into an array
+    (`keys_new_since_last_run`): PostgreSQL plans an array for ten keys
+    whatever it holds, so the literal changes how the keys are found and
+    nothing after. Elsewhere the watermark stays a subquery, whose unknown
+    value PostgreSQL plans as a third of the table: a literal there is
+    planned on statistics from before the day's load, which know none of
+    its rows (`fct_invoice_line_items` after 1 % changed at 30,000
+    customers: 4.5 s against 1.8 s). -#}
+{% macro is_new_since_last_run(loaded_at='loaded_at', as_literal=false) -%}
+    {%- if is_incremental() and as_literal -%}
         {{ loaded_at }} > {{ timestamp_literal_of(
             'select cast(max(watermark.loaded_at) as '
             ~ dbt.type_string() ~ ') from ' ~ this ~ ' as watermark'
         ) }}
+    {%- elif is_incremental() -%}
+        {{ loaded_at }} > (
+            select coalesce(max(watermark.loaded_at), {{ epoch_to_timestamp(0) }})
+            from {{ this }} as watermark
+        )
     {%- else -%}
         true
     {%- endif -%}
@@ -48,7 +60,7 @@
     relation has `loaded_at`); `where` narrows them. -#}
 {% macro keys_new_since_last_run(relation, column, where='true') -%}
     select {{ column }} from {{ relation }}
-    where {{ where }} and {{ is_new_since_last_run() }}
+    where {{ where }} and {{ is_new_since_last_run(as_literal=true) }}
 {%- endmacro %}
 
 {#-

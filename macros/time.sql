@@ -41,7 +41,7 @@
     query finds none. A literal, not the query as a subquery: PostgreSQL
     plans with the value, so a filter `loaded_at > literal` that leaves a
     few rows reads them through an index on `loaded_at`, where an unknown
-    value was planned as a third of the table and read every row. -#}
+    value is planned as a third of the table and every row is read. -#}
 {% macro timestamp_literal_of(query) -%}
     {%- set value = none -%}
     {%- if execute -%}
