@@ -18,16 +18,13 @@
     its rows (`fct_invoice_line_items` after 1 % changed at 30,000
     customers: 4.5 s against 1.8 s). -#}
 {% macro is_new_since_last_run(loaded_at='loaded_at', as_literal=false) -%}
+    {%- set latest -%}
+        select max(watermark.loaded_at) from {{ this }} as watermark
+    {%- endset -%}
     {%- if is_incremental() and as_literal -%}
-        {{ loaded_at }} > {{ timestamp_literal_of(
-            'select cast(max(watermark.loaded_at) as '
-            ~ dbt.type_string() ~ ') from ' ~ this ~ ' as watermark'
-        ) }}
+        {{ loaded_at }} > {{ timestamp_literal_of(latest) }}
     {%- elif is_incremental() -%}
-        {{ loaded_at }} > (
-            select coalesce(max(watermark.loaded_at), {{ epoch_to_timestamp(0) }})
-            from {{ this }} as watermark
-        )
+        {{ loaded_at }} > coalesce(({{ latest }}), {{ epoch_to_timestamp(0) }})
     {%- else -%}
         true
     {%- endif -%}

@@ -99,9 +99,8 @@
 
 {% macro default__build_watermark(model_id) -%}
     {{ timestamp_literal_of(
-        'select cast(watermarks.loaded_at as ' ~ dbt.type_string() ~ ')'
-        ~ ' from ' ~ build_watermarks_relation() ~ ' as watermarks'
-        ~ " where watermarks.model_id = '" ~ model_id ~ "'"
+        'select watermarks.loaded_at from ' ~ build_watermarks_relation()
+        ~ " as watermarks where watermarks.model_id = '" ~ model_id ~ "'"
     ) }}
 {%- endmacro %}
 

@@ -36,19 +36,19 @@
     (extract(epoch from ({{ end_at }}) - ({{ start_at }})) / 86400)
 {%- endmacro %}
 
-{#- The timestamp a query's first value states (text), as a literal, read
-    when the node is compiled, just before it runs; -infinity when the
-    query finds none. A literal, not the query as a subquery: PostgreSQL
-    plans with the value, so a filter `loaded_at > literal` that leaves a
-    few rows reads them through an index on `loaded_at`, where an unknown
-    value is planned as a third of the table and every row is read. -#}
+{#- The timestamp a scalar query selects, as a literal, read when the node
+    is compiled, just before it runs; -infinity when it selects none. A
+    literal, not the query as a subquery: PostgreSQL plans with the value,
+    so a filter `loaded_at > literal` that leaves a few rows reads them
+    through an index on `loaded_at`, where an unknown value is planned as a
+    third of the table and every row is read. -#}
 {% macro timestamp_literal_of(query) -%}
     {%- set value = none -%}
     {%- if execute -%}
-        {%- set found = run_query(query) -%}
-        {%- if found.rows | length > 0 -%}
-            {%- set value = found.rows[0][0] -%}
-        {%- endif -%}
+        {%- set found = run_query(
+            'select cast((' ~ query ~ ') as ' ~ dbt.type_string() ~ ')'
+        ) -%}
+        {%- set value = found.rows[0][0] -%}
     {%- endif -%}
     cast('{{ value or "-infinity" }}' as {{ sql_type('timestamptz') }})
 {%- endmacro %}

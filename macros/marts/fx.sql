@@ -8,14 +8,16 @@
     different currencies; convert first.
 -#}
 {% macro to_reporting_currency(amount, currency, on_date) -%}
-    {%- set rate -%}
-        select fx_rates_daily.rate_to_reporting
-        from {{ ref('int_fx_rates_daily') }} as fx_rates_daily
-        where
-            fx_rates_daily.currency = lower({{ currency }})
-            and fx_rates_daily.rate_date = ({{ on_date }})
-    {%- endset -%}
-    {{ at_reporting_rate(amount, rate) }}
+    {{ at_reporting_rate(amount, reporting_rate_lookup(currency, on_date)) }}
+{%- endmacro %}
+
+{#- The rate of a currency on a date: a query of one row at most. -#}
+{% macro reporting_rate_lookup(currency, on_date) -%}
+    select fx_rates_daily.rate_to_reporting
+    from {{ ref('int_fx_rates_daily') }} as fx_rates_daily
+    where
+        fx_rates_daily.currency = lower({{ currency }})
+        and fx_rates_daily.rate_date = ({{ on_date }})
 {%- endmacro %}
 
 {#- The same conversion for a model that converts several amounts of each
@@ -45,11 +47,7 @@
 
 {% macro postgres__reporting_rate_join(currency, on_date) -%}
     left join lateral (
-        select fx_rates_daily.rate_to_reporting
-        from {{ ref('int_fx_rates_daily') }} as fx_rates_daily
-        where
-            fx_rates_daily.currency = lower({{ currency }})
-            and fx_rates_daily.rate_date = ({{ on_date }})
+        {{ reporting_rate_lookup(currency, on_date) }}
         offset 0
     ) as reporting_rates on true
 {%- endmacro %}
