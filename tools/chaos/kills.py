@@ -135,14 +135,15 @@ def restart_run(env, base_env, working: Path, log: Path) -> bool:
     return restarted
 
 
-def planned_kills(kills: int, rng: random.Random) -> list[str]:
-    """Listing kills first (each forces a full listing again), then the
-    normalize and load kills in a seeded order."""
+def planned_kills(kills: int) -> list[str]:
+    """The phases the kills aim at, spread evenly, in the order the work
+    lets them land: listing kills first (each forces a full listing again),
+    then normalize, then load. A run that finishes its load commits the
+    listing, so the runs after a load kill have little left to normalize:
+    a normalize kill aimed then finds no normalize step long enough to
+    land in."""
     targets = [PHASES[n % len(PHASES)] for n in range(kills)]
-    listing = [t for t in targets if t == "listing"]
-    later = [t for t in targets if t != "listing"]
-    rng.shuffle(later)
-    return listing + later
+    return sorted(targets, key=PHASES.index)
 
 
 def kill_delay(target: str, rng: random.Random, listing_seconds: float) -> float:
@@ -164,7 +165,7 @@ def kill_rounds(
     """The planned kills, each tried KILL_ATTEMPTS times at most."""
     rng = random.Random(seed)
     working = pipeline_dir(env)
-    for target in planned_kills(kills, rng):
+    for target in planned_kills(kills):
         for _ in range(KILL_ATTEMPTS):
             rounds.runs += 1
             delay = kill_delay(target, rng, listing)
