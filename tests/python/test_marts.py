@@ -12,6 +12,7 @@ was captured on 2026-10-20, the load time the tests give it.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -19,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_LOAD_ID, connect, query, run
+from conftest import DBT_TARGET, FIXTURE_LOAD_ID, connect, query, run
 
 DBT = str(Path(sys.executable).parent / "dbt")
 CAPTURED_AT = datetime(2026, 10, 20, tzinfo=UTC)
@@ -234,3 +235,14 @@ def test_a_later_load_updates_marts_and_snapshot_keeps_history(marts_env):
         " where subscription_id = 'sub_fx_greta' order by dbt_valid_from",
     )
     assert versions == [("active", False), ("canceled", True)]
+    # The snapshot compared only the rows loaded since its newest version.
+    results = json.loads((DBT_TARGET / "run_results.json").read_text())["results"]
+    compiled = {r["unique_id"]: r["compiled_code"] for r in results}
+    snapshot_sql = compiled["snapshot.stripe_warehouse.subscriptions_snapshot"]
+    watermark = re.search(r"where loaded_at > cast\('([^']+)'", snapshot_sql)
+    assert watermark, snapshot_sql
+    assert query(
+        marts_env,
+        "select %s::timestamptz = to_timestamp(%s::double precision)",
+        (watermark.group(1), FIXTURE_LOAD_ID),
+    ) == [(True,)]
