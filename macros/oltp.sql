@@ -18,16 +18,28 @@
     its rows (`fct_invoice_line_items` after 1 % changed at 30,000
     customers: 4.5 s against 1.8 s). -#}
 {% macro is_new_since_last_run(loaded_at='loaded_at', as_literal=false) -%}
-    {%- set latest -%}
-        select max(watermark.loaded_at) from {{ this }} as watermark
-    {%- endset -%}
     {%- if is_incremental() and as_literal -%}
-        {{ loaded_at }} > {{ timestamp_literal_of(latest) }}
+        {{ is_loaded_after_latest_of(this, loaded_at) }}
     {%- elif is_incremental() -%}
-        {{ loaded_at }} > coalesce(({{ latest }}), {{ epoch_to_timestamp(0) }})
+        {{ loaded_at }} > coalesce(
+            ({{ latest_loaded_at_query(this) }}), {{ epoch_to_timestamp(0) }}
+        )
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The latest `loaded_at` that `relation` holds, as a scalar query. -#}
+{% macro latest_loaded_at_query(relation) -%}
+    select max(watermark.loaded_at) from {{ relation }} as watermark
+{%- endmacro %}
+
+{#- `loaded_at` later than the latest `relation` holds, that watermark
+    read now and written as a literal (`timestamp_literal_of`): an
+    incremental model's key lookups, and a snapshot's rows
+    (`snapshot_rows`). -#}
+{% macro is_loaded_after_latest_of(relation, loaded_at='loaded_at') -%}
+    {{ loaded_at }} > {{ timestamp_literal_of(latest_loaded_at_query(relation)) }}
 {%- endmacro %}
 
 {#- The key column of the rows this run rebuilds: those loaded since the

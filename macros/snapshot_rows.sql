@@ -15,8 +15,6 @@
 {% macro snapshot_rows(relation) -%}
     select * from {{ relation }}
     {%- if execute and load_relation(this) is not none %}
-    where loaded_at > {{ timestamp_literal_of(
-        'select max(loaded_at) from ' ~ this
-    ) }}
+    where {{ is_loaded_after_latest_of(this) }}
     {%- endif %}
 {%- endmacro %}
