@@ -16,6 +16,12 @@ from tools.build.__main__ import (
     selection,
     unit_test_exclusion,
 )
+from tools.build.schedule import (
+    critical_path_scores,
+    longest_path_first,
+    node_seconds,
+    record_seconds,
+)
 
 
 @pytest.mark.parametrize(
@@ -197,3 +203,92 @@ def test_build_and_stack_start_without_loading_dlt():
     )
     found = run([sys.executable, "-c", probe], dict(os.environ))
     assert found.stdout.strip() == "[]"
+
+
+class _Manifest:
+    """What dbt's GraphQueue asks of a manifest: each node by its id."""
+
+    def expect(self, node_id):
+        return node_id
+
+
+def _drained(graph):
+    """The order one dbt thread takes the graph's nodes in."""
+    from dbt.graph.queue import GraphQueue
+
+    queue = GraphQueue(graph.copy(), _Manifest(), set(graph))
+    order = []
+    while not queue.empty():
+        node = queue.get(block=False)
+        order.append(node)
+        queue.mark_done(node)
+    return order
+
+
+def _chain_beside_short_nodes():
+    """A root with a 20-second chain after it, beside two 1-second nodes
+    that sort before the chain by name: dbt's depth order runs the short
+    nodes first, the longest path runs the chain first."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_edges_from([("a_root", "z_chain1"), ("z_chain1", "z_chain2")])
+    graph.add_nodes_from(["b_short", "c_short"])
+    seconds = {"a_root": 1, "z_chain1": 10, "z_chain2": 10, "b_short": 1, "c_short": 1}
+    return graph, seconds
+
+
+def test_ready_nodes_start_longest_path_first():
+    graph, seconds = _chain_beside_short_nodes()
+    assert _drained(graph) == ["a_root", "b_short", "c_short", "z_chain1", "z_chain2"]
+    with longest_path_first(seconds):
+        assert _drained(graph) == [
+            "a_root",
+            "z_chain1",
+            "z_chain2",
+            "b_short",
+            "c_short",
+        ]
+    # dbt's own order again once the build is over
+    assert _drained(graph)[1] == "b_short"
+
+
+def test_a_node_scores_the_seconds_of_its_longest_path_to_the_end():
+    graph, seconds = _chain_beside_short_nodes()
+    graph.add_edge("b_short", "z_chain2")
+    scores = critical_path_scores(graph, seconds)
+    assert scores == {
+        "a_root": -21,
+        "z_chain1": -20,
+        "z_chain2": -10,
+        "b_short": -11,
+        "c_short": -1,
+    }
+    # a node with no recorded time counts as the median node (1 s here)
+    del seconds["z_chain1"]
+    assert critical_path_scores(graph, seconds)["a_root"] == -12
+
+
+def test_node_seconds_keep_the_latest_time_of_every_node(tmp_path):
+    path = tmp_path / "build-state" / "node-seconds.json"
+    assert node_seconds(path) == {}
+    first = tmp_path / "first.json"
+    first.write_text(
+        json.dumps(
+            {
+                "results": [
+                    {"unique_id": "model.p.a", "execution_time": 2.5},
+                    {"unique_id": "test.p.t", "execution_time": 0.1234},
+                ]
+            }
+        )
+    )
+    record_seconds(path, first)
+    second = tmp_path / "second.json"
+    second.write_text(
+        json.dumps({"results": [{"unique_id": "model.p.a", "execution_time": 0.5}]})
+    )
+    record_seconds(path, second)
+    assert node_seconds(path) == {"model.p.a": 0.5, "test.p.t": 0.123}
+    path.write_text("not json")
+    assert node_seconds(path) == {}

@@ -30,6 +30,10 @@ scheduled build would pay for it every run for nothing. `make test` runs
 them all, on PostgreSQL and DuckDB; `UNIT_TESTS=1 make build` runs them
 here too.
 
+Ready nodes start longest path first (tools/build/schedule.py): the
+node with the slowest chain still after it, timed by the latest passing
+build, not the shallowest one as dbt orders them.
+
 Every node is built, and the state saved afresh, on the first build of a
 database, with FULL_REFRESH and with BUILD_ALL=1. dbt runs exactly as asked,
 reading and saving no state, when the caller picks the nodes itself

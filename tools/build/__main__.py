@@ -14,6 +14,12 @@ from pathlib import Path
 from extract import config
 from extract.errors import UserError, run_main
 from extract.settings import DATASET_NAME
+from tools.build.schedule import (
+    SECONDS_FILE,
+    longest_path_first,
+    node_seconds,
+    record_seconds,
+)
 from tools.stack.cli import connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,7 +230,9 @@ def build_in_process(
     the tests PostgreSQL's constraints stand for, and the build, which
     leaves them out, reuses it. With the last passing build's `state`, the
     selected nodes are built from scratch when code upstream of an
-    incremental model changed. dbt's exit code."""
+    incremental model changed. Ready nodes start longest path first
+    (tools/build/schedule.py), by the node times of the passing builds
+    before, which a passing build updates. dbt's exit code."""
     from dbt.cli.main import dbtRunner
 
     os.chdir(ROOT)
@@ -253,11 +261,16 @@ def build_in_process(
     )
     if excluded:
         args = [*args, "--exclude", *excluded]
-    built = dbtRunner(manifest=parsed.result).invoke(["build", *args])
+    timings = target_path(env) / "build-state" / SECONDS_FILE
+    with longest_path_first(node_seconds(timings)):
+        built = dbtRunner(manifest=parsed.result).invoke(["build", *args])
     if built.exception is not None:
         print(f"error: dbt build stopped: {built.exception}", flush=True)
         return 2
-    return 0 if built.success else 1
+    if not built.success:
+        return 1
+    record_seconds(timings, target_path(env) / "run_results.json")
+    return 0
 
 
 def main(argv: list[str]) -> int:
