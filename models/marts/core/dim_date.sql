@@ -42,25 +42,30 @@ payouts as (
 
 ),
 
-instants_unioned as (
+{# Each column's earliest and latest instant, then their days: a day
+    only grows with its instant, so the first and last days are those of
+    these, and no row's instant is converted to a date. -#}
+instants_bounded as (
 
-    select charges.created_at as instant_at from charges
+    {%- for relation, column in [
+        ('charges', 'created_at'),
+        ('refunds', 'created_at'),
+        ('disputes', 'created_at'),
+        ('invoices', 'created_at'),
+        ('subscriptions', 'created_at'),
+        ('subscriptions', 'loaded_at'),
+        ('balance_transactions', 'created_at'),
+        ('balance_transactions', 'available_at'),
+        ('payouts', 'arrival_at'),
+    ] %}
+    select
+        min({{ relation }}.{{ column }}) as first_instant_at,
+        max({{ relation }}.{{ column }}) as last_instant_at
+    from {{ relation }}
+    {%- if not loop.last %}
     union all
-    select refunds.created_at from refunds
-    union all
-    select disputes.created_at from disputes
-    union all
-    select invoices.created_at from invoices
-    union all
-    select subscriptions.created_at from subscriptions
-    union all
-    select subscriptions.loaded_at from subscriptions
-    union all
-    select balance_transactions.created_at from balance_transactions
-    union all
-    select balance_transactions.available_at from balance_transactions
-    union all
-    select payouts.arrival_at from payouts
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -68,14 +73,14 @@ bounds_found as (
 
     select
         coalesce(
-            min({{ utc_date('instants_unioned.instant_at') }}),
+            min({{ utc_date('instants_bounded.first_instant_at') }}),
             current_date
         ) as first_instant_date,
         coalesce(
-            max({{ utc_date('instants_unioned.instant_at') }}),
+            max({{ utc_date('instants_bounded.last_instant_at') }}),
             current_date
         ) as last_instant_date
-    from instants_unioned
+    from instants_bounded
 
 ),
 
