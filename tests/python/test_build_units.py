@@ -181,9 +181,34 @@ def test_leaves_to_postgres_only_the_tests_an_enforced_constraint_makes():
         # a contract not enforced (another engine's) stands for nothing
         _test("unenforced_pk", "unique", "customers", "customer_id"),
     ]
-    nodes = {"model.p.charges": charges, "model.p.customers": customers}
+    # a table with no contract whose post-hook makes a unique index
+    documents = {
+        "resource_type": "model",
+        "name": "documents",
+        "relation_name": '"db"."documents"."documents"',
+        "contract": {"enforced": False},
+        "config": {
+            "post-hook": [
+                {"sql": "{{ gin_index('document', 'jsonb_path_ops') }}"},
+                {"sql": "{{ unique_index(this, 'document_id') }}"},
+            ]
+        },
+        "columns": {"document_id": {"constraints": []}},
+    }
+    tests += [
+        _test("document_unique", "unique", "documents", "document_id"),
+        # a unique index says nothing of nulls, or of other columns
+        _test("document_not_null", "not_null", "documents", "document_id"),
+        _test("document_kind_unique", "unique", "documents", "kind"),
+    ]
+    nodes = {
+        "model.p.charges": charges,
+        "model.p.customers": customers,
+        "model.p.documents": documents,
+    }
     nodes |= {f"test.p.{t['name']}": t for t in tests}
     assert enforced_key_tests({"nodes": nodes}) == [
+        "document_unique",
         "fk",
         "fk_not_null",
         "fk_parsed",

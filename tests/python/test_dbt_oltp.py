@@ -1056,7 +1056,7 @@ def _assert_left_out_tests_are_constraints(env, output: str, ran: set[str]) -> N
     relation = {
         uid: f"{n['schema']}.{n['alias']}"
         for uid, n in nodes.items()
-        if n["resource_type"] == "model"
+        if n["resource_type"] in ("model", "seed")
     }
     by_name = {
         n["name"]: uid for uid, n in nodes.items() if n["resource_type"] == "model"

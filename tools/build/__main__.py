@@ -123,13 +123,31 @@ def unit_test_exclusion(env: dict[str, str], args: list[str]) -> list[str]:
     return ["--exclude-resource-type", "unit_test"]
 
 
+# A model's post-hook that makes a unique index on one column
+# (macros/oltp.sql): PostgreSQL refuses a duplicate as a key would.
+UNIQUE_INDEX_HOOK = re.compile(r"""unique_index\(\s*this\s*,\s*['"](\w+)['"]\s*\)""")
+
+
+def unique_index_columns(model: dict) -> set[str]:
+    """The columns a model's post-hooks give a unique index."""
+    hooks = (model.get("config") or {}).get("post-hook") or []
+    return {
+        found.group(1)
+        for hook in hooks
+        for found in UNIQUE_INDEX_HOOK.finditer(
+            hook.get("sql", "") if isinstance(hook, dict) else str(hook)
+        )
+    }
+
+
 def enforced_key_tests(manifest: dict) -> list[str]:
     """The data tests that check only what an enforced contract's
     constraint guarantees: `not_null` on a not-null or primary-key column,
     `unique` or `unique_combination_of_columns` on a primary or unique key,
-    `relationships` on a foreign key to the same column. PostgreSQL refuses
-    every row that would fail one, so none of them can fail there; their
-    names, sorted."""
+    `relationships` on a foreign key to the same column; and `unique` on a
+    column a post-hook gives a unique index (`unique_index`). PostgreSQL
+    refuses every row that would fail one, so none of them can fail there;
+    their names, sorted."""
     nodes = manifest["nodes"]
     # a compiled manifest renders a foreign key's `to` as the relation
     models = {
@@ -143,9 +161,12 @@ def enforced_key_tests(manifest: dict) -> list[str]:
         model = nodes.get(node.get("attached_node") or "")
         if node["resource_type"] != "test" or not meta or not model:
             continue
+        column = node.get("column_name")
+        if meta["name"] == "unique" and column in unique_index_columns(model):
+            found.append(node["name"])
+            continue
         if not (model.get("contract") or {}).get("enforced"):
             continue
-        column = node.get("column_name")
         kwargs = meta.get("kwargs") or {}
         on_column = model["columns"].get(column or "", {}).get("constraints") or []
         kinds = {constraint["type"] for constraint in on_column}
