@@ -277,7 +277,7 @@ def build_in_process(
     excluded = enforced_key_tests(manifest)
     print(
         f"build: {len(excluded)} data tests are left to PostgreSQL, whose"
-        " constraints check the same keys on every row",
+        " constraints and unique indexes check the same keys on every row",
         flush=True,
     )
     if excluded:
